@@ -1,0 +1,147 @@
+//! Typed access to JSON fields with errors that name the file and the field.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::error::ReadError;
+
+/// A JSON object read from `path`, for field lookups that report where they failed.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    pub path: &'a Path,
+    pub obj: &'a Map<String, Value>,
+    /// Dotted prefix of this object inside the file, for messages (`performance.`).
+    pub prefix: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(path: &'a Path, value: &'a Value) -> Result<Fields<'a>, ReadError> {
+        match value.as_object() {
+            Some(obj) => Ok(Fields { path, obj, prefix: "" }),
+            None => Err(ReadError::file(path, "expected a JSON object at the top level")),
+        }
+    }
+
+    fn full(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.obj.get(key).is_some_and(|v| !v.is_null())
+    }
+
+    /// A finite number, or `None` when the field is absent or null.
+    /// Present with another type (or NaN/Infinity spelled as a string) is an error.
+    pub fn opt_f64(&self, key: &str) -> Result<Option<f64>, ReadError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(v) if v.is_finite() => Ok(Some(v)),
+                _ => Err(ReadError::field(self.path, &self.full(key), "a finite number")),
+            },
+            Some(other) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("a number, found {}", kind(other)),
+            )),
+        }
+    }
+
+    /// A finite number that must be there.
+    pub fn f64(&self, key: &str) -> Result<f64, ReadError> {
+        self.opt_f64(key)?
+            .ok_or_else(|| ReadError::field(self.path, &self.full(key), "a number, but it is missing"))
+    }
+
+    /// A non-negative number (latency, count, throughput), or `None` when absent.
+    pub fn opt_nonneg(&self, key: &str) -> Result<Option<f64>, ReadError> {
+        match self.opt_f64(key)? {
+            Some(v) if v < 0.0 => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("a value >= 0, found {v}"),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// A non-negative whole number, or `None` when absent.
+    pub fn opt_u64(&self, key: &str) -> Result<Option<u64>, ReadError> {
+        match self.opt_nonneg(key)? {
+            Some(v) if v.fract() == 0.0 => Ok(Some(v as u64)),
+            Some(v) => Err(ReadError::field(self.path, &self.full(key), format!("a whole number, found {v}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>, ReadError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("a string, found {}", kind(other)),
+            )),
+        }
+    }
+
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, ReadError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("true or false, found {}", kind(other)),
+            )),
+        }
+    }
+
+    /// A nested object, or `None` when absent or null.
+    pub fn opt_obj(&self, key: &str, prefix: &'a str) -> Result<Option<Fields<'a>>, ReadError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(obj)) => Ok(Some(Fields { path: self.path, obj, prefix })),
+            Some(other) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("an object, found {}", kind(other)),
+            )),
+        }
+    }
+
+    /// An array, or `None` when absent or null.
+    pub fn opt_array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, ReadError> {
+        match self.obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a)),
+            Some(other) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("an array, found {}", kind(other)),
+            )),
+        }
+    }
+}
+
+/// A short name of a JSON value's type for error messages.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses a whole JSON file, reporting line and column of a syntax error.
+pub fn parse_json(path: &Path, text: &str) -> Result<Value, ReadError> {
+    serde_json::from_str(text).map_err(|e| {
+        let what = if e.is_eof() { "file ends in the middle of the JSON (truncated?)" } else { "invalid JSON" };
+        ReadError::new(path, format!("line {} column {}", e.line(), e.column()), format!("{what}: {e}"))
+    })
+}

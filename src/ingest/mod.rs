@@ -1,0 +1,364 @@
+//! Ingest: find result files under the given paths, detect each format from its
+//! content, read it into [`Point`]s and gather them into a [`Sweep`].
+//!
+//! Each format has its own module; this one walks directories, assigns labels,
+//! reconciles content with directory names, and fills derived metrics.
+
+pub mod aiconfigurator;
+pub mod aiperf;
+pub mod benchmark_serving;
+pub mod fields;
+pub mod genai_perf;
+pub mod layout;
+pub mod trtllm_bench;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::error::{Error, ReadError};
+use crate::model::{Latency, Metric, Point, Stat, Sweep, Warning};
+use crate::stats;
+
+/// How much of a file readers see when sniffing its format.
+pub const SNIFF_BYTES: usize = 16 * 1024;
+
+/// One command-line input: `path` or `label=path`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    pub label: Option<String>,
+    pub path: PathBuf,
+}
+
+impl Input {
+    /// Parses `label=path`; a plain path (even one containing `=` that exists) keeps no label.
+    pub fn parse(arg: &str) -> Input {
+        if let Some((label, path)) = arg.split_once('=') {
+            if !label.is_empty() && !Path::new(arg).exists() {
+                return Input { label: Some(label.to_string()), path: PathBuf::from(path) };
+            }
+        }
+        Input { label: None, path: PathBuf::from(arg) }
+    }
+}
+
+/// Options that affect reading.
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// GPUs serving each point, for tokens/s/gpu when the source does not say.
+    pub gpus: Option<u64>,
+}
+
+/// What readers get: options plus a place to put warnings about what they read.
+#[derive(Debug, Default)]
+pub struct ReadCtx {
+    pub options: IngestOptions,
+    pub warnings: Vec<Warning>,
+}
+
+impl ReadCtx {
+    pub fn warn(&mut self, path: &Path, message: impl Into<String>) {
+        self.warnings.push(Warning { path: path.to_path_buf(), message: message.into() });
+    }
+}
+
+/// Loads every input into one Sweep. Fails only when nothing usable remains.
+pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
+    let mut ctx = ReadCtx { options: options.clone(), warnings: Vec::new() };
+    let mut sweep = Sweep::default();
+    for input in inputs {
+        load_input(input, &mut ctx, &mut sweep);
+    }
+    sweep.warnings.append(&mut ctx.warnings);
+    warn_duplicates(&mut sweep);
+    if sweep.points.is_empty() {
+        let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
+        let reasons = if reasons.is_empty() {
+            "  no result files of a known format were found".to_string()
+        } else {
+            reasons.join("\n")
+        };
+        return Err(Error::NothingUsable(reasons));
+    }
+    Ok(sweep)
+}
+
+fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
+    let root = &input.path;
+    let meta = match fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) => {
+            ctx.warn(root, format!("cannot read: {e}"));
+            return;
+        }
+    };
+    let root_label = input.label.clone().unwrap_or_else(|| default_label(root));
+    if meta.is_file() {
+        if let Some(result) = read_file(root, ctx) {
+            add_points(Some(result), root, root, &root_label, None, ctx, sweep);
+        } else {
+            ctx.warn(root, "not a result file of a known format");
+        }
+        return;
+    }
+    let mut walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let p = e.path().unwrap_or(root).to_path_buf();
+                ctx.warn(&p, format!("cannot read: {e}"));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let nested = nested_label(root, path);
+        if entry.file_type().is_dir() {
+            let result = if aiconfigurator::sniff_dir(path) {
+                Some(aiconfigurator::read_dir(path, ctx))
+            } else if aiperf::sniff_dir(path) {
+                Some(aiperf::read_dir(path, ctx))
+            } else {
+                None
+            };
+            if let Some(result) = result {
+                add_points(Some(result), path, root, &root_label, nested, ctx, sweep);
+                walker.skip_current_dir();
+            }
+        } else if entry.file_type().is_file() {
+            let result = read_file(path, ctx);
+            add_points(result, path, root, &root_label, nested, ctx, sweep);
+        }
+    }
+}
+
+/// Reads one file with the reader whose sniff accepts it; `None` when no reader does.
+fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadError>> {
+    let head = match read_head(path) {
+        Ok(h) => h,
+        Err(e) => return Some(Err(e)),
+    };
+    if benchmark_serving::sniff(path, &head) {
+        Some(benchmark_serving::read(path, ctx))
+    } else if genai_perf::sniff(path, &head) {
+        Some(genai_perf::read(path, ctx))
+    } else if trtllm_bench::sniff(path, &head) {
+        Some(trtllm_bench::read(path, ctx))
+    } else {
+        None
+    }
+}
+
+/// The first [`SNIFF_BYTES`] of a file as text (lossy: binary files simply match no format).
+pub fn read_head(path: &Path) -> Result<String, ReadError> {
+    let mut f = fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
+    let mut buf = Vec::with_capacity(SNIFF_BYTES);
+    f.by_ref().take(SNIFF_BYTES as u64).read_to_end(&mut buf).map_err(|e| ReadError::io(path, &e))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Reads a whole file as UTF-8 text, naming the file on failure.
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let bytes = fs::read(path).map_err(|e| ReadError::io(path, &e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        ReadError::file(path, format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+    })
+}
+
+/// The label of a path given without one: its directory (or file stem) name.
+pub fn default_label(path: &Path) -> String {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let base = if path.is_file() {
+        path.file_stem().map(|n| n.to_string_lossy().into_owned())
+    } else {
+        name(path).or_else(|| fs::canonicalize(path).ok().as_deref().and_then(name))
+    };
+    base.unwrap_or_else(|| path.display().to_string())
+}
+
+/// The label of a nested tree (`root/tuned/isl_.../`): the first directory below the
+/// root when that directory is not itself a point directory.
+fn nested_label(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut comps = rel.components();
+    let first = comps.next()?;
+    comps.next()?; // the point must sit below the first directory
+    let first_dir = root.join(first);
+    let first_name = first.as_os_str().to_string_lossy().into_owned();
+    let hints = layout::name_hints(Path::new(&first_name));
+    if hints.concurrency.is_some() || aiperf::sniff_dir(&first_dir) || aiconfigurator::sniff_dir(&first_dir) {
+        return None;
+    }
+    Some(first_name)
+}
+
+fn add_points(
+    result: Option<Result<Vec<Point>, ReadError>>,
+    path: &Path,
+    root: &Path,
+    root_label: &str,
+    nested: Option<String>,
+    ctx: &mut ReadCtx,
+    sweep: &mut Sweep,
+) {
+    let points = match result {
+        None => return,
+        Some(Err(e)) => {
+            ctx.warnings.push(Warning {
+                path: e.path.clone(),
+                message: format!("left out: {}", e.to_string().trim_start_matches(&format!("{}: ", e.path.display()))),
+            });
+            return;
+        }
+        Some(Ok(points)) => points,
+    };
+    if points.is_empty() {
+        ctx.warn(path, "left out: no load points in this file");
+        return;
+    }
+    let label = match nested {
+        Some(n) => n,
+        None => root_label.to_string(),
+    };
+    // Names from the input root's own name down to this file.
+    let rel_from = root.parent().unwrap_or(root);
+    let rel = path.strip_prefix(rel_from).unwrap_or(path);
+    let hints = layout::name_hints(rel);
+    sweep.files_read.push(path.to_path_buf());
+    for mut p in points {
+        if p.label.is_empty() {
+            p.label = label.clone();
+        } else if !p.label.starts_with(&label) {
+            // Readers may name sub-series (AIConfigurator agg/disagg); keep them under the input's label.
+            p.label = format!("{label}/{}", p.label);
+        }
+        reconcile(&mut p, "isl", |p| &mut p.isl, hints.isl, ctx);
+        reconcile(&mut p, "osl", |p| &mut p.osl, hints.osl, ctx);
+        reconcile(&mut p, "concurrency", |p| &mut p.concurrency, hints.concurrency, ctx);
+        finalize(&mut p, ctx);
+        sweep.points.push(p);
+    }
+}
+
+/// Content wins over names; names fill gaps; disagreement is a warning.
+fn reconcile(
+    p: &mut Point,
+    what: &str,
+    slot: impl Fn(&mut Point) -> &mut Option<u64>,
+    hint: Option<u64>,
+    ctx: &mut ReadCtx,
+) {
+    let path = p.path.clone();
+    let v = slot(p);
+    match (*v, hint) {
+        (None, Some(h)) => *v = Some(h),
+        (Some(c), Some(h)) if c != h => ctx.warn(
+            &path,
+            format!("{what} is {c} in the file but {h} in the directory name; using {c} from the file"),
+        ),
+        _ => {}
+    }
+}
+
+/// Derived metrics every source gets the same way.
+fn finalize(p: &mut Point, ctx: &mut ReadCtx) {
+    fill_from_requests(p);
+    match (p.num_gpus, ctx.options.gpus) {
+        (None, Some(g)) => {
+            p.num_gpus = Some(g);
+            p.num_gpus_from = Some("--gpus".into());
+        }
+        (Some(src), Some(g)) if src != g => ctx.warn(
+            &p.path,
+            format!("the file says {src} GPUs but --gpus {g} was given; using {src} from the file"),
+        ),
+        (Some(_), _) if p.num_gpus_from.is_none() => p.num_gpus_from = Some(p.source.name().into()),
+        _ => {}
+    }
+    if p.get(Metric::TokensPerSGpu).is_none() {
+        if let (Some(g), Some(tput)) = (p.num_gpus, p.get(Metric::OutputTokenThroughput)) {
+            if g > 0 {
+                p.set(Metric::TokensPerSGpu, tput / g as f64);
+            }
+        }
+    }
+    if p.get(Metric::TokensPerSUser).is_none() {
+        if let Some(tpot) = p.get(Metric::Latency(Latency::Tpot, Stat::Avg)) {
+            if tpot > 0.0 {
+                p.set(Metric::TokensPerSUser, 1000.0 / tpot);
+            }
+        }
+    }
+}
+
+/// Statistics the tool did not report but per-request data allows, computed with the tool's percentile method.
+fn fill_from_requests(p: &mut Point) {
+    let Some(req) = &p.requests else { return };
+    let method = p.source.percentile_method();
+    let mut computed = Vec::new();
+    for lat in [Latency::Ttft, Latency::Tpot, Latency::E2el] {
+        let sorted = stats::sorted(&req.ok_values(lat));
+        if sorted.is_empty() {
+            continue;
+        }
+        for s in Stat::ALL {
+            let m = Metric::Latency(lat, s);
+            if p.get(m).is_none() {
+                if let Some(v) = stats::stat_sorted(&sorted, s, method) {
+                    computed.push((m, v));
+                }
+            }
+        }
+    }
+    let ok = req.ok.iter().filter(|o| **o).count() as f64;
+    let failed = req.len() as f64 - ok;
+    for (m, v) in computed {
+        p.set(m, v);
+    }
+    if p.get(Metric::RequestsOk).is_none() {
+        p.set(Metric::RequestsOk, ok);
+    }
+    if p.get(Metric::RequestsFailed).is_none() {
+        p.set(Metric::RequestsFailed, failed);
+    }
+}
+
+/// Two points of one label at the same (ISL, OSL, concurrency, rate) make comparisons ambiguous.
+fn warn_duplicates(sweep: &mut Sweep) {
+    let mut seen: Vec<(&str, Option<u64>, Option<u64>, Option<u64>, Option<u64>, &Path)> = Vec::new();
+    let mut warnings = Vec::new();
+    for p in &sweep.points {
+        let key = (p.label.as_str(), p.isl, p.osl, p.concurrency, p.request_rate.map(f64::to_bits));
+        if let Some(prev) = seen.iter().find(|s| (s.0, s.1, s.2, s.3, s.4) == key) {
+            if p.source != crate::model::Source::AiConfigurator {
+                warnings.push(Warning {
+                    path: p.path.clone(),
+                    message: format!(
+                        "label `{}` has another point at the same ISL/OSL/concurrency: {}",
+                        p.label,
+                        prev.5.display()
+                    ),
+                });
+            }
+        } else {
+            seen.push((key.0, key.1, key.2, key.3, key.4, &p.path));
+        }
+    }
+    sweep.warnings.extend(warnings);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_parses_label_equals_path() {
+        assert_eq!(
+            Input::parse("tuned=/x/y"),
+            Input { label: Some("tuned".into()), path: PathBuf::from("/x/y") }
+        );
+        assert_eq!(Input::parse("/x/y"), Input { label: None, path: PathBuf::from("/x/y") });
+    }
+}

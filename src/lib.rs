@@ -1,0 +1,8 @@
+//! adreport: turn LLM serving benchmark results into answers.
+//!
+//! The flow is ingest -> analyze -> render; each stage knows only the one before it.
+
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod stats;
