@@ -14,7 +14,11 @@ pub struct ReadError {
 
 impl ReadError {
     pub fn new(path: &Path, at: impl Into<String>, message: impl Into<String>) -> ReadError {
-        ReadError { path: path.to_path_buf(), at: at.into(), message: message.into() }
+        ReadError {
+            path: path.to_path_buf(),
+            at: at.into(),
+            message: message.into(),
+        }
     }
 
     /// The whole file is the problem (unreadable, not this format, ...).
@@ -24,7 +28,11 @@ impl ReadError {
 
     /// A field is missing or has the wrong type.
     pub fn field(path: &Path, field: &str, expected: impl fmt::Display) -> ReadError {
-        ReadError::new(path, format!("field `{field}`"), format!("expected {expected}"))
+        ReadError::new(
+            path,
+            format!("field `{field}`"),
+            format!("expected {expected}"),
+        )
     }
 
     /// A line of a line-oriented file (JSONL, text report) is bad.
@@ -59,7 +67,10 @@ pub enum Error {
     #[error("nothing usable in the inputs:\n{0}")]
     NothingUsable(String),
     #[error("{path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),
 }

@@ -2,6 +2,7 @@
 //!
 //! The flow is ingest -> analyze -> render; each stage knows only the one before it.
 
+pub mod analyze;
 pub mod error;
 pub mod ingest;
 pub mod model;

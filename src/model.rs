@@ -259,9 +259,10 @@ impl Metric {
             | Metric::TokensPerSGpu
             | Metric::Goodput => Direction::HigherIsBetter,
             Metric::RequestsFailed => Direction::LowerIsBetter,
-            Metric::RequestsOk | Metric::DurationS | Metric::InputTokensAvg | Metric::OutputTokensAvg => {
-                Direction::Neutral
-            }
+            Metric::RequestsOk
+            | Metric::DurationS
+            | Metric::InputTokensAvg
+            | Metric::OutputTokensAvg => Direction::Neutral,
         }
     }
 
@@ -307,7 +308,11 @@ pub const SOURCE_LATENCY_NAMES: &[(Source, &str, Latency)] = &[
     (Source::BenchmarkServing, "e2e_latency", Latency::E2el),
     (Source::TrtllmBench, "ttft_percentiles", Latency::Ttft),
     (Source::TrtllmBench, "tpot_percentiles", Latency::Tpot),
-    (Source::TrtllmBench, "request_latency_percentiles_ms", Latency::E2el),
+    (
+        Source::TrtllmBench,
+        "request_latency_percentiles_ms",
+        Latency::E2el,
+    ),
     (Source::AiConfigurator, "ttft", Latency::Ttft),
     (Source::AiConfigurator, "tpot", Latency::Tpot),
     (Source::AiConfigurator, "request_latency", Latency::E2el),
@@ -363,7 +368,9 @@ impl Requests {
 
     /// Values of a latency family over successful requests that have it.
     pub fn ok_values(&self, lat: Latency) -> Vec<f64> {
-        let Some(col) = self.latency(lat) else { return Vec::new() };
+        let Some(col) = self.latency(lat) else {
+            return Vec::new();
+        };
         col.iter()
             .zip(&self.ok)
             .filter_map(|(v, ok)| if *ok { *v } else { None })
@@ -497,11 +504,17 @@ impl Sweep {
             int("isl", &|p| p.isl),
             int("osl", &|p| p.osl),
             int("concurrency", &|p| p.concurrency),
-            Column::new("request_rate".into(), pts.iter().map(|p| p.request_rate).collect::<Vec<_>>()),
+            Column::new(
+                "request_rate".into(),
+                pts.iter().map(|p| p.request_rate).collect::<Vec<_>>(),
+            ),
             int("num_gpus", &|p| p.num_gpus),
         ];
         for m in self.metrics_present() {
-            cols.push(Column::new(m.name().into(), pts.iter().map(|p| p.get(m)).collect::<Vec<_>>()));
+            cols.push(Column::new(
+                m.name().into(),
+                pts.iter().map(|p| p.get(m)).collect::<Vec<_>>(),
+            ));
         }
         DataFrame::new(pts.len(), cols)
     }
@@ -509,8 +522,14 @@ impl Sweep {
     /// One row per request of every point that has per-request data; `point` indexes `points`.
     pub fn requests_frame(&self) -> PolarsResult<DataFrame> {
         let mut point = Vec::new();
-        let (mut ttft, mut tpot, mut e2el, mut isl, mut osl, mut ok) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut ttft, mut tpot, mut e2el, mut isl, mut osl, mut ok) = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         for (i, p) in self.points.iter().enumerate() {
             let Some(r) = &p.requests else { continue };
             point.extend(std::iter::repeat_n(i as u32, r.len()));
@@ -555,13 +574,25 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), all.len());
-        assert_eq!(Metric::Latency(Latency::Ttft, Stat::P99).name(), "ttft_p99_ms");
+        assert_eq!(
+            Metric::Latency(Latency::Ttft, Stat::P99).name(),
+            "ttft_p99_ms"
+        );
     }
 
     #[test]
     fn aiperf_itl_is_tpot_and_serving_itl_is_chunk_gaps() {
-        assert_eq!(latency_for(Source::Aiperf, "inter_token_latency"), Some(Latency::Tpot));
-        assert_eq!(latency_for(Source::BenchmarkServing, "itl"), Some(Latency::Itl));
-        assert_eq!(latency_for(Source::BenchmarkServing, "tpot"), Some(Latency::Tpot));
+        assert_eq!(
+            latency_for(Source::Aiperf, "inter_token_latency"),
+            Some(Latency::Tpot)
+        );
+        assert_eq!(
+            latency_for(Source::BenchmarkServing, "itl"),
+            Some(Latency::Itl)
+        );
+        assert_eq!(
+            latency_for(Source::BenchmarkServing, "tpot"),
+            Some(Latency::Tpot)
+        );
     }
 }

@@ -74,22 +74,36 @@ mod tests {
     fn linear_matches_numpy() {
         // numpy.percentile([1, 2, 3, 4], 90) == 3.7
         let v = [1.0, 2.0, 3.0, 4.0];
-        assert!((percentile_sorted(&v, 0.9, PercentileMethod::Linear).unwrap() - 3.7).abs() < 1e-12);
-        assert_eq!(percentile_sorted(&v, 0.5, PercentileMethod::Linear), Some(2.5));
+        assert!(
+            (percentile_sorted(&v, 0.9, PercentileMethod::Linear).unwrap() - 3.7).abs() < 1e-12
+        );
+        assert_eq!(
+            percentile_sorted(&v, 0.5, PercentileMethod::Linear),
+            Some(2.5)
+        );
     }
 
     #[test]
     fn nearest_rank_matches_trtllm_bench() {
         // sorted[int(4 * 0.5)] = sorted[2] = 3; sorted[int(4 * 0.99)] = sorted[3] = 4
         let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(percentile_sorted(&v, 0.5, PercentileMethod::NearestRank), Some(3.0));
-        assert_eq!(percentile_sorted(&v, 0.99, PercentileMethod::NearestRank), Some(4.0));
+        assert_eq!(
+            percentile_sorted(&v, 0.5, PercentileMethod::NearestRank),
+            Some(3.0)
+        );
+        assert_eq!(
+            percentile_sorted(&v, 0.99, PercentileMethod::NearestRank),
+            Some(4.0)
+        );
     }
 
     #[test]
     fn std_is_population() {
         // numpy.std([2, 4, 4, 4, 5, 5, 7, 9]) == 2.0
-        assert_eq!(std_pop(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]), Some(2.0));
+        assert_eq!(
+            std_pop(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]),
+            Some(2.0)
+        );
         assert_eq!(mean(&[]), None);
     }
 }

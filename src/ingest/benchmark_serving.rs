@@ -10,5 +10,8 @@ pub fn sniff(_path: &Path, _head: &str) -> bool {
 }
 
 pub fn read(path: &Path, _ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
-    Err(ReadError::file(path, "benchmark_serving reader not built yet"))
+    Err(ReadError::file(
+        path,
+        "benchmark_serving reader not built yet",
+    ))
 }

@@ -18,8 +18,15 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn new(path: &'a Path, value: &'a Value) -> Result<Fields<'a>, ReadError> {
         match value.as_object() {
-            Some(obj) => Ok(Fields { path, obj, prefix: "" }),
-            None => Err(ReadError::file(path, "expected a JSON object at the top level")),
+            Some(obj) => Ok(Fields {
+                path,
+                obj,
+                prefix: "",
+            }),
+            None => Err(ReadError::file(
+                path,
+                "expected a JSON object at the top level",
+            )),
         }
     }
 
@@ -38,7 +45,11 @@ impl<'a> Fields<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => match n.as_f64() {
                 Some(v) if v.is_finite() => Ok(Some(v)),
-                _ => Err(ReadError::field(self.path, &self.full(key), "a finite number")),
+                _ => Err(ReadError::field(
+                    self.path,
+                    &self.full(key),
+                    "a finite number",
+                )),
             },
             Some(other) => Err(ReadError::field(
                 self.path,
@@ -50,8 +61,9 @@ impl<'a> Fields<'a> {
 
     /// A finite number that must be there.
     pub fn f64(&self, key: &str) -> Result<f64, ReadError> {
-        self.opt_f64(key)?
-            .ok_or_else(|| ReadError::field(self.path, &self.full(key), "a number, but it is missing"))
+        self.opt_f64(key)?.ok_or_else(|| {
+            ReadError::field(self.path, &self.full(key), "a number, but it is missing")
+        })
     }
 
     /// A non-negative number (latency, count, throughput), or `None` when absent.
@@ -70,7 +82,11 @@ impl<'a> Fields<'a> {
     pub fn opt_u64(&self, key: &str) -> Result<Option<u64>, ReadError> {
         match self.opt_nonneg(key)? {
             Some(v) if v.fract() == 0.0 => Ok(Some(v as u64)),
-            Some(v) => Err(ReadError::field(self.path, &self.full(key), format!("a whole number, found {v}"))),
+            Some(v) => Err(ReadError::field(
+                self.path,
+                &self.full(key),
+                format!("a whole number, found {v}"),
+            )),
             None => Ok(None),
         }
     }
@@ -103,7 +119,11 @@ impl<'a> Fields<'a> {
     pub fn opt_obj(&self, key: &str, prefix: &'a str) -> Result<Option<Fields<'a>>, ReadError> {
         match self.obj.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(obj)) => Ok(Some(Fields { path: self.path, obj, prefix })),
+            Some(Value::Object(obj)) => Ok(Some(Fields {
+                path: self.path,
+                obj,
+                prefix,
+            })),
             Some(other) => Err(ReadError::field(
                 self.path,
                 &self.full(key),
@@ -141,7 +161,15 @@ pub fn kind(v: &Value) -> &'static str {
 /// Parses a whole JSON file, reporting line and column of a syntax error.
 pub fn parse_json(path: &Path, text: &str) -> Result<Value, ReadError> {
     serde_json::from_str(text).map_err(|e| {
-        let what = if e.is_eof() { "file ends in the middle of the JSON (truncated?)" } else { "invalid JSON" };
-        ReadError::new(path, format!("line {} column {}", e.line(), e.column()), format!("{what}: {e}"))
+        let what = if e.is_eof() {
+            "file ends in the middle of the JSON (truncated?)"
+        } else {
+            "invalid JSON"
+        };
+        ReadError::new(
+            path,
+            format!("line {} column {}", e.line(), e.column()),
+            format!("{what}: {e}"),
+        )
     })
 }

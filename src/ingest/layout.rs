@@ -36,7 +36,11 @@ pub fn name_hints(rel: &Path) -> NameHints {
         let name = comp.as_os_str().to_string_lossy();
         let stem = name.split('.').next().unwrap_or(&name).to_string();
         for (re, slot) in patterns() {
-            if let Some(v) = re.captures(&stem).and_then(|c| c.get(1)).and_then(|m| m.as_str().parse().ok()) {
+            if let Some(v) = re
+                .captures(&stem)
+                .and_then(|c| c.get(1))
+                .and_then(|m| m.as_str().parse().ok())
+            {
                 match slot {
                     0 => h.isl = Some(v),
                     1 => h.osl = Some(v),
@@ -55,12 +59,34 @@ mod tests {
     #[test]
     fn reads_the_layouts_in_use() {
         let h = name_hints(Path::new("baseline/isl_128_osl_64_conc_16"));
-        assert_eq!(h, NameHints { isl: Some(128), osl: Some(64), concurrency: Some(16) });
-        assert_eq!(name_hints(Path::new("run/concurrency_8.json")).concurrency, Some(8));
-        assert_eq!(name_hints(Path::new("bench/concurrency_32")).concurrency, Some(32));
+        assert_eq!(
+            h,
+            NameHints {
+                isl: Some(128),
+                osl: Some(64),
+                concurrency: Some(16)
+            }
+        );
+        assert_eq!(
+            name_hints(Path::new("run/concurrency_8.json")).concurrency,
+            Some(8)
+        );
+        assert_eq!(
+            name_hints(Path::new("bench/concurrency_32")).concurrency,
+            Some(32)
+        );
         assert_eq!(name_hints(Path::new("agg/c64")).concurrency, Some(64));
-        let s = name_hints(Path::new("sglang_bench_serving_vllm_backend_isl128_osl64_conc8.jsonl"));
-        assert_eq!(s, NameHints { isl: Some(128), osl: Some(64), concurrency: Some(8) });
+        let s = name_hints(Path::new(
+            "sglang_bench_serving_vllm_backend_isl128_osl64_conc8.jsonl",
+        ));
+        assert_eq!(
+            s,
+            NameHints {
+                isl: Some(128),
+                osl: Some(64),
+                concurrency: Some(8)
+            }
+        );
         assert_eq!(name_hints(Path::new("tuned/cache")).concurrency, None);
     }
 }

@@ -37,10 +37,16 @@ impl Input {
     pub fn parse(arg: &str) -> Input {
         if let Some((label, path)) = arg.split_once('=') {
             if !label.is_empty() && !Path::new(arg).exists() {
-                return Input { label: Some(label.to_string()), path: PathBuf::from(path) };
+                return Input {
+                    label: Some(label.to_string()),
+                    path: PathBuf::from(path),
+                };
             }
         }
-        Input { label: None, path: PathBuf::from(arg) }
+        Input {
+            label: None,
+            path: PathBuf::from(arg),
+        }
     }
 }
 
@@ -60,13 +66,19 @@ pub struct ReadCtx {
 
 impl ReadCtx {
     pub fn warn(&mut self, path: &Path, message: impl Into<String>) {
-        self.warnings.push(Warning { path: path.to_path_buf(), message: message.into() });
+        self.warnings.push(Warning {
+            path: path.to_path_buf(),
+            message: message.into(),
+        });
     }
 }
 
 /// Loads every input into one Sweep. Fails only when nothing usable remains.
 pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
-    let mut ctx = ReadCtx { options: options.clone(), warnings: Vec::new() };
+    let mut ctx = ReadCtx {
+        options: options.clone(),
+        warnings: Vec::new(),
+    };
     let mut sweep = Sweep::default();
     for input in inputs {
         load_input(input, &mut ctx, &mut sweep);
@@ -103,7 +115,10 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         }
         return;
     }
-    let mut walker = WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter();
+    let mut walker = WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
     while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
@@ -155,7 +170,10 @@ fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadEr
 pub fn read_head(path: &Path) -> Result<String, ReadError> {
     let mut f = fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
     let mut buf = Vec::with_capacity(SNIFF_BYTES);
-    f.by_ref().take(SNIFF_BYTES as u64).read_to_end(&mut buf).map_err(|e| ReadError::io(path, &e))?;
+    f.by_ref()
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| ReadError::io(path, &e))?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
@@ -163,7 +181,13 @@ pub fn read_head(path: &Path) -> Result<String, ReadError> {
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let bytes = fs::read(path).map_err(|e| ReadError::io(path, &e))?;
     String::from_utf8(bytes).map_err(|e| {
-        ReadError::file(path, format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+        ReadError::file(
+            path,
+            format!(
+                "not UTF-8 text (bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
     })
 }
 
@@ -188,7 +212,10 @@ fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let first_dir = root.join(first);
     let first_name = first.as_os_str().to_string_lossy().into_owned();
     let hints = layout::name_hints(Path::new(&first_name));
-    if hints.concurrency.is_some() || aiperf::sniff_dir(&first_dir) || aiconfigurator::sniff_dir(&first_dir) {
+    if hints.concurrency.is_some()
+        || aiperf::sniff_dir(&first_dir)
+        || aiconfigurator::sniff_dir(&first_dir)
+    {
         return None;
     }
     Some(first_name)
@@ -208,7 +235,11 @@ fn add_points(
         Some(Err(e)) => {
             ctx.warnings.push(Warning {
                 path: e.path.clone(),
-                message: format!("left out: {}", e.to_string().trim_start_matches(&format!("{}: ", e.path.display()))),
+                message: format!(
+                    "left out: {}",
+                    e.to_string()
+                        .trim_start_matches(&format!("{}: ", e.path.display()))
+                ),
             });
             return;
         }
@@ -236,7 +267,13 @@ fn add_points(
         }
         reconcile(&mut p, "isl", |p| &mut p.isl, hints.isl, ctx);
         reconcile(&mut p, "osl", |p| &mut p.osl, hints.osl, ctx);
-        reconcile(&mut p, "concurrency", |p| &mut p.concurrency, hints.concurrency, ctx);
+        reconcile(
+            &mut p,
+            "concurrency",
+            |p| &mut p.concurrency,
+            hints.concurrency,
+            ctx,
+        );
         finalize(&mut p, ctx);
         sweep.points.push(p);
     }
@@ -256,7 +293,9 @@ fn reconcile(
         (None, Some(h)) => *v = Some(h),
         (Some(c), Some(h)) if c != h => ctx.warn(
             &path,
-            format!("{what} is {c} in the file but {h} in the directory name; using {c} from the file"),
+            format!(
+                "{what} is {c} in the file but {h} in the directory name; using {c} from the file"
+            ),
         ),
         _ => {}
     }
@@ -327,10 +366,23 @@ fn fill_from_requests(p: &mut Point) {
 
 /// Two points of one label at the same (ISL, OSL, concurrency, rate) make comparisons ambiguous.
 fn warn_duplicates(sweep: &mut Sweep) {
-    let mut seen: Vec<(&str, Option<u64>, Option<u64>, Option<u64>, Option<u64>, &Path)> = Vec::new();
+    let mut seen: Vec<(
+        &str,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+        &Path,
+    )> = Vec::new();
     let mut warnings = Vec::new();
     for p in &sweep.points {
-        let key = (p.label.as_str(), p.isl, p.osl, p.concurrency, p.request_rate.map(f64::to_bits));
+        let key = (
+            p.label.as_str(),
+            p.isl,
+            p.osl,
+            p.concurrency,
+            p.request_rate.map(f64::to_bits),
+        );
         if let Some(prev) = seen.iter().find(|s| (s.0, s.1, s.2, s.3, s.4) == key) {
             if p.source != crate::model::Source::AiConfigurator {
                 warnings.push(Warning {
@@ -357,8 +409,17 @@ mod tests {
     fn input_parses_label_equals_path() {
         assert_eq!(
             Input::parse("tuned=/x/y"),
-            Input { label: Some("tuned".into()), path: PathBuf::from("/x/y") }
+            Input {
+                label: Some("tuned".into()),
+                path: PathBuf::from("/x/y")
+            }
         );
-        assert_eq!(Input::parse("/x/y"), Input { label: None, path: PathBuf::from("/x/y") });
+        assert_eq!(
+            Input::parse("/x/y"),
+            Input {
+                label: None,
+                path: PathBuf::from("/x/y")
+            }
+        );
     }
 }

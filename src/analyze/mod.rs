@@ -1,0 +1,3 @@
+//! Analyze: SLA verdicts, goodput, Pareto frontiers and comparisons from a Sweep.
+
+pub mod sla;
