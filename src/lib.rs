@@ -3,7 +3,9 @@
 //! The flow is ingest -> analyze -> render; each stage knows only the one before it.
 
 pub mod analyze;
+pub mod cli;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod render;
 pub mod stats;

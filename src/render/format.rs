@@ -1,0 +1,42 @@
+//! Number formatting shared by every human-facing output.
+
+/// A value for people: precision follows magnitude, so 7.013 ms and 1234.5 tok/s both read well.
+pub fn human(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// A signed percentage, e.g. `+12.3%`.
+pub fn pct(v: f64) -> String {
+    format!("{v:+.1}%")
+}
+
+/// A human value or a dash when missing.
+pub fn human_opt(v: Option<f64>) -> String {
+    v.map(human).unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_follows_magnitude() {
+        assert_eq!(human(225.9276769875), "225.9");
+        assert_eq!(human(7.0123), "7.01");
+        assert_eq!(human(0.01234), "0.012");
+        assert_eq!(human(12345.6), "12346");
+        assert_eq!(pct(-3.04), "-3.0%");
+        assert_eq!(human_opt(None), "-");
+    }
+}

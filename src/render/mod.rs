@@ -1,0 +1,5 @@
+//! Render: turn a Sweep and its Findings into tables, files and plots.
+
+pub mod format;
+pub mod point_table;
+pub mod show;
