@@ -250,7 +250,8 @@ impl Metric {
 
     pub fn direction(self) -> Direction {
         match self {
-            Metric::Latency(_, Stat::Std) => Direction::Neutral,
+            // A single extreme request or the spread is reported but not judged: too noisy to gate on.
+            Metric::Latency(_, Stat::Std | Stat::Min | Stat::Max) => Direction::Neutral,
             Metric::Latency(..) => Direction::LowerIsBetter,
             Metric::RequestThroughput
             | Metric::OutputTokenThroughput

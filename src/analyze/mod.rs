@@ -1,4 +1,8 @@
-//! Analyze: SLA verdicts, goodput, Pareto frontiers and comparisons from a Sweep.
+//! Analyze: SLA verdicts, goodput, capacity, Pareto frontiers and comparisons from a Sweep.
 
+pub mod capacity;
+pub mod compare;
+pub mod findings;
+pub mod goodput;
 pub mod significance;
 pub mod sla;
