@@ -19,6 +19,57 @@ pub struct Cli {
 pub enum Command {
     /// Print every load point found under the paths.
     Show(ShowArgs),
+    /// Report on one sweep: SLA verdicts, capacity, plots, SUMMARY.txt, report.html.
+    Report(ReportArgs),
+    /// Compare sweeps against the first (the baseline): deltas, significance, SLA capacity.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AnalysisArgs {
+    /// SLA targets in ms, e.g. `ttft=500,tpot=7` (also itl=, e2el=).
+    #[arg(long, value_name = "TARGETS")]
+    pub sla: Option<String>,
+    /// Statistic the SLA is judged on.
+    #[arg(long, value_enum, default_value = "avg")]
+    pub sla_stat: SlaStat,
+    /// Exit 2 when a point under test misses the SLA (in compare: any label but the baseline).
+    #[arg(long)]
+    pub fail_on_sla: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SlaStat {
+    Avg,
+    P50,
+    P90,
+    P99,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The sweep: a result directory or file, optionally `label=path`.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Two or more sweeps, each a path or `label=path`; the first is the baseline.
+    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Exit 2 when any metric of a label is worse than the baseline by more than PCT percent
+    /// (and significantly so, where per-request data tells).
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Args, Debug)]

@@ -8,4 +8,5 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod render;
+pub mod report;
 pub mod stats;

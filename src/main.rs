@@ -3,16 +3,26 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use adreport::cli::{Cli, Command, ShowArgs};
+use adreport::analyze::findings::Settings;
+use adreport::analyze::sla::Sla;
+use adreport::cli::{AnalysisArgs, Cli, Command, ShowArgs, SlaStat};
 use adreport::error::Error;
 use adreport::ingest::{self, IngestOptions, Input};
+use adreport::model::{Stat, Warning};
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
+use adreport::render::terminal;
+use adreport::report;
+
+/// Exit code when a gate the user set trips.
+const EXIT_GATE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
+        Command::Report(args) => run_report(&args.runs, &args.analysis, None),
+        Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
     };
     match result {
         Ok(code) => code,
@@ -23,10 +33,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_warnings(warnings: &[adreport::model::Warning]) {
+fn print_warnings(warnings: &[Warning]) {
     for w in warnings {
         eprintln!("warning: {w}");
     }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not worth an error.
+fn print(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
@@ -42,9 +57,60 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
         _ => Columns::parse(args.metrics.as_deref(), &DEFAULT_METRICS)?,
     };
-    let table = point_table(&sweep, &columns)?;
-    let text = show::render(&table, args.format);
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    print(&show::render(&point_table(&sweep, &columns)?, args.format));
     Ok(ExitCode::SUCCESS)
+}
+
+fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Settings, Error> {
+    let stat = match a.sla_stat {
+        SlaStat::Avg => Stat::Avg,
+        SlaStat::P50 => Stat::P50,
+        SlaStat::P90 => Stat::P90,
+        SlaStat::P99 => Stat::P99,
+    };
+    let sla = a
+        .sla
+        .as_deref()
+        .map(|s| Sla::parse(s, stat))
+        .transpose()
+        .map_err(Error::Usage)?;
+    if a.fail_on_sla && sla.is_none() {
+        return Err(Error::Usage("--fail-on-sla needs --sla".into()));
+    }
+    if fail_on_regression.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+        return Err(Error::Usage(
+            "--fail-on-regression takes a percentage >= 0".into(),
+        ));
+    }
+    Ok(Settings {
+        sla,
+        fail_on_regression,
+        fail_on_sla: a.fail_on_sla,
+    })
+}
+
+fn run_report(
+    runs: &[String],
+    a: &AnalysisArgs,
+    fail_on_regression: Option<f64>,
+) -> Result<ExitCode, Error> {
+    let settings = settings(a, fail_on_regression)?;
+    let done = report::run(
+        runs,
+        &IngestOptions { gpus: a.load.gpus },
+        &settings,
+        &a.out.out,
+    )?;
+    print_warnings(&done.sweep.warnings);
+    print(&terminal::summary(&done.findings, terminal::use_color()));
+    print(&format!(
+        "\nwrote {} files to {}\n",
+        done.files.len(),
+        a.out.out.display()
+    ));
+    if done.findings.gate_hits.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_GATE))
+    }
 }

@@ -1,12 +1,10 @@
 //! `adreport show`: the points table as terminal table, JSON, CSV or markdown.
 
-use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Cell as TCell, CellAlignment, ContentArrangement, Table,
-};
 use serde_json::{Map, Value};
 
 use super::format::human;
 use super::point_table::{Cell, PointTable};
+use super::tables::{draw, draw_markdown, ReportTable, Tone, ToneCell};
 
 /// Output format of `show`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -19,10 +17,10 @@ pub enum ShowFormat {
 
 pub fn render(table: &PointTable, format: ShowFormat) -> String {
     match format {
-        ShowFormat::Table => terminal(table),
+        ShowFormat::Table => draw(&report_table(table), false, true) + "\n",
         ShowFormat::Json => json(table),
         ShowFormat::Csv => csv_text(table),
-        ShowFormat::Markdown => markdown(table),
+        ShowFormat::Markdown => draw_markdown(&report_table(table)),
     }
 }
 
@@ -45,21 +43,30 @@ fn exact(c: &Cell) -> String {
     }
 }
 
-pub fn terminal(table: &PointTable) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(table.headers.iter().map(|h| TCell::new(h)));
-    for row in &table.rows {
-        t.add_row(row.iter().map(|c| {
-            let cell = TCell::new(display(c));
-            match c {
-                Cell::Int(_) | Cell::Float(_) => cell.set_alignment(CellAlignment::Right),
-                _ => cell,
-            }
-        }));
+/// The point table as a report table, so it draws like every other table.
+fn report_table(table: &PointTable) -> ReportTable {
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| ToneCell {
+                    text: display(c),
+                    tone: if matches!(c, Cell::Null) {
+                        Tone::Muted
+                    } else {
+                        Tone::Plain
+                    },
+                    numeric: matches!(c, Cell::Int(_) | Cell::Float(_)),
+                })
+                .collect()
+        })
+        .collect();
+    ReportTable {
+        title: "Points".into(),
+        headers: table.headers.clone(),
+        rows,
     }
-    format!("{t}\n")
 }
 
 pub fn json(table: &PointTable) -> String {
@@ -95,46 +102,4 @@ pub fn csv_text(table: &PointTable) -> String {
         let _ = w.write_record(row.iter().map(exact));
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// Escapes text for a markdown table cell.
-pub fn md_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
-}
-
-pub fn markdown(table: &PointTable) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "| {} |\n",
-        table
-            .headers
-            .iter()
-            .map(|h| md_escape(h))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
-    let aligns: Vec<&str> = table
-        .headers
-        .iter()
-        .enumerate()
-        .map(|(i, _)| match table.rows.first().and_then(|r| r.get(i)) {
-            Some(Cell::Int(_) | Cell::Float(_)) => "---:",
-            _ => "---",
-        })
-        .collect();
-    out.push_str(&format!("| {} |\n", aligns.join(" | ")));
-    for row in &table.rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            row.iter()
-                .map(|c| md_escape(&display(c)))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
-    }
-    out
 }

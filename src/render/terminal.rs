@@ -1,0 +1,37 @@
+//! The terminal summary after `report`/`compare`: headline, gates and comparison tables.
+
+use std::io::IsTerminal;
+
+use super::tables::{comparison_table, draw, points_table};
+use crate::analyze::findings::Findings;
+
+/// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+pub fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+pub fn summary(f: &Findings, color: bool) -> String {
+    let mut out = String::new();
+    if let Some(s) = &f.sla_text {
+        out.push_str(&format!("SLA: {s}\n"));
+    }
+    for l in &f.headline {
+        out.push_str(&format!("  {l}\n"));
+    }
+    out.push_str(&draw(&points_table(f), color, true));
+    out.push('\n');
+    for c in &f.comparisons {
+        out.push_str(&format!("\n{} vs {} (baseline)\n", c.label, c.baseline));
+        out.push_str(&draw(&comparison_table(c), color, true));
+        out.push('\n');
+    }
+    for g in &f.gate_hits {
+        let tag = if color {
+            "\x1b[1;31mGATE\x1b[0m"
+        } else {
+            "GATE"
+        };
+        out.push_str(&format!("{tag} {} [{}]: {}\n", g.gate, g.label, g.message));
+    }
+    out
+}
