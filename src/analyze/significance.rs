@@ -126,7 +126,7 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
     let mean_u = n1 * n2 / 2.0;
     let nn = n1 + n2;
     let var_u = n1 * n2 / 12.0 * ((nn + 1.0) - tie_term / (nn * (nn - 1.0)));
-    if !(var_u > 0.0) {
+    if var_u.is_nan() || var_u <= 0.0 {
         return None;
     }
     let z = ((u - mean_u).abs() - 0.5).max(0.0) / var_u.sqrt();

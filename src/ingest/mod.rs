@@ -366,36 +366,31 @@ fn fill_from_requests(p: &mut Point) {
 
 /// Two points of one label at the same (ISL, OSL, concurrency, rate) make comparisons ambiguous.
 fn warn_duplicates(sweep: &mut Sweep) {
-    let mut seen: Vec<(
-        &str,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        &Path,
-    )> = Vec::new();
+    type Key<'a> = (&'a str, Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+    let mut seen: Vec<(Key, &Path)> = Vec::new();
     let mut warnings = Vec::new();
-    for p in &sweep.points {
-        let key = (
+    for p in sweep
+        .points
+        .iter()
+        .filter(|p| p.source != crate::model::Source::AiConfigurator)
+    {
+        let key: Key = (
             p.label.as_str(),
             p.isl,
             p.osl,
             p.concurrency,
             p.request_rate.map(f64::to_bits),
         );
-        if let Some(prev) = seen.iter().find(|s| (s.0, s.1, s.2, s.3, s.4) == key) {
-            if p.source != crate::model::Source::AiConfigurator {
-                warnings.push(Warning {
-                    path: p.path.clone(),
-                    message: format!(
-                        "label `{}` has another point at the same ISL/OSL/concurrency: {}",
-                        p.label,
-                        prev.5.display()
-                    ),
-                });
-            }
-        } else {
-            seen.push((key.0, key.1, key.2, key.3, key.4, &p.path));
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, prev)) => warnings.push(Warning {
+                path: p.path.clone(),
+                message: format!(
+                    "label `{}` has another point at the same ISL/OSL/concurrency: {}",
+                    p.label,
+                    prev.display()
+                ),
+            }),
+            None => seen.push((key, &p.path)),
         }
     }
     sweep.warnings.extend(warnings);
