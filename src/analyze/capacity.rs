@@ -44,9 +44,8 @@ pub fn capacity(points: &[&Point], sla: &Sla) -> Capacity {
     let best = pts
         .iter()
         .zip(&verdicts)
-        .filter(|(_, v)| **v == Some(true))
-        .map(|(p, _)| *p)
-        .last();
+        .rfind(|(_, v)| **v == Some(true))
+        .map(|(p, _)| *p);
     let first_fail = verdicts.iter().position(|v| *v == Some(false));
     let non_monotone = first_fail.is_some_and(|f| verdicts[f..].contains(&Some(true)));
     let mut crossings = Vec::new();
