@@ -19,7 +19,10 @@ fn adreport(args: &[&str]) -> Output {
 }
 
 fn out_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(name).tempdir().expect("tempdir")
+    tempfile::Builder::new()
+        .prefix(name)
+        .tempdir()
+        .expect("tempdir")
 }
 
 fn compare(out: &Path, extra: &[&str]) -> Output {
@@ -33,7 +36,11 @@ fn compare(out: &Path, extra: &[&str]) -> Output {
 fn compare_writes_every_output_with_source_values() {
     let dir = out_dir("cmp");
     let out = compare(dir.path(), &[]);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for f in ["SUMMARY.txt", "summary.md", "findings.json", "points.csv"] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
@@ -45,15 +52,26 @@ fn compare_writes_every_output_with_source_values() {
     assert!(summary.starts_with("Benchmark Results Summary\n=============================="));
     assert!(summary.contains("SLA: avg TTFT <= 500 ms, avg TPOT <= 7 ms"));
 
-    let findings: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("findings.json")).unwrap()).unwrap();
+    let findings: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("findings.json")).unwrap())
+            .unwrap();
     let series = findings["series"].as_array().unwrap();
     let tuned = series.iter().find(|s| s["label"] == "tuned").unwrap();
     let cap = &tuned["capacity"];
     // tuned TPOT avg: 6.369348248809524 at conc 8 (pass), 7.136631253174603 at conc 16 (fail).
     assert_eq!(cap["max_passing_concurrency"], 8);
-    assert_eq!(cap["request_throughput"].as_f64().unwrap(), 17.164378789928897);
-    let expected_cross = 8.0 + (7.0 - 6.369348248809524) / (7.136631253174603 - 6.369348248809524) * 8.0;
-    let cross = cap["crossings"].as_array().unwrap().iter().find(|c| c["target"] == "TPOT").unwrap();
+    assert_eq!(
+        cap["request_throughput"].as_f64().unwrap(),
+        17.164378789928897
+    );
+    let expected_cross =
+        8.0 + (7.0 - 6.369348248809524) / (7.136631253174603 - 6.369348248809524) * 8.0;
+    let cross = cap["crossings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["target"] == "TPOT")
+        .unwrap();
     assert!((cross["concurrency"].as_f64().unwrap() - expected_cross).abs() < 1e-9);
     // baseline TPOT avg is 13.26 ms already at conc 1: it never meets 7 ms.
     let base = series.iter().find(|s| s["label"] == "baseline").unwrap();
@@ -62,8 +80,18 @@ fn compare_writes_every_output_with_source_values() {
     // TTFT avg at conc 16: 81.3770935875 (tuned) vs 225.9276769875 (baseline).
     let cmp = &findings["comparisons"][0];
     assert_eq!(cmp["baseline"], "baseline");
-    let pair = cmp["pairs"].as_array().unwrap().iter().find(|p| p["key"]["concurrency"] == 16).unwrap();
-    let ttft = pair["deltas"].as_array().unwrap().iter().find(|d| d["metric"] == "ttft_avg_ms").unwrap();
+    let pair = cmp["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"]["concurrency"] == 16)
+        .unwrap();
+    let ttft = pair["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["metric"] == "ttft_avg_ms")
+        .unwrap();
     let rel = (81.3770935875 - 225.9276769875) / 225.9276769875 * 100.0;
     assert!((ttft["rel_pct"].as_f64().unwrap() - rel).abs() < 1e-9);
     assert_eq!(ttft["verdict"], "better");
@@ -74,14 +102,34 @@ fn compare_writes_every_output_with_source_values() {
 fn reversed_compare_with_regression_gate_exits_2() {
     let dir = out_dir("rev");
     let o = dir.path().to_str().unwrap();
-    let out = adreport(&["compare", TUNED, BASE, "--sla", "ttft=500,tpot=7", "-o", o, "--fail-on-regression", "5"]);
-    assert_eq!(out.status.code(), Some(2), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let out = adreport(&[
+        "compare",
+        TUNED,
+        BASE,
+        "--sla",
+        "ttft=500,tpot=7",
+        "-o",
+        o,
+        "--fail-on-regression",
+        "5",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("GATE regression [baseline]"), "{stdout}");
     // In the forward direction the tuned config regresses nothing by 5%.
     let dir2 = out_dir("fwd");
     let fwd = compare(dir2.path(), &["--fail-on-regression", "5"]);
-    assert_eq!(fwd.status.code(), Some(0), "{}", String::from_utf8_lossy(&fwd.stdout));
+    assert_eq!(
+        fwd.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fwd.stdout)
+    );
 }
 
 #[test]

@@ -182,7 +182,7 @@ fn sglang_conc1() {
 
 #[test]
 fn vllm_legacy_rate_run() {
-    let (p, ctx) = one(VLLM, "vllm_llama32_3b_rate10.json");
+    let (p, ctx) = one(VLLM, "legacy_llama32_3b/vllm_llama32_3b_rate10.json");
     assert_eq!(p.model.as_deref(), Some("meta-llama/Llama-3.2-3B-Instruct"));
     assert_eq!(p.backend.as_deref(), Some("vllm"));
     assert_eq!(p.extra["family"], "vllm benchmark_serving.py");
@@ -219,21 +219,24 @@ fn vllm_legacy_rate_run() {
 
 #[test]
 fn vllm_inf_rate_is_none_with_raw_kept() {
-    let (p, _) = one(VLLM, "vllm_v0.9_save_result_llmd_inf.json");
+    let (p, _) = one(VLLM, "llmd_v0.9/vllm_v0.9_save_result_llmd_inf.json");
     assert_eq!(p.request_rate, None); // "request_rate": "inf"
     assert_eq!(p.extra["request_rate"], "inf");
     assert_eq!(
         p.get(lat(Latency::Ttft, Stat::P99)),
         Some(1353.1694669699937)
     );
-    let (p, _) = one(VLLM, "vllm_v0.9_save_result_llmd_30qps.json");
+    let (p, _) = one(VLLM, "llmd_v0.9/vllm_v0.9_save_result_llmd_30qps.json");
     assert_eq!(p.request_rate, Some(30.0));
     assert_eq!(p.get(Metric::RequestsOk), Some(900.0));
 }
 
 #[test]
 fn append_result_jsonl_gives_nine_points() {
-    let (points, _) = read(VLLM, "vllm_benchmark_serving_results_9runs.jsonl");
+    let (points, _) = read(
+        VLLM,
+        "append_9runs/vllm_benchmark_serving_results_9runs.jsonl",
+    );
     assert_eq!(points.len(), 9);
     let rates: Vec<Option<f64>> = points.iter().map(|p| p.request_rate).collect();
     assert_eq!(rates[..3], [Some(10.0), Some(30.0), None]);
@@ -259,7 +262,10 @@ fn append_result_jsonl_gives_nine_points() {
 
 #[test]
 fn vllm_bench_serve_new_format() {
-    let (p, _) = one(VLLM, "vllm_bench_serve_new_save_result_qwen3vl.json");
+    let (p, _) = one(
+        VLLM,
+        "bench_serve_qwen3vl/vllm_bench_serve_new_save_result_qwen3vl.json",
+    );
     assert_eq!(p.extra["family"], "vllm bench serve");
     assert_eq!(p.backend.as_deref(), Some("openai"));
     assert_eq!(p.request_rate, Some(1.0));
@@ -275,7 +281,10 @@ fn vllm_bench_serve_new_format() {
 
 #[test]
 fn vllm_failed_request_is_counted() {
-    let (p, _) = one(VLLM, "vllm_bench_serve_new_save_result_failed1.json");
+    let (p, _) = one(
+        VLLM,
+        "bench_serve_failed1/vllm_bench_serve_new_save_result_failed1.json",
+    );
     assert_eq!(p.get(Metric::RequestsOk), Some(199.0)); // "completed": 199
     assert_eq!(p.get(Metric::RequestsFailed), Some(1.0)); // "failed": 1
     assert_eq!(

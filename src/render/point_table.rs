@@ -105,7 +105,7 @@ pub fn point_table(sweep: &Sweep, columns: &Columns) -> Result<PointTable, Error
     for i in 0..frame.height() {
         let mut row = Vec::with_capacity(cols.len());
         for c in &cols {
-            row.push(to_cell(c.get(i)?));
+            row.push(whole_if_count(c.name(), to_cell(c.get(i)?)));
         }
         rows.push(row);
     }
@@ -113,6 +113,15 @@ pub fn point_table(sweep: &Sweep, columns: &Columns) -> Result<PointTable, Error
         headers: names,
         rows,
     })
+}
+
+/// Request counts are whole numbers: show them as such.
+fn whole_if_count(column: &str, cell: Cell) -> Cell {
+    let is_count = Metric::from_name(column).is_some_and(|m| m.unit() == "requests");
+    match cell {
+        Cell::Float(f) if is_count && f.fract() == 0.0 && f >= 0.0 => Cell::Int(f as u64),
+        other => other,
+    }
 }
 
 fn to_cell(v: AnyValue) -> Cell {
