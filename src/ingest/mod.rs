@@ -84,6 +84,7 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
         load_input(input, &mut ctx, &mut sweep);
     }
     sweep.warnings.append(&mut ctx.warnings);
+    sort_points(&mut sweep);
     warn_duplicates(&mut sweep);
     if sweep.points.is_empty() {
         let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
@@ -362,6 +363,21 @@ fn fill_from_requests(p: &mut Point) {
     if p.get(Metric::RequestsFailed).is_none() {
         p.set(Metric::RequestsFailed, failed);
     }
+}
+
+/// Labels keep the order they were first seen; within a label, points go by workload and load.
+fn sort_points(sweep: &mut Sweep) {
+    let labels = sweep.labels();
+    let rank = |l: &str| labels.iter().position(|x| x == l).unwrap_or(usize::MAX);
+    sweep.points.sort_by(|a, b| {
+        (rank(&a.label), a.isl, a.osl, a.concurrency)
+            .cmp(&(rank(&b.label), b.isl, b.osl, b.concurrency))
+            .then(
+                a.request_rate
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.request_rate.unwrap_or(f64::INFINITY)),
+            )
+    });
 }
 
 /// Two points of one label at the same (ISL, OSL, concurrency, rate) make comparisons ambiguous.

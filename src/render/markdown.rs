@@ -1,6 +1,6 @@
 //! `summary.md`: for GitHub job summaries and PR comments.
 
-use super::tables::{comparison_table, draw_markdown, md_escape, points_table};
+use super::tables::{comparison_matrix, draw_markdown, md_escape, points_table};
 use super::{Exporter, ReportCtx};
 use crate::error::Error;
 
@@ -34,7 +34,12 @@ impl Exporter for SummaryMd {
                 md_escape(&c.label),
                 md_escape(&c.baseline)
             ));
-            out.push_str(&draw_markdown(&comparison_table(c)));
+            out.push_str(&format!(
+                "Cells: {} → {} (change); ~ = within noise.\n\n",
+                md_escape(&c.baseline),
+                md_escape(&c.label)
+            ));
+            out.push_str(&draw_markdown(&comparison_matrix(c)));
             if !c.only_in_baseline.is_empty() || !c.only_in_label.is_empty() {
                 out.push_str(&format!(
                     "\nNot aligned: {} point(s) only in {}, {} only in {}.\n",

@@ -185,6 +185,61 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
     }
 }
 
+/// The comparison at a glance: one row per aligned point, one column per key metric,
+/// each cell `baseline -> value (delta)` toned by its verdict.
+pub fn comparison_matrix(c: &Comparison) -> ReportTable {
+    let metrics: Vec<Metric> = KEY_METRICS
+        .iter()
+        .copied()
+        .filter(|m| {
+            c.pairs
+                .iter()
+                .any(|p| p.deltas.iter().any(|d| d.metric == m.name()))
+        })
+        .collect();
+    let mut headers: Vec<String> = ["conc", "isl", "osl"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    headers.extend(metrics.iter().map(|m| m.name()));
+    let rows = c
+        .pairs
+        .iter()
+        .map(|pair| {
+            let mut row = vec![
+                ToneCell::num(opt_u(pair.key.concurrency)),
+                ToneCell::num(opt_u(pair.key.isl)),
+                ToneCell::num(opt_u(pair.key.osl)),
+            ];
+            for m in &metrics {
+                row.push(match pair.deltas.iter().find(|d| d.metric == m.name()) {
+                    Some(d) => {
+                        let noise = if d.verdict == Verdict::WithinNoise {
+                            " ~"
+                        } else {
+                            ""
+                        };
+                        let change = d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs));
+                        ToneCell::num(format!(
+                            "{} -> {} ({change}{noise})",
+                            human(d.baseline),
+                            human(d.value)
+                        ))
+                        .toned(verdict_tone(d.verdict))
+                    }
+                    None => ToneCell::text("-").toned(Tone::Muted),
+                });
+            }
+            row
+        })
+        .collect();
+    ReportTable {
+        title: format!("{} vs {}", c.label, c.baseline),
+        headers,
+        rows,
+    }
+}
+
 /// Draws a table for a terminal (`color`) or a plain text file.
 pub fn draw(t: &ReportTable, color: bool, unicode: bool) -> String {
     let mut table = Table::new();

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use super::tables::{comparison_table, draw, points_table};
+use super::tables::{comparison_matrix, draw, points_table};
 use crate::analyze::findings::Findings;
 
 /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
@@ -21,8 +21,11 @@ pub fn summary(f: &Findings, color: bool) -> String {
     out.push_str(&draw(&points_table(f), color, true));
     out.push('\n');
     for c in &f.comparisons {
-        out.push_str(&format!("\n{} vs {} (baseline)\n", c.label, c.baseline));
-        out.push_str(&draw(&comparison_table(c), color, true));
+        out.push_str(&format!(
+            "\n{} vs {} (baseline → {}; ~ = within noise)\n",
+            c.label, c.baseline, c.label
+        ));
+        out.push_str(&draw(&comparison_matrix(c), color, true));
         out.push('\n');
     }
     for g in &f.gate_hits {
