@@ -107,10 +107,16 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             return;
         }
     };
-    let root_label = input.label.clone().unwrap_or_else(|| default_label(root));
+    // An explicit `label=path` names the whole tree; sub-series below it keep their names after it.
+    let label_of = |nested: Option<String>| match (&input.label, nested) {
+        (Some(l), Some(n)) => format!("{l}/{n}"),
+        (Some(l), None) => l.clone(),
+        (None, Some(n)) => n,
+        (None, None) => default_label(root),
+    };
     if meta.is_file() {
         if let Some(result) = read_file(root, ctx) {
-            add_points(Some(result), root, root, &root_label, None, ctx, sweep);
+            add_points(Some(result), root, root, &label_of(None), ctx, sweep);
         } else {
             ctx.warn(root, "not a result file of a known format");
         }
@@ -130,7 +136,7 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             }
         };
         let path = entry.path();
-        let nested = nested_label(root, path);
+        let label = label_of(nested_label(root, path));
         if entry.file_type().is_dir() {
             let result = if aiconfigurator::sniff_dir(path) {
                 Some(aiconfigurator::read_dir(path, ctx))
@@ -140,12 +146,12 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 None
             };
             if let Some(result) = result {
-                add_points(Some(result), path, root, &root_label, nested, ctx, sweep);
+                add_points(Some(result), path, root, &label, ctx, sweep);
                 walker.skip_current_dir();
             }
         } else if entry.file_type().is_file() {
             let result = read_file(path, ctx);
-            add_points(result, path, root, &root_label, nested, ctx, sweep);
+            add_points(result, path, root, &label, ctx, sweep);
         }
     }
 }
@@ -203,31 +209,26 @@ pub fn default_label(path: &Path) -> String {
     base.unwrap_or_else(|| path.display().to_string())
 }
 
-/// The label of a nested tree (`root/tuned/isl_.../`): the first directory below the
-/// root when that directory is not itself a point directory.
+/// The sub-label of a point below the input root: the directories between the root and
+/// the point (its file or artifact directory), leaving out names that only say the load
+/// (`isl_128_osl_64`, `conc_8`, `c8`). `root/tuned/isl_.../` gives `tuned`; a point right
+/// below the root gives none.
 fn nested_label(root: &Path, path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(root).ok()?;
-    let mut comps = rel.components();
-    let first = comps.next()?;
-    comps.next()?; // the point must sit below the first directory
-    let first_dir = root.join(first);
-    let first_name = first.as_os_str().to_string_lossy().into_owned();
-    let hints = layout::name_hints(Path::new(&first_name));
-    if hints.concurrency.is_some()
-        || aiperf::sniff_dir(&first_dir)
-        || aiconfigurator::sniff_dir(&first_dir)
-    {
-        return None;
-    }
-    Some(first_name)
+    let parent = path.parent()?;
+    let rel = parent.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .filter(|name| layout::name_hints(Path::new(name)) == layout::NameHints::default())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn add_points(
     result: Option<Result<Vec<Point>, ReadError>>,
     path: &Path,
     root: &Path,
-    root_label: &str,
-    nested: Option<String>,
+    label: &str,
     ctx: &mut ReadCtx,
     sweep: &mut Sweep,
 ) {
@@ -250,10 +251,6 @@ fn add_points(
         ctx.warn(path, "left out: no load points in this file");
         return;
     }
-    let label = match nested {
-        Some(n) => n,
-        None => root_label.to_string(),
-    };
     // Names from the input root's own name down to this file.
     let rel_from = root.parent().unwrap_or(root);
     let rel = path.strip_prefix(rel_from).unwrap_or(path);
@@ -261,7 +258,7 @@ fn add_points(
     sweep.files_read.push(path.to_path_buf());
     for mut p in points {
         if p.label.is_empty() {
-            p.label = label.clone();
+            p.label = label.to_string();
         } else if !p.label.starts_with(&label) {
             // Readers may name sub-series (AIConfigurator agg/disagg); keep them under the input's label.
             p.label = format!("{label}/{}", p.label);

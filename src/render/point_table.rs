@@ -10,7 +10,8 @@ use crate::model::{Metric, Sweep};
 pub const ID_COLUMNS: [&str; 5] = ["label", "source", "concurrency", "isl", "osl"];
 
 /// Metric columns the terminal shows when `--metrics` is not given.
-pub const DEFAULT_METRICS: [&str; 11] = [
+pub const DEFAULT_METRICS: [&str; 12] = [
+    "request_rate",
     "requests_ok",
     "ttft_avg_ms",
     "ttft_p99_ms",
