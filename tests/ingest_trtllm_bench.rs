@@ -276,6 +276,8 @@ fn log_prefix_and_surrounding_log_lines() {
     // tests/data/trtllm-bench/logged/v0.21_stdout_with_log_lines.log
     let p = one(&data("logged/v0.21_stdout_with_log_lines.log"));
     close(&p, Metric::RequestThroughput, 86.5373);
+    // Lines after the interleaved C++ log line are still read.
+    close(&p, TTFT_AVG, 162.6706);
     close(&p, Metric::Latency(Latency::Tpot, Stat::P50), 7.6079);
     assert_eq!((p.isl, p.osl), (Some(128), Some(128)));
     assert_eq!(p.model.as_deref(), Some("meta-llama/Llama-3.1-8B-Instruct"));

@@ -80,6 +80,11 @@ fn strip_log_prefix(line: &str) -> (bool, &str) {
     }
 }
 
+/// `[TensorRT-LLM][INFO] ...` from the C++ runtime.
+fn is_cpp_log_line(line: &str) -> bool {
+    line.trim_start().starts_with("[TensorRT-LLM]")
+}
+
 fn is_banner(line: &str) -> bool {
     line.len() >= 20 && line.chars().all(|c| c == '=')
 }
@@ -150,6 +155,9 @@ fn split_blocks(text: &str) -> Vec<Block> {
     let mut section: Option<String> = None;
     for (i, raw) in text.lines().enumerate() {
         let no = i + 1;
+        if is_cpp_log_line(raw) {
+            continue; // the C++ runtime logs from other threads, possibly in the middle of the report
+        }
         let (prefixed, rest) = strip_log_prefix(raw);
         if prefixed {
             // A new logger message: the report (one message) is over.
@@ -200,7 +208,9 @@ fn split_blocks(text: &str) -> Vec<Block> {
             continue; // breakdown titles and table rules
         }
         if sec == "MACHINE DETAILS" && !line.contains(':') {
-            cur.machine.get_or_insert_with(|| line.to_string());
+            if line != "No GPU info available" {
+                cur.machine.get_or_insert_with(|| line.to_string());
+            }
             continue;
         }
         if sec == "DATASET DETAILS" {
@@ -956,6 +966,10 @@ mod tests {
         assert!(had);
         assert_eq!(section_title(rest.trim()), Some(PERF_TITLE));
         assert_eq!(section_title("==========="), None);
+        assert!(is_cpp_log_line(
+            "[TensorRT-LLM][INFO] Refreshed the MPI local session"
+        ));
+        assert!(!strip_log_prefix("[TPOT] P50    : 7.6079").0);
         assert_eq!(
             block_heading("--- a_CON1024.out ---"),
             Some("a_CON1024.out")
