@@ -274,16 +274,16 @@ fn walker_labels_each_scenario_and_mode() {
     assert_eq!(sweep.points.len(), 44 + 8 + 35 + 19);
     assert!(sweep.warnings.is_empty(), "{:?}", sweep.warnings);
     let count = |l: &str| sweep.points.iter().filter(|p| p.label == l).count();
-    assert_eq!(count("qwen3_32b_h200_isl4000_osl500/agg"), 44);
-    assert_eq!(count("qwen3_32b_h200_isl4000_osl500/disagg"), 8);
-    assert_eq!(count("qwen3_8b_h100_isl1024_osl1024/agg"), 35);
-    assert_eq!(count("qwen3_8b_h100_isl1024_osl1024/disagg"), 19);
+    assert_eq!(count("qwen3_32b_h200_isl4000_osl500/Qwen/agg"), 44);
+    assert_eq!(count("qwen3_32b_h200_isl4000_osl500/Qwen/disagg"), 8);
+    assert_eq!(count("qwen3_8b_h100_isl1024_osl1024/Qwen/agg"), 35);
+    assert_eq!(count("qwen3_8b_h100_isl1024_osl1024/Qwen/disagg"), 19);
     // Qwen3-8B agg/pareto.csv line 7: concurrency 256 on tp2 (the best config)
     let p = sweep
         .points
         .iter()
         .find(|p| {
-            p.label == "qwen3_8b_h100_isl1024_osl1024/agg"
+            p.label == "qwen3_8b_h100_isl1024_osl1024/Qwen/agg"
                 && p.concurrency == Some(256)
                 && p.num_gpus == Some(2)
         })

@@ -63,7 +63,7 @@ const E2E_AVG: Metric = Metric::Latency(Latency::E2el, Stat::Avg);
 #[test]
 fn v0_17_trt_engine_report_old_labels() {
     // perf-benchmarking_v0.17_trt_throughput_report.txt
-    let p = one(&sample("perf-benchmarking_v0.17_trt_throughput_report.txt"));
+    let p = one(&sample("perf-benchmarking_v0.17_trt_throughput_report/perf-benchmarking_v0.17_trt_throughput_report.txt"));
     assert_eq!(p.model.as_deref(), Some("meta-llama/Llama-3.1-8B"));
     assert_eq!(p.tool_version.as_deref(), Some("0.17.0")); // TensorRT-LLM Version:   0.17.0
     assert_eq!(p.backend.as_deref(), Some("trt")); // = ENGINE DETAILS
@@ -90,7 +90,7 @@ fn v0_17_trt_engine_report_old_labels() {
 #[test]
 fn mid_2025_multimodal_report_tokens_sec_user_labels() {
     // perf-benchmarking_pytorch_multimodal_report.txt
-    let p = one(&sample("perf-benchmarking_pytorch_multimodal_report.txt"));
+    let p = one(&sample("perf-benchmarking_pytorch_multimodal_report/perf-benchmarking_pytorch_multimodal_report.txt"));
     close(&p, Metric::RequestsOk, 10.0);
     close(&p, Metric::RequestThroughput, 1.4439);
     close(&p, Metric::OutputTokenThroughput, 185.8351);
@@ -124,7 +124,9 @@ fn mid_2025_multimodal_report_tokens_sec_user_labels() {
 #[test]
 fn v0_21_streaming_report_with_breakdowns() {
     // nvidia_blog_v0.21_pytorch_streaming_report.txt
-    let p = one(&sample("nvidia_blog_v0.21_pytorch_streaming_report.txt"));
+    let p = one(&sample(
+        "nvidia_blog_v0.21_pytorch_streaming_report/nvidia_blog_v0.21_pytorch_streaming_report.txt",
+    ));
     assert_eq!(p.model.as_deref(), Some("meta-llama/Llama-3.1-8B-Instruct"));
     assert_eq!(p.tool_version.as_deref(), Some("0.21.0rc0"));
     assert_eq!(p.backend.as_deref(), Some("pytorch"));
@@ -167,7 +169,9 @@ fn v0_21_streaming_report_with_breakdowns() {
 #[test]
 fn blog15_block_with_tab_separators() {
     // blog15_ds32_min_latency_overview_with_tabs.txt: values after spaces + TAB + 2 spaces
-    let p = one(&sample("blog15_ds32_min_latency_overview_with_tabs.txt"));
+    let p = one(&sample(
+        "blog15_ds32_min_latency_overview_with_tabs/blog15_ds32_min_latency_overview_with_tabs.txt",
+    ));
     close(&p, Metric::RequestThroughput, 0.2678);
     close(&p, Metric::OutputTokenThroughput, 274.1786);
     close(&p, Metric::TotalTokenThroughput, 2467.607);
@@ -190,7 +194,9 @@ fn blog15_block_with_tab_separators() {
 #[test]
 fn blog15_block_with_trailing_space_in_title() {
     // blog15_ds32_max_throughput_overview.txt: `= PERFORMANCE OVERVIEW ` (trailing space)
-    let p = one(&sample("blog15_ds32_max_throughput_overview.txt"));
+    let p = one(&sample(
+        "blog15_ds32_max_throughput_overview/blog15_ds32_max_throughput_overview.txt",
+    ));
     close(&p, Metric::RequestThroughput, 8.4162);
     close(&p, Metric::OutputTokenThroughput, 8618.2158);
     close(&p, Metric::TokensPerSGpu, 1077.277);
@@ -208,7 +214,7 @@ fn blog15_block_with_trailing_space_in_title() {
 #[test]
 fn dgxc_file_gives_one_point_per_block() {
     // dgxc_perf_overview_blocks_llama3.3_deepseek.txt: three `--- name ---` headed blocks
-    let (points, ctx) = read(&sample("dgxc_perf_overview_blocks_llama3.3_deepseek.txt"));
+    let (points, ctx) = read(&sample("dgxc_perf_overview_blocks_llama3.3_deepseek/dgxc_perf_overview_blocks_llama3.3_deepseek.txt"));
     assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
     assert_eq!(points.len(), 3);
     let ds = &points[0];
@@ -288,7 +294,9 @@ fn report_json_maps_every_section_and_agrees_with_the_printed_report() {
     // tests/data/trtllm-bench/json_and_stdout/report.json: hand-made after reporting.py with the numbers of
     // the same run's printed report (nvidia_blog_v0.21_pytorch_streaming_report.txt).
     let json = one(&data("json_and_stdout/report.json"));
-    let text = one(&sample("nvidia_blog_v0.21_pytorch_streaming_report.txt"));
+    let text = one(&sample(
+        "nvidia_blog_v0.21_pytorch_streaming_report/nvidia_blog_v0.21_pytorch_streaming_report.txt",
+    ));
     assert_eq!(
         json.model.as_deref(),
         Some("meta-llama/Llama-3.1-8B-Instruct")
@@ -386,7 +394,7 @@ fn whole_sample_directory_loads() {
     assert!(sweep
         .points
         .iter()
-        .any(|p| p.label == "trtllm-bench/Llama3.3-70B_TP1_EP1_PP1_CON640_chat_streaming-on_190"));
+        .any(|p| p.label == "dgxc_perf_overview_blocks_llama3.3_deepseek/Llama3.3-70B_TP1_EP1_PP1_CON640_chat_streaming-on_190"));
 }
 
 #[test]

@@ -219,7 +219,7 @@ fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .filter(|name| layout::name_hints(Path::new(name)) == layout::NameHints::default())
+        .filter(|name| !layout::is_load_name(name))
         .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
