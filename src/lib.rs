@@ -6,4 +6,5 @@ pub mod analyze;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod render;
 pub mod stats;

@@ -1,0 +1,3 @@
+//! Render: charts and reports drawn from a Sweep and its analysis.
+
+pub mod plots;
