@@ -4,6 +4,7 @@
 pub mod findings_json;
 pub mod format;
 pub mod markdown;
+pub mod plots;
 pub mod point_table;
 pub mod points_csv;
 pub mod show;
