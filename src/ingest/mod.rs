@@ -7,6 +7,7 @@
 pub mod aiconfigurator;
 pub mod aiperf;
 pub mod benchmark_serving;
+pub mod configs;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;

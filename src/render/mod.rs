@@ -3,6 +3,7 @@
 
 pub mod findings_json;
 pub mod format;
+pub mod html;
 pub mod markdown;
 pub mod plots;
 pub mod point_table;
