@@ -481,3 +481,65 @@ fn chromium_keeps_hostile_names_inert() {
         console_errors(&run.stderr)
     );
 }
+
+/// The report of the README's main job, from the real aiperf sweeps, in a real browser.
+#[test]
+fn chromium_renders_the_real_compare_report() {
+    let Some(bin) = chromium() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
+        .args([
+            "compare",
+            "sample-results/aiperf/baseline",
+            "sample-results/aiperf/tuned",
+        ])
+        .args(["--sla", "ttft=500,tpot=7", "-o"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run adreport");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let pngs = fs::read_dir(out.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
+        })
+        .count();
+    assert!(pngs >= 5, "only {pngs} plots");
+    let html = out.path().join("report.html");
+    let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
+    let expect = format!("data-images-ok=\"{pngs}/{pngs}\"");
+    assert!(
+        run.stdout.contains(&expect),
+        "images not all decoded: want {expect}"
+    );
+    assert!(
+        console_errors(&run.stderr).is_empty(),
+        "{:?}",
+        console_errors(&run.stderr)
+    );
+    // baseline conc 16 time_to_first_token.avg 225.9276769875 and tuned conc 16
+    // inter_token_latency.avg 7.136631253174603, from the source JSON files.
+    for needle in ["225.9", "7.14", "avg TPOT", "tuned", "baseline"] {
+        assert!(run.stdout.contains(needle), "DOM lacks {needle:?}");
+    }
+    let shot = out.path().join("screenshot.png");
+    run_chromium(
+        &bin,
+        &file_url(&html),
+        &[format!("--screenshot={}", shot.display())],
+    );
+    let (_, _, ink, _) = screenshot_stats(&shot);
+    assert!(ink > 0.02, "screenshot looks blank");
+    if let Some(keep) = std::env::var_os("ADREPORT_KEEP_DIR") {
+        let keep = PathBuf::from(keep);
+        fs::create_dir_all(&keep).unwrap();
+        fs::copy(&shot, keep.join("real_screenshot.png")).unwrap();
+    }
+}
