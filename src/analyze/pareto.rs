@@ -1,5 +1,7 @@
 //! Pareto frontiers: the trade-off points no other point beats on both axes.
 
+use crate::model::{Metric, Point};
+
 /// Indices of the non-dominated points when higher is better on both axes,
 /// ordered by x ascending (so y descending along the frontier).
 ///
@@ -19,6 +21,29 @@ pub fn pareto_frontier(points: &[(f64, f64)]) -> Vec<usize> {
         .collect();
     out.sort_by(|&a, &b| points[a].0.total_cmp(&points[b].0));
     out
+}
+
+/// The y axis of the efficiency view: tokens/s/gpu when any point knows its GPU count,
+/// else total output tokens/s (never a silent divide by one).
+pub fn efficiency_y_metric<'a>(mut points: impl Iterator<Item = &'a Point>) -> Metric {
+    if points.any(|p| p.get(Metric::TokensPerSGpu).is_some()) {
+        Metric::TokensPerSGpu
+    } else {
+        Metric::OutputTokenThroughput
+    }
+}
+
+/// Concurrencies of the points on the tokens/s/user vs `y` frontier, in frontier order.
+pub fn frontier_concurrencies(points: &[&Point], y: Metric) -> Vec<u64> {
+    let usable: Vec<(&Point, (f64, f64))> = points
+        .iter()
+        .filter_map(|p| Some((*p, (p.get(Metric::TokensPerSUser)?, p.get(y)?))))
+        .collect();
+    let xy: Vec<(f64, f64)> = usable.iter().map(|(_, xy)| *xy).collect();
+    pareto_frontier(&xy)
+        .into_iter()
+        .filter_map(|i| usable.get(i)?.0.concurrency)
+        .collect()
 }
 
 fn dominates(q: (f64, f64), p: (f64, f64)) -> bool {

@@ -260,7 +260,7 @@ fn add_points(
     for mut p in points {
         if p.label.is_empty() {
             p.label = label.to_string();
-        } else if !p.label.starts_with(&label) {
+        } else if !p.label.starts_with(label) {
             // Readers may name sub-series (AIConfigurator agg/disagg); keep them under the input's label.
             p.label = format!("{label}/{}", p.label);
         }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle, RGBColor};
 
-use crate::analyze::pareto::pareto_frontier;
+use crate::analyze::pareto::{efficiency_y_metric, pareto_frontier};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
@@ -343,15 +343,8 @@ fn direction_note(metric: Metric) -> String {
 // ---------------------------------------------------------------------------
 
 fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Option<Figure> {
-    let per_gpu = sweep
-        .points
-        .iter()
-        .any(|p| finite(p.get(Metric::TokensPerSGpu)).is_some());
-    let y_metric = if per_gpu {
-        Metric::TokensPerSGpu
-    } else {
-        Metric::OutputTokenThroughput
-    };
+    let y_metric = efficiency_y_metric(sweep.points.iter());
+    let per_gpu = y_metric == Metric::TokensPerSGpu;
     let series: Vec<Series> = labels
         .iter()
         .enumerate()
