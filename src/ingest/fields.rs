@@ -160,16 +160,47 @@ pub fn kind(v: &Value) -> &'static str {
 
 /// Parses a whole JSON file, reporting line and column of a syntax error.
 pub fn parse_json(path: &Path, text: &str) -> Result<Value, ReadError> {
-    serde_json::from_str(text).map_err(|e| {
-        let what = if e.is_eof() {
-            "file ends in the middle of the JSON (truncated?)"
-        } else {
-            "invalid JSON"
-        };
-        ReadError::new(
-            path,
-            format!("line {} column {}", e.line(), e.column()),
-            format!("{what}: {e}"),
-        )
-    })
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(ReadError::file(path, "empty file"));
+    }
+    serde_json::from_str(text).map_err(|e| json_error(path, text, &e))
+}
+
+/// A syntax error with its place: line, column and the key it follows, and what went wrong
+/// (Python's bare `NaN`/`Infinity` are named, since they are the usual cause).
+pub fn json_error(path: &Path, text: &str, e: &serde_json::Error) -> ReadError {
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    // serde's column is 1-based and counts bytes; the error is at or just after it.
+    let mut upto = e.column().saturating_sub(1).min(line.len());
+    while !line.is_char_boundary(upto) {
+        upto -= 1;
+    }
+    let (before, at) = line.split_at(upto);
+    let mut place = format!("line {} column {}", e.line(), e.column());
+    // The key before the error names the field whose value is bad (not for a cut-off file).
+    if let Some(key) = last_key(before).filter(|_| !e.is_eof()) {
+        place.push_str(&format!(", field `{key}`"));
+    }
+    // serde repeats the position at the end of its message.
+    let full = e.to_string();
+    let detail = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(d, _)| d);
+    let bare = ["NaN", "-Infinity", "Infinity"]
+        .into_iter()
+        .find(|b| at.trim_start().starts_with(b) || before.trim_end().ends_with(b));
+    let message = match bare {
+        Some(b) => format!("invalid JSON: `{b}` is not a JSON number (Python writes it for a missing or infinite value)"),
+        None if e.is_eof() => format!("file ends in the middle of the JSON (truncated?): {detail}"),
+        None => format!("invalid JSON: {detail}"),
+    };
+    ReadError::new(path, place, message)
+}
+
+/// The last `"key":` in a piece of one line, e.g. `"avg"` in `  "avg": NaN`.
+pub(crate) fn last_key(before: &str) -> Option<&str> {
+    let colon = before.rfind(':')?;
+    let head = before[..colon].trim_end().strip_suffix('"')?;
+    let start = head.rfind('"')?;
+    Some(&head[start + 1..])
 }
