@@ -87,10 +87,18 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
     sweep.warnings.append(&mut ctx.warnings);
     sort_points(&mut sweep);
     warn_duplicates(&mut sweep);
+    warn_mixed_sources(&mut sweep);
     if sweep.points.is_empty() {
         let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
         let reasons = if reasons.is_empty() {
-            "  no result files of a known format were found".to_string()
+            let paths: Vec<String> = inputs
+                .iter()
+                .map(|i| i.path.display().to_string())
+                .collect();
+            format!(
+                "  no result files of a known format under {}",
+                paths.join(", ")
+            )
         } else {
             reasons.join("\n")
         };
@@ -138,7 +146,9 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         };
         let path = entry.path();
         let label = label_of(nested_label(root, path));
-        if entry.file_type().is_dir() {
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            warn_symlink(path, ctx);
+        } else if entry.file_type().is_dir() {
             let result = if aiconfigurator::sniff_dir(path) {
                 Some(aiconfigurator::read_dir(path, ctx))
             } else if aiperf::sniff_dir(path) {
@@ -152,8 +162,38 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             }
         } else if entry.file_type().is_file() {
             let result = read_file(path, ctx);
+            if result.is_none() {
+                warn_if_empty(path, ctx);
+            }
             add_points(result, path, root, &label, ctx, sweep);
         }
+    }
+}
+
+/// Links are not followed (a link to a run already in the tree would count it twice), but never skipped silently.
+fn warn_symlink(path: &Path, ctx: &mut ReadCtx) {
+    match fs::metadata(path) {
+        Err(e) => ctx.warn(
+            path,
+            format!("symbolic link not followed: it does not resolve ({e})"),
+        ),
+        Ok(_) => ctx.warn(
+            path,
+            "symbolic link not followed; give its target as an input to read it",
+        ),
+    }
+}
+
+/// An empty JSON/CSV in a result tree is usually a run that died before writing; say so.
+fn warn_if_empty(path: &Path, ctx: &mut ReadCtx) {
+    let data_ext = path.extension().is_some_and(|e| {
+        ["json", "jsonl", "csv"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    });
+    if data_ext && read_head(path).is_ok_and(|h| h.trim_start_matches('\u{feff}').trim().is_empty())
+    {
+        ctx.warn(path, "empty file; skipped");
     }
 }
 
@@ -185,8 +225,25 @@ pub fn read_head(path: &Path) -> Result<String, ReadError> {
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// Whole-file readers refuse larger files: no summary export is near this size, and a
+/// garbage file must not be read into memory. (Per-request JSONL is streamed, not read whole.)
+pub const MAX_TEXT_BYTES: u64 = 1 << 30;
+
 /// Reads a whole file as UTF-8 text, naming the file on failure.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let len = fs::metadata(path)
+        .map_err(|e| ReadError::io(path, &e))?
+        .len();
+    if len > MAX_TEXT_BYTES {
+        return Err(ReadError::file(
+            path,
+            format!(
+                "too large for a result file ({:.1} GiB; at most {} GiB is read)",
+                len as f64 / (1u64 << 30) as f64,
+                MAX_TEXT_BYTES >> 30
+            ),
+        ));
+    }
     let bytes = fs::read(path).map_err(|e| ReadError::io(path, &e))?;
     String::from_utf8(bytes).map_err(|e| {
         ReadError::file(
@@ -264,6 +321,7 @@ fn add_points(
             // Readers may name sub-series (AIConfigurator agg/disagg); keep them under the input's label.
             p.label = format!("{label}/{}", p.label);
         }
+        make_printable(&mut p);
         reconcile(&mut p, "isl", |p| &mut p.isl, hints.isl, ctx);
         reconcile(&mut p, "osl", |p| &mut p.osl, hints.osl, ctx);
         reconcile(
@@ -275,6 +333,34 @@ fn add_points(
         );
         finalize(&mut p, ctx);
         sweep.points.push(p);
+    }
+}
+
+/// Text with control characters (terminal escapes, bells, line breaks) written as `\u{1b}`, so a
+/// name read from a file or directory cannot drive the terminal or break a line of a report.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Names and facts from files and directory names, made printable once for every output.
+fn make_printable(p: &mut Point) {
+    p.label = printable(&p.label);
+    for s in [&mut p.model, &mut p.backend, &mut p.tool_version]
+        .into_iter()
+        .flatten()
+    {
+        *s = printable(s);
+    }
+    for v in p.extra.values_mut() {
+        *v = printable(v);
     }
 }
 
@@ -399,12 +485,56 @@ fn warn_duplicates(sweep: &mut Sweep) {
             Some((_, prev)) => warnings.push(Warning {
                 path: p.path.clone(),
                 message: format!(
-                    "label `{}` has another point at the same ISL/OSL/concurrency: {}",
+                    "label `{}` has another point at the same ISL/OSL/concurrency ({}): {}",
                     p.label,
+                    load_key(p),
                     prev.display()
                 ),
             }),
             None => seen.push((key, &p.path)),
+        }
+    }
+    sweep.warnings.extend(warnings);
+}
+
+/// `isl 128 osl 64 conc 8` (and the rate when set), `?` for unknown parts.
+fn load_key(p: &Point) -> String {
+    let o = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
+    let mut s = format!(
+        "isl {} osl {} conc {}",
+        o(p.isl),
+        o(p.osl),
+        o(p.concurrency)
+    );
+    if let Some(r) = p.request_rate {
+        s.push_str(&format!(" rate {r}"));
+    }
+    s
+}
+
+/// One label should hold one tool's results: the tools define and measure metrics differently.
+fn warn_mixed_sources(sweep: &mut Sweep) {
+    let mut warnings = Vec::new();
+    for label in sweep.labels() {
+        // The first point of each source in this label.
+        let mut firsts: Vec<&Point> = Vec::new();
+        for p in sweep.points.iter().filter(|p| p.label == label) {
+            if !firsts.iter().any(|f| f.source == p.source) {
+                firsts.push(p);
+            }
+        }
+        if let [_, second, ..] = firsts.as_slice() {
+            let each: Vec<String> = firsts
+                .iter()
+                .map(|p| format!("{} ({})", p.source, p.path.display()))
+                .collect();
+            warnings.push(Warning {
+                path: second.path.clone(),
+                message: format!(
+                    "label `{label}` mixes results of {}; the tools measure differently, so give each its own label to compare them",
+                    each.join(", ")
+                ),
+            });
         }
     }
     sweep.warnings.extend(warnings);
