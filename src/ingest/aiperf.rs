@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -169,9 +169,19 @@ fn find_exports(dir: &Path) -> Exports {
         .iter()
         .filter(|p| has_ext(p, "csv") && !skipped_name(&file_name(p)))
         .find(|p| read_head(p).is_ok_and(|h| is_aiperf_csv_head(&h)));
-    match csv {
-        Some(p) => Exports::Csv(p.clone()),
-        None => Exports::None,
+    if let Some(p) = csv {
+        return Exports::Csv(p.clone());
+    }
+    // Nothing readable, but aiperf's own export name (empty, cut short, garbage): claim it so
+    // the reader says what is wrong with it instead of the run vanishing.
+    let named: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|p| file_name(p).ends_with("_aiperf.json") && !skipped_name(&file_name(p)))
+        .collect();
+    if named.is_empty() {
+        Exports::None
+    } else {
+        Exports::Json(named)
     }
 }
 
@@ -355,7 +365,8 @@ pub(crate) fn table_from_json(obj: &Fields) -> Result<MetricTable, ReadError> {
             ..TagStats::default()
         };
         for stat in Stat::ALL {
-            if let Some(v) = block.opt_f64(stat.key())? {
+            // Every used tag is a latency, rate, count or length: never negative.
+            if let Some(v) = block.opt_nonneg(stat.key())? {
                 ts.values.insert(stat.key().to_string(), v);
             }
         }
@@ -385,11 +396,12 @@ fn csv_number(path: &Path, line: u64, column: &str, cell: &str) -> Result<Option
         return Ok(None);
     }
     match cell.replace(',', "").parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
+        // Every used tag is a latency, rate, count or length: never negative.
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
         _ => Err(ReadError::new(
             path,
             format!("line {line} column `{column}`"),
-            format!("expected a number, found `{cell}`"),
+            format!("expected a number >= 0, found `{cell}`"),
         )),
     }
 }
@@ -511,6 +523,65 @@ pub(crate) fn apply_table(
     Ok(())
 }
 
+/// Tags every aiperf and genai-perf export has.
+const CORE_TAGS: &[&str] = &["request_throughput", "request_latency", "request_count"];
+
+/// Warns about what an export should have but does not: a core tag missing, or statistics
+/// written as null (left empty, never read as 0).
+pub(crate) fn warn_gaps(obj: &Fields, table: &MetricTable, tool: &str, ctx: &mut ReadCtx) {
+    let missing: Vec<String> = CORE_TAGS
+        .iter()
+        .filter(|t| !table.contains_key(**t))
+        .map(|t| format!("`{}{t}`", obj.prefix))
+        .collect();
+    if !missing.is_empty() {
+        ctx.warn(
+            obj.path,
+            format!(
+                "field {} missing (every {tool} export has it); left empty",
+                missing.join(", ")
+            ),
+        );
+    }
+    let mut nulls = Vec::new();
+    for tag in USED_TAGS {
+        let Some(block) = obj.obj.get(*tag).and_then(Value::as_object) else {
+            continue;
+        };
+        for stat in Stat::ALL {
+            if block.get(stat.key()).is_some_and(Value::is_null) {
+                nulls.push(format!("`{}{tag}.{}`", obj.prefix, stat.key()));
+            }
+        }
+    }
+    if !nulls.is_empty() {
+        ctx.warn(
+            obj.path,
+            format!("field {} is null; left empty", nulls.join(", ")),
+        );
+    }
+}
+
+/// aiperf schema versions this reader was checked against (FORMATS.md 3.2: 1.0 to 1.4).
+const KNOWN_SCHEMA_MAJOR: &str = "1";
+
+/// An unknown `schema_version` is read anyway, by tag name (tags are looked up by name, so
+/// what is recognisable is used and anything missing is reported); the user is told.
+fn warn_schema(f: &Fields, ctx: &mut ReadCtx) {
+    let version = match f.obj.get("schema_version") {
+        None | Some(Value::Null) => return,
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let major = version.split('.').next().unwrap_or("");
+    if major != KNOWN_SCHEMA_MAJOR {
+        ctx.warn(
+            f.path,
+            format!("field `schema_version`: {version} is not a version adreport knows (1.x); reading the fields it recognises"),
+        );
+    }
+}
+
 /// A run with no successful request is not a load point.
 pub(crate) fn check_not_all_failed(p: &Point, path: &Path) -> Result<(), ReadError> {
     let ok = p.get(Metric::RequestsOk);
@@ -558,6 +629,8 @@ fn read_json_export(
             "no aiperf metrics (time_to_first_token, request_latency, ...) in this file",
         ));
     }
+    warn_schema(&f, ctx);
+    warn_gaps(&metrics, &table, "aiperf", ctx);
     let mut p = Point::new(
         Source::Aiperf,
         if single {
@@ -771,7 +844,7 @@ fn is_records_file(path: &Path) -> bool {
         return false;
     };
     let mut line = String::new();
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::new(file.take(MAX_RECORD_BYTES));
     while line.trim().is_empty() {
         line.clear();
         match reader.read_line(&mut line) {
@@ -783,6 +856,9 @@ fn is_records_file(path: &Path) -> bool {
         r.metrics.is_some() && r.metadata.is_some_and(|m| m.benchmark_phase.is_some())
     })
 }
+
+/// Longest JSONL record read; aiperf's are a few KiB.
+const MAX_RECORD_BYTES: u64 = 64 << 20;
 
 /// One JSONL record; only the fields adreport uses are parsed.
 #[derive(Deserialize)]
@@ -828,11 +904,23 @@ fn read_records(path: &Path) -> Result<Requests, ReadError> {
     loop {
         line.clear();
         n += 1;
-        let read = reader
+        // Bounded, so a garbage file without line breaks is not read into one string.
+        let read = (&mut reader)
+            .take(MAX_RECORD_BYTES)
             .read_line(&mut line)
             .map_err(|e| ReadError::line(path, n, format!("cannot read: {e}")))?;
         if read == 0 {
             break;
+        }
+        if read as u64 == MAX_RECORD_BYTES && !line.ends_with('\n') {
+            return Err(ReadError::line(
+                path,
+                n,
+                format!(
+                    "longer than {} MiB: not an aiperf record",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            ));
         }
         if line.trim().is_empty() {
             continue;

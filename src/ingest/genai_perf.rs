@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::aiperf::{
     apply_table, check_not_all_failed, first_string, has_aiperf_markers, has_metric_block,
-    round_tokens, table_from_csv, table_from_json,
+    round_tokens, table_from_csv, table_from_json, warn_gaps,
 };
 use super::fields::{parse_json, Fields};
 use super::{read_text, ReadCtx};
@@ -59,17 +59,24 @@ pub fn sniff(path: &Path, head: &str) -> bool {
     is_csv_head(head) && sibling_json(path).is_none()
 }
 
-pub fn read(path: &Path, _ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
+pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let text = read_text(path)?;
     let point = if is_json_head(&text) {
-        read_json(path, &text)?
+        read_json(path, &text, ctx)?
     } else {
-        read_csv(path, &text)?
+        read_csv(path, &text).map_err(|mut e| {
+            // genai-perf ends every CSV with a line break; without one the file was cut.
+            if !text.ends_with('\n') {
+                e.message
+                    .push_str(" (the file does not end with a line break: cut short?)");
+            }
+            e
+        })?
     };
     Ok(vec![point])
 }
 
-fn read_json(path: &Path, text: &str) -> Result<Point, ReadError> {
+fn read_json(path: &Path, text: &str, ctx: &mut ReadCtx) -> Result<Point, ReadError> {
     let value = parse_json(path, text)?;
     let f = Fields::new(path, &value)?;
     let table = table_from_json(&f)?;
@@ -79,6 +86,7 @@ fn read_json(path: &Path, text: &str) -> Result<Point, ReadError> {
             "no genai-perf metrics (time_to_first_token, request_latency, ...) in this file",
         ));
     }
+    warn_gaps(&f, &table, "genai-perf", ctx);
     let mut p = Point::new(Source::GenaiPerf, path);
     apply_table(&mut p, path, &table)?;
     if let Some(ic) = f.opt_obj("input_config", "input_config.")? {
