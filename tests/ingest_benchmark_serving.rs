@@ -403,8 +403,16 @@ fn bad_inputs_name_file_and_place() {
         "{m}"
     );
 
-    let m = err(&format!("{DATA}/bad"), "truncated_line3.jsonl");
-    assert!(m.contains(": line 3:") && m.contains("truncated"), "{m}");
+    // Each JSON Lines line is its own run: the cut third line is left out, the other three stay.
+    let (points, ctx) = read(&format!("{DATA}/bad"), "truncated_line3.jsonl");
+    assert_eq!(points.len(), 3);
+    let w: Vec<String> = ctx.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        w.iter()
+            .any(|m| m.contains("truncated_line3.jsonl: left out: line 3:")
+                && m.contains("truncated")),
+        "{w:?}"
+    );
 
     let m = err(&format!("{DATA}/bad"), "string_mean_ttft.json");
     assert!(
@@ -460,10 +468,23 @@ fn empty_and_wrong_type_inputs() {
         ),
     )
     .unwrap();
+    let mut ctx = ReadCtx::default();
+    let points = benchmark_serving::read(&jsonl, &mut ctx).unwrap();
+    assert_eq!(points.len(), 2);
+    assert!(
+        ctx.warnings[0]
+            .to_string()
+            .contains("runs.jsonl: left out: line 3: field `completed`"),
+        "{:?}",
+        ctx.warnings
+    );
+    // When every line is bad, the first line's error is the file's error.
+    let bad = ok.replace("\"completed\": 1", "\"completed\": \"x\"");
+    std::fs::write(&jsonl, format!("{bad}\n{bad}\n")).unwrap();
     let e = benchmark_serving::read(&jsonl, &mut ReadCtx::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("line 3: field `completed`"), "{e}");
+    assert!(e.contains("line 1: field `completed`"), "{e}");
 
     let bad_elem = dir.path().join("elem.json");
     std::fs::write(&bad_elem, r#"{"duration": 1, "completed": 1, "request_throughput": 1, "ttfts": [0.1, "x"], "errors": ["", ""]}"#)

@@ -48,37 +48,63 @@ pub fn sniff(path: &Path, head: &str) -> bool {
     }
     static KEYS: OnceLock<[Regex; 3]> = OnceLock::new();
     let keys = KEYS.get_or_init(|| {
-        let re = |k: &str| Regex::new(&format!(r#""{k}"\s*:\s*-?\d"#)).expect("static regex");
+        // A number, or Python's bare NaN/Infinity (rejected later by name, not silently skipped).
+        let re = |k: &str| {
+            Regex::new(&format!(r#""{k}"\s*:\s*(?:-?\d|-?Infinity|NaN|null)"#))
+                .expect("static regex")
+        };
         [re("duration"), re("completed"), re("request_throughput")]
     });
-    keys.iter().all(|re| re.is_match(head))
+    // Two of the three, so a file missing one is read and the missing key named.
+    keys.iter().filter(|re| re.is_match(head)).count() >= 2
 }
 
-/// Reads every result object of the file as one point each.
+/// Reads every result object of the file as one point each. In JSON Lines each line is its own
+/// run: a bad line is left out with a warning and the other runs are kept.
 pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let text = read_text(path)?;
     let text = strict_json(&text);
     let mut points = Vec::new();
+    let mut errors = Vec::new();
     for (line, value) in documents(path, &text)? {
         let at_line = |mut e: ReadError| {
             if let Some(n) = line {
                 e.at = if e.at.is_empty() {
                     format!("line {n}")
+                } else if e.at.starts_with("line ") {
+                    e.at
                 } else {
                     format!("line {n}: {}", e.at)
                 };
             }
             e
         };
-        let f = Fields::new(path, &value).map_err(at_line)?;
-        let mut warn = Warn { ctx, line };
-        points.push(read_result(f, &mut warn).map_err(at_line)?);
+        let result = value.and_then(|value| {
+            let f = Fields::new(path, &value)?;
+            let mut warn = Warn { ctx, line };
+            read_result(f, &mut warn)
+        });
+        match result.map_err(at_line) {
+            Ok(p) => points.push(p),
+            Err(e) if line.is_some() => errors.push(e),
+            Err(e) => return Err(e),
+        }
     }
     if points.is_empty() {
-        return Err(ReadError::file(
+        return Err(errors.into_iter().next().unwrap_or_else(|| {
+            ReadError::file(path, "empty file: no benchmark_serving result in it")
+        }));
+    }
+    for e in errors {
+        let shown = e.to_string();
+        let prefix = format!("{}: ", path.display());
+        ctx.warn(
             path,
-            "empty file: no benchmark_serving result in it",
-        ));
+            format!(
+                "left out: {}",
+                shown.strip_prefix(&prefix).unwrap_or(&shown)
+            ),
+        );
     }
     Ok(points)
 }
@@ -102,7 +128,12 @@ impl Warn<'_> {
 /// The JSON values of the file, each with its line number when the file is JSON Lines.
 /// JSON Lines = more than one non-blank line and the first one is a complete object on its own;
 /// anything else (one line, or a pretty-printed object) is read as a single document.
-fn documents(path: &Path, text: &str) -> Result<Vec<(Option<usize>, Value)>, ReadError> {
+/// A bad JSON Lines line is returned as its error, so the other lines can still be read.
+#[allow(clippy::type_complexity)]
+fn documents(
+    path: &Path,
+    text: &str,
+) -> Result<Vec<(Option<usize>, Result<Value, ReadError>)>, ReadError> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
@@ -116,38 +147,38 @@ fn documents(path: &Path, text: &str) -> Result<Vec<(Option<usize>, Value)>, Rea
         if lines.is_empty() {
             return Ok(Vec::new());
         }
-        return Ok(vec![(None, parse_json(path, text)?)]);
+        return Ok(vec![(None, Ok(parse_json(path, text)?))]);
     }
-    lines
+    Ok(lines
         .into_iter()
         .map(|(n, l)| {
-            serde_json::from_str::<Value>(l)
-                .map(|v| (Some(n), v))
-                .map_err(|e| {
-                    let what = if e.is_eof() {
-                        "line ends in the middle of the JSON (truncated?)"
-                    } else {
-                        "invalid JSON"
-                    };
-                    // serde's own "at line 1" counts within the line; give the column only.
-                    let full = e.to_string();
-                    let detail = full
-                        .rsplit_once(" at line ")
-                        .map_or(full.as_str(), |(d, _)| d);
-                    ReadError::line(
-                        path,
-                        n,
-                        format!("{what}: {detail} at column {}", e.column()),
-                    )
-                })
+            let value = serde_json::from_str::<Value>(l).map_err(|e| {
+                let what = if e.is_eof() {
+                    "line ends in the middle of the JSON (truncated?)"
+                } else {
+                    "invalid JSON"
+                };
+                // serde's own "at line 1" counts within the line; give the column only.
+                let full = e.to_string();
+                let detail = full
+                    .rsplit_once(" at line ")
+                    .map_or(full.as_str(), |(d, _)| d);
+                ReadError::line(
+                    path,
+                    n,
+                    format!("{what}: {detail} at column {}", e.column()),
+                )
+            });
+            (Some(n), value)
         })
-        .collect()
+        .collect())
 }
 
 /// Python's `json.dump` writes `NaN`, `Infinity` and `-Infinity` bare (SGLang: `"request_rate": Infinity`).
 /// Outside strings, `NaN` becomes `null` (no value) and the infinities become the strings
 /// `"Infinity"`/`"-Infinity"`, which the field readers treat as "inf" or reject by name.
-/// Line breaks are kept, so line numbers in errors stay right.
+/// Line breaks are kept, so line numbers in errors stay right. A null read this way is
+/// reported by [`warn_nulls`].
 fn strict_json(text: &str) -> Cow<'_, str> {
     if !text.contains("NaN") && !text.contains("Infinity") {
         return Cow::Borrowed(text);
@@ -156,7 +187,10 @@ fn strict_json(text: &str) -> Cow<'_, str> {
     let (mut in_string, mut escaped) = (false, false);
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if in_string {
+        if c == '\n' {
+            // JSON strings hold no raw line break: a line cut inside a string ends it here.
+            (in_string, escaped) = (false, false);
+        } else if in_string {
             if escaped {
                 escaped = false;
             } else if c == '\\' {
@@ -204,6 +238,7 @@ fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {
             "at least one successful request: every request failed (completed is 0)",
         ));
     }
+    warn_nulls(f, w);
     identity(f, &mut p)?;
     traffic(f, &mut p)?;
     lengths(f, &mut p, w)?;
@@ -226,6 +261,40 @@ fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {
     latencies(f, &mut p, completed, requests.as_ref(), w)?;
     p.requests = requests;
     Ok(p)
+}
+
+/// Measurements every family writes as numbers; null (or Python's NaN, read as null) means the
+/// tool could not compute it. `request_goodput` is null by design without `--goodput`.
+const MEASURED: [&str; 7] = [
+    "duration",
+    "request_throughput",
+    "output_throughput",
+    "total_token_throughput",
+    "total_throughput",
+    "total_input_tokens",
+    "total_output_tokens",
+];
+
+/// Names the measurements that are null or NaN: they are left empty, never read as 0.
+fn warn_nulls(f: Fields<'_>, w: &mut Warn<'_>) {
+    let nulls: Vec<String> = f
+        .obj
+        .iter()
+        .filter(|(k, v)| {
+            v.is_null()
+                && (MEASURED.contains(&k.as_str())
+                    || stat_key()
+                        .captures(k)
+                        .is_some_and(|c| latency_for(Source::BenchmarkServing, &c[2]).is_some()))
+        })
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
+    if !nulls.is_empty() {
+        w.warn(
+            f.path,
+            format!("field {} is null or NaN; left empty", nulls.join(", ")),
+        );
+    }
 }
 
 /// Model, backend, which family wrote the file, and setup facts worth showing.
