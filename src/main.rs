@@ -18,7 +18,14 @@ use adreport::report;
 const EXIT_GATE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, which here means "a gate tripped": map it to 1.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
         Command::Report(args) => run_report(&args.runs, &args.analysis, None),
@@ -27,7 +34,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Keep the line breaks of a multi-line error; escape every other control character.
+            let text: Vec<String> = e.to_string().lines().map(ingest::printable).collect();
+            eprintln!("error: {}", text.join("\n"));
             ExitCode::from(1)
         }
     }
@@ -35,7 +44,7 @@ fn main() -> ExitCode {
 
 fn print_warnings(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", ingest::printable(&w.to_string()));
     }
 }
 
