@@ -82,7 +82,11 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
     };
     let mut sweep = Sweep::default();
     for input in inputs {
+        let before = (sweep.points.len(), ctx.warnings.len());
         load_input(input, &mut ctx, &mut sweep);
+        if (sweep.points.len(), ctx.warnings.len()) == before {
+            ctx.warn(&input.path, "no result files of a known format here");
+        }
     }
     sweep.warnings.append(&mut ctx.warnings);
     sort_points(&mut sweep);
@@ -90,18 +94,8 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
     warn_mixed_sources(&mut sweep);
     if sweep.points.is_empty() {
         let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
-        let reasons = if reasons.is_empty() {
-            let paths: Vec<String> = inputs
-                .iter()
-                .map(|i| i.path.display().to_string())
-                .collect();
-            format!(
-                "  no result files of a known format under {}",
-                paths.join(", ")
-            )
-        } else {
-            reasons.join("\n")
-        };
+        // Every input without a point has a warning saying why (see above).
+        let reasons = reasons.join("\n");
         return Err(Error::NothingUsable(reasons));
     }
     Ok(sweep)
