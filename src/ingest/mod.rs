@@ -403,12 +403,28 @@ fn finalize(p: &mut Point, ctx: &mut ReadCtx) {
         }
     }
     if p.get(Metric::TokensPerSUser).is_none() {
-        if let Some(tpot) = p.get(Metric::Latency(Latency::Tpot, Stat::Avg)) {
-            if tpot > 0.0 {
-                p.set(Metric::TokensPerSUser, 1000.0 / tpot);
-            }
-        }
+        p.set_opt(Metric::TokensPerSUser, user_speed(p));
     }
+}
+
+/// Tokens/s one user sees after the first token, as the tools define it: the mean over requests
+/// of 1000 / TPOT; 1000 / mean TPOT only when there is no per-request data.
+fn user_speed(p: &Point) -> Option<f64> {
+    let rates: Vec<f64> = p
+        .requests
+        .as_ref()
+        .map(|r| r.ok_values(Latency::Tpot))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| *t > 0.0)
+        .map(|t| 1000.0 / t)
+        .collect();
+    if !rates.is_empty() {
+        return Some(rates.iter().sum::<f64>() / rates.len() as f64);
+    }
+    p.get(Metric::Latency(Latency::Tpot, Stat::Avg))
+        .filter(|t| *t > 0.0)
+        .map(|t| 1000.0 / t)
 }
 
 /// Statistics the tool did not report but per-request data allows, computed with the tool's percentile method.
