@@ -61,10 +61,38 @@ fn subsample(values: &[f64], rng: &mut SmallRng) -> Vec<f64> {
 }
 
 /// 95% percentile-bootstrap interval of `center(b) - center(a)`; `None` when a side has fewer than 2 values.
+/// The resampling always runs in one canonical order of the two samples, so swapping them
+/// mirrors the interval exactly and a verdict never depends on which side is the baseline.
 pub fn bootstrap_diff(a: &[f64], b: &[f64], c: Center) -> Option<DiffCi> {
     if a.len() < 2 || b.len() < 2 {
         return None;
     }
+    if canonical_first(b, a) {
+        let ci = bootstrap_ordered(b, a, c)?;
+        return Some(DiffCi {
+            estimate: -ci.estimate,
+            lo: -ci.hi,
+            hi: -ci.lo,
+        });
+    }
+    bootstrap_ordered(a, b, c)
+}
+
+/// Whether `x` goes first in the canonical order: the shorter sample, then the lower values.
+fn canonical_first(x: &[f64], y: &[f64]) -> bool {
+    x.len()
+        .cmp(&y.len())
+        .then_with(|| {
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| p.total_cmp(q))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .is_lt()
+}
+
+fn bootstrap_ordered(a: &[f64], b: &[f64], c: Center) -> Option<DiffCi> {
     let estimate = center(&mut b.to_vec(), c) - center(&mut a.to_vec(), c);
     let mut rng = SmallRng::seed_from_u64(SEED);
     let (a, b) = (subsample(a, &mut rng), subsample(b, &mut rng));
@@ -171,5 +199,21 @@ mod tests {
         assert_eq!(same.estimate, 0.0);
         assert!(!same.excludes_zero());
         assert!(bootstrap_diff(&[1.0], &a, Center::Mean).is_none());
+    }
+
+    #[test]
+    fn swapping_the_samples_mirrors_the_interval_exactly() {
+        for shift in [0.0, 0.5, 1.0, 2.0, 5.0] {
+            let a: Vec<f64> = (0..60).map(|i| 100.0 + ((i * 7) % 13) as f64).collect();
+            let b: Vec<f64> = (0..45)
+                .map(|i| 100.0 + shift + ((i * 5) % 11) as f64)
+                .collect();
+            for c in [Center::Mean, Center::Median] {
+                let ab = bootstrap_diff(&a, &b, c).unwrap();
+                let ba = bootstrap_diff(&b, &a, c).unwrap();
+                assert_eq!((ab.estimate, ab.lo, ab.hi), (-ba.estimate, -ba.hi, -ba.lo));
+                assert_eq!(ab.excludes_zero(), ba.excludes_zero());
+            }
+        }
     }
 }
