@@ -544,9 +544,21 @@ fn apply_world(path: &Path, b: &Block, p: &mut Point) -> Result<(), ReadError> {
     };
     let (tp, pp) = (size("TP Size")?, size("PP Size")?);
     if let Some(tp) = tp {
-        p.num_gpus = Some(tp * pp.unwrap_or(1));
+        p.num_gpus = Some(world_size(tp, pp).ok_or_else(|| {
+            let line = b.get("TP Size").map_or(b.first_line, |l| l.no);
+            ReadError::line(
+                path,
+                line,
+                "`TP Size` x `PP Size` is not a GPU count (too large)",
+            )
+        })?);
     }
     Ok(())
+}
+
+/// TP x PP, `None` when the product overflows (no real world size does).
+fn world_size(tp: u64, pp: Option<u64>) -> Option<u64> {
+    tp.checked_mul(pp.unwrap_or(1))
 }
 
 fn whole(path: &Path, line: &Line) -> Result<Option<u64>, ReadError> {
@@ -787,7 +799,13 @@ fn json_world(w: &Fields, p: &mut Point) -> Result<(), ReadError> {
     let pp = w.opt_u64("pp_size")?;
     p.num_gpus = match (w.opt_u64("world_size")?, tp) {
         (Some(ws), _) => Some(ws),
-        (None, Some(tp)) => Some(tp * pp.unwrap_or(1)),
+        (None, Some(tp)) => Some(world_size(tp, pp).ok_or_else(|| {
+            ReadError::field(
+                w.path,
+                "world_info.tp_size",
+                "a GPU count: tp_size x pp_size is too large",
+            )
+        })?),
         (None, None) => None,
     };
     for key in [
