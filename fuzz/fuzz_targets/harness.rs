@@ -1,0 +1,171 @@
+//! What every fuzz target runs, shared with `tests/fuzz_regressions.rs` so a saved crash input
+//! replays on stable in `cargo test`. The input is written where the reader expects its file,
+//! the reader is called directly (whatever its sniff says), then the whole pipeline runs on the
+//! directory: walker, analysis, every text output. A panic anywhere is the bug.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use adreport::analyze::findings::{analyze, Settings};
+use adreport::analyze::sla::Sla;
+use adreport::ingest::{
+    self, aiconfigurator, aiperf, benchmark_serving, genai_perf, trtllm_bench, IngestOptions,
+    Input, ReadCtx, SNIFF_BYTES,
+};
+use adreport::model::Stat;
+use adreport::render::point_table::{point_table, Columns};
+use adreport::render::show::{self, ShowFormat};
+use adreport::render::{exporters, terminal, ReportCtx};
+
+/// Every fuzz target, by the reader it feeds.
+pub const TARGETS: [&str; 8] = [
+    "aiperf_json",
+    "aiperf_jsonl",
+    "benchmark_serving",
+    "genai_perf_json",
+    "genai_perf_csv",
+    "trtllm_bench_text",
+    "trtllm_bench_json",
+    "aiconfigurator_csv",
+];
+
+/// A small valid aiperf export, so the JSONL target reaches the per-request reader.
+const AIPERF_EXPORT: &str = r#"{"schema_version": "1.4", "aiperf_version": "0.13.0",
+"request_throughput": {"unit": "requests/sec", "avg": 2.0},
+"request_latency": {"unit": "ms", "avg": 500.0, "p50": 490.0, "p99": 700.0},
+"request_count": {"unit": "requests", "avg": 5.0},
+"time_to_first_token": {"unit": "ms", "avg": 50.0, "p99": 80.0},
+"inter_token_latency": {"unit": "ms", "avg": 7.0},
+"output_token_throughput": {"unit": "tokens/sec", "avg": 128.0},
+"input_config": {"phases": [{"name": "profiling", "concurrency": 4}],
+  "datasets": [{"prompts": {"isl": {"mean": 128.0}, "osl": {"mean": 64.0}}}]},
+"was_cancelled": false, "is_complete": true, "error_summary": []}
+"#;
+
+/// Runs one target on one input.
+pub fn run(target: &str, data: &[u8]) {
+    let root = scratch(target);
+    let mut ctx = ReadCtx::default();
+    match target {
+        "aiperf_json" => {
+            let dir = root.join("run");
+            write(&dir.join("profile_export_aiperf.json"), data);
+            let _ = aiperf::sniff_dir(&dir);
+            let _ = aiperf::read_dir(&dir, &mut ctx);
+        }
+        "aiperf_jsonl" => {
+            let dir = root.join("run");
+            write(
+                &dir.join("profile_export_aiperf.json"),
+                AIPERF_EXPORT.as_bytes(),
+            );
+            write(&dir.join("profile_export.jsonl"), data);
+            let _ = aiperf::read_dir(&dir, &mut ctx);
+        }
+        "benchmark_serving" => {
+            let f = root.join("result.json");
+            write(&f, data);
+            let _ = benchmark_serving::sniff(&f, &head(data));
+            let _ = benchmark_serving::read(&f, &mut ctx);
+        }
+        "genai_perf_json" | "genai_perf_csv" => {
+            let ext = if target.ends_with("json") {
+                "json"
+            } else {
+                "csv"
+            };
+            let f = root.join(format!("profile_export_genai_perf.{ext}"));
+            write(&f, data);
+            let _ = genai_perf::sniff(&f, &head(data));
+            let _ = genai_perf::read(&f, &mut ctx);
+        }
+        "trtllm_bench_text" | "trtllm_bench_json" => {
+            let ext = if target.ends_with("json") {
+                "json"
+            } else {
+                "txt"
+            };
+            let f = root.join(format!("report.{ext}"));
+            write(&f, data);
+            let _ = trtllm_bench::sniff(&f, &head(data));
+            let _ = trtllm_bench::read(&f, &mut ctx);
+        }
+        "aiconfigurator_csv" => {
+            let save = root.join("model_isl100_osl10_ttft500_tpot7_1");
+            write(&save.join("agg").join("pareto.csv"), data);
+            let _ = aiconfigurator::sniff_dir(&save);
+            let _ = aiconfigurator::read_dir(&save, &mut ctx);
+            let _ = aiconfigurator::load_run(&save);
+        }
+        other => panic!("unknown fuzz target `{other}`; known: {TARGETS:?}"),
+    }
+    pipeline(&root);
+}
+
+/// Walker, analysis (SLA, capacity, compare of the tree against itself) and every text output.
+fn pipeline(root: &Path) {
+    let input = |label: &str| Input {
+        label: Some(label.to_string()),
+        path: root.to_path_buf(),
+    };
+    let Ok(sweep) = ingest::load(&[input("a"), input("b")], &IngestOptions { gpus: Some(8) })
+    else {
+        return;
+    };
+    let settings = Settings {
+        sla: Sla::parse("ttft=500,tpot=20,e2el=5000,itl=30", Stat::P99).ok(),
+        fail_on_regression: Some(5.0),
+        fail_on_sla: true,
+    };
+    let findings = analyze(&sweep, &settings);
+    if let Ok(table) = point_table(&sweep, &Columns::All) {
+        for format in [
+            ShowFormat::Table,
+            ShowFormat::Json,
+            ShowFormat::Csv,
+            ShowFormat::Markdown,
+        ] {
+            let _ = show::render(&table, format);
+        }
+    }
+    let _ = terminal::summary(&findings, true);
+    let ctx = ReportCtx {
+        findings: &findings,
+        sweep: &sweep,
+        inputs: &[],
+        plots: &[],
+        out_dir: root,
+    };
+    for e in exporters() {
+        let _ = e.render(&ctx);
+    }
+}
+
+/// What sniffing sees: the first bytes as lossy text.
+fn head(data: &[u8]) -> String {
+    String::from_utf8_lossy(&data[..data.len().min(SNIFF_BYTES)]).into_owned()
+}
+
+/// A fresh directory for this process (libFuzzer may run several), in memory where possible.
+fn scratch(target: &str) -> PathBuf {
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join("adreport-fuzz").join(format!(
+        "{target}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create the fuzz scratch dir");
+    dir
+}
+
+fn write(path: &Path, data: &[u8]) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("create a fuzz input dir");
+    }
+    fs::write(path, data).expect("write the fuzz input");
+}
