@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod parallel;
 pub mod render;
 pub mod report;
 pub mod run;

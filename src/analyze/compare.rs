@@ -146,7 +146,7 @@ pub fn compare(
         .iter()
         .filter_map(|(key, bi)| Some((*key, baseline[bi[0]], other[ok.get(key)?[0]])))
         .collect();
-    let pairs = in_parallel(&work, |(key, a, b)| pair(*key, a, b));
+    let pairs = crate::parallel::map(&work, |(key, a, b)| pair(*key, a, b));
     Comparison {
         baseline: baseline_label.to_string(),
         label: label.to_string(),
@@ -154,26 +154,6 @@ pub fn compare(
         only_in_baseline: bk.keys().filter(|k| !ok.contains_key(k)).copied().collect(),
         only_in_label: ok.keys().filter(|k| !bk.contains_key(k)).copied().collect(),
     }
-}
-
-/// Maps `f` over `items` on all cores, keeping the order: per-request statistics of
-/// large sweeps dominate compare time and each pair is independent.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        // A panic in a worker is a bug; surface it rather than hide a missing pair.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
 
 fn pair(key: AlignKey, a: &Point, b: &Point) -> AlignedPair {
