@@ -860,7 +860,10 @@ fn read_records(path: &Path) -> Result<Requests, ReadError> {
 /// parser, which also produces the error messages. `Some(None)` is a warmup record.
 fn fast_record(line: &[u8]) -> Option<Option<RequestRow>> {
     use memchr::memmem::find;
-    if !line.starts_with(b"{\"metadata\":{")
+    // A complete compact record ends with its last metric, the metrics map and itself.
+    let trimmed = line.trim_ascii_end();
+    if !trimmed.ends_with(b"}}}")
+        || !line.starts_with(b"{\"metadata\":{")
         || find(line, b"\"error").is_some()
         || find(line, b"\"was_cancelled\":true").is_some()
     {
@@ -1103,7 +1106,10 @@ mod tests {
         // 8 runs of 5/20/40/80 profiling records plus one warmup record each.
         assert_eq!(checked, 2 * (5 + 20 + 40 + 80) + 8);
         // Unusual records fall back to the full parser.
-        assert_eq!(fast_record(b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"error\":{}}"), None);
+        assert_eq!(
+            fast_record(b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"error\":{}}"),
+            None
+        );
         let spaced = b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"metrics\":{\"time_to_first_token\": {\"value\": 1}}}";
         assert_eq!(fast_record(spaced), None);
         let seconds = b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"metrics\":{\"time_to_first_token\":{\"value\":1,\"unit\":\"s\"}}}";
