@@ -5,7 +5,8 @@ use clap::Parser;
 
 use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
-use adreport::cli::{AnalysisArgs, Cli, Command, ShowArgs, SlaStat};
+use adreport::audit::{self, AuditJob};
+use adreport::cli::{AnalysisArgs, AuditArgs, Cli, Command, ShowArgs, SlaStat};
 use adreport::error::Error;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Command::Show(args) => run_show(&args),
         Command::Report(args) => run_report(&args.runs, &args.analysis, None),
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Audit(args) => run_audit(&args),
     };
     match result {
         Ok(code) => code,
@@ -109,6 +111,39 @@ fn run_report(
         a.out.out.display()
     ));
     if done.findings.gate_hits.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_GATE))
+    }
+}
+
+fn run_audit(args: &AuditArgs) -> Result<ExitCode, Error> {
+    let done = audit::run(&AuditJob {
+        predicted: args.predicted.clone(),
+        measured: args.measured.clone(),
+        mode: args.mode.clone(),
+        config: args.config.clone(),
+        rank: args.rank,
+        gpus: args.gpus,
+        max_ape: args.max_ape,
+        out: args.out.out.clone(),
+    })?;
+    for w in &done.audit.warnings {
+        eprintln!("warning: {w}");
+    }
+    let lines: Vec<String> = done
+        .audit
+        .headline
+        .iter()
+        .map(|l| format!("- {l}\n"))
+        .collect();
+    print(&lines.concat());
+    print(&format!(
+        "\nwrote {} files to {}\n",
+        done.files.len(),
+        args.out.out.display()
+    ));
+    if done.audit.gate_hits.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(EXIT_GATE))

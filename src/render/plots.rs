@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
 use crate::stats;
 
+pub mod audit;
 mod axis;
 mod draw;
 
@@ -126,6 +127,8 @@ struct Mark {
     tag: Option<String>,
     /// The point's SLA verdict is "fail".
     miss: bool,
+    /// Drawn as an outline: a derived value (an interpolated prediction), not a data row.
+    hollow: bool,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -161,10 +164,26 @@ impl Figure {
 }
 
 enum Entry {
-    Series { color: usize, label: String },
-    Swatch { color: usize, label: String },
-    Sla { strong: bool, text: String },
-    Miss { text: String },
+    Series {
+        color: usize,
+        label: String,
+    },
+    Swatch {
+        color: usize,
+        label: String,
+    },
+    Sla {
+        strong: bool,
+        text: String,
+    },
+    Miss {
+        text: String,
+    },
+    /// An outlined marker of a series' colour and what it means.
+    Hollow {
+        color: usize,
+        text: String,
+    },
 }
 
 // ---------------------------------------------------------------------------
@@ -314,6 +333,7 @@ fn conc_series(
                 y: finite(p.get(metric))?,
                 tag: None,
                 miss: misses(sla, p),
+                hollow: false,
             })
         })
         .collect();
@@ -415,6 +435,7 @@ fn efficiency_series(
                 y: finite(p.get(y_metric))?,
                 tag: p.concurrency.map(|c| c.to_string()),
                 miss: misses(sla, p),
+                hollow: false,
             })
         })
         .collect();
