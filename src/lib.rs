@@ -5,9 +5,11 @@
 pub mod analyze;
 pub mod audit;
 pub mod cli;
+pub mod dataset;
 pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod stats;

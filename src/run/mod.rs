@@ -1,0 +1,3 @@
+//! Sweep runners (online over a server, offline over trtllm-bench).
+
+pub mod autodeploy;
