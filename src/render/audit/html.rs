@@ -70,7 +70,7 @@ struct SweepView {
 #[derive(Serialize)]
 struct TableView {
     title: String,
-    headers: Vec<String>,
+    headers: Vec<CellView>,
     rows: Vec<Vec<CellView>>,
 }
 
@@ -82,9 +82,28 @@ struct CellView {
 }
 
 fn table(t: &ReportTable) -> TableView {
+    // A column is numeric (right-aligned head) when its first cell is.
+    let numeric = |i: usize| {
+        t.rows
+            .first()
+            .and_then(|r| r.get(i))
+            .is_some_and(|c| c.numeric)
+    };
     TableView {
         title: t.title.clone(),
-        headers: t.headers.clone(),
+        headers: t
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| CellView {
+                text: h.clone(),
+                class: if numeric(i) {
+                    "num".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect(),
         rows: t
             .rows
             .iter()
