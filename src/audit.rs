@@ -86,7 +86,9 @@ pub fn find_save_dir(path: &Path) -> Result<PathBuf, Error> {
         return Ok(path.to_path_buf());
     }
     let mut found = Vec::new();
+    // Save dirs sit 1-3 levels below `--save-dir` (`<org>/<model>_..._<id>/`); 8 is plenty.
     let mut walker = WalkDir::new(path)
+        .max_depth(8)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter();
