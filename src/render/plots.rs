@@ -164,9 +164,11 @@ impl Figure {
 }
 
 enum Entry {
+    /// `line`: the series draws a line (else markers only).
     Series {
         color: usize,
         label: String,
+        line: bool,
     },
     Swatch {
         color: usize,
@@ -650,6 +652,7 @@ fn finish_legend(fig: &mut Figure, sla: Option<&Sla>) {
         .map(|s| Entry::Series {
             color: s.color,
             label: s.label.clone(),
+            line: s.line.len() > 1,
         })
         .collect();
     entries.append(&mut fig.legend);

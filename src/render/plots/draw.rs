@@ -379,11 +379,13 @@ fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
 fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
     let centre = (x + SAMPLE_W / 2, y);
     match e {
-        Entry::Series { color: c, .. } => {
-            panel.draw(&PathElement::new(
-                vec![(x, y), (x + SAMPLE_W, y)],
-                color(*c).stroke_width(3),
-            ))?;
+        Entry::Series { color: c, line, .. } => {
+            if *line {
+                panel.draw(&PathElement::new(
+                    vec![(x, y), (x + SAMPLE_W, y)],
+                    color(*c).stroke_width(3),
+                ))?;
+            }
             draw_marker(panel, centre, *c)?;
         }
         Entry::Swatch { color: c, .. } => {
