@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::render::show::ShowFormat;
 
-const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression or --fail-on-sla";
+const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
 #[derive(Parser, Debug)]
 #[command(name = "adreport", version, about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
@@ -23,6 +23,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare sweeps against the first (the baseline): deltas, significance, SLA capacity.
     Compare(CompareArgs),
+    /// Audit AIConfigurator's predictions against measured sweeps of the predicted config.
+    Audit(AuditArgs),
     /// Write a synthetic dataset for trtllm-bench (no Python needed).
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -123,6 +125,36 @@ pub struct CompareArgs {
     pub fail_on_regression: Option<f64>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// AIConfigurator --save-dir (or any directory above exactly one save dir).
+    #[arg(long, value_name = "DIR")]
+    pub predicted: PathBuf,
+    /// A measured sweep of the config (aiperf or benchmark_serving results). For several
+    /// top-N configs repeat it with labels: --measured rank1=DIR --measured rank2=DIR.
+    #[arg(long, required = true, value_name = "[rankN=]DIR")]
+    pub measured: Vec<String>,
+    /// Experiment to audit: agg, disagg or an experiment directory name (default: the one
+    /// whose rank-1 config AIConfigurator would pick).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Config to audit: a prefix of the `parallel` column, e.g. tp8pp1.
+    #[arg(long, value_name = "PARALLEL", conflicts_with = "rank")]
+    pub config: Option<String>,
+    /// Config to audit: row N of best_config_topn.csv.
+    #[arg(long, value_name = "N")]
+    pub rank: Option<usize>,
+    /// GPUs the measured sweep ran on (a multiple of the config's GPUs per replica);
+    /// default: one replica.
+    #[arg(long, value_name = "N")]
+    pub gpus: Option<u64>,
+    /// Exit 2 when any audited metric's MAPE exceeds PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub max_ape: Option<f64>,
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Args, Debug)]

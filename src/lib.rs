@@ -3,6 +3,7 @@
 //! The flow is ingest -> analyze -> render; each stage knows only the one before it.
 
 pub mod analyze;
+pub mod audit;
 pub mod cli;
 pub mod dataset;
 pub mod error;

@@ -5,8 +5,9 @@ use clap::Parser;
 
 use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
+use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, Cli, Command, DatasetCommand, ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::Error;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Command::Show(args) => run_show(&args),
         Command::Report(args) => run_report(&args.runs, &args.analysis, None),
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
     };
     match result {
@@ -113,6 +115,39 @@ fn run_report(
         a.out.out.display()
     ));
     if done.findings.gate_hits.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_GATE))
+    }
+}
+
+fn run_audit(args: &AuditArgs) -> Result<ExitCode, Error> {
+    let done = audit::run(&AuditJob {
+        predicted: args.predicted.clone(),
+        measured: args.measured.clone(),
+        mode: args.mode.clone(),
+        config: args.config.clone(),
+        rank: args.rank,
+        gpus: args.gpus,
+        max_ape: args.max_ape,
+        out: args.out.out.clone(),
+    })?;
+    for w in &done.audit.warnings {
+        eprintln!("warning: {w}");
+    }
+    let lines: Vec<String> = done
+        .audit
+        .headline
+        .iter()
+        .map(|l| format!("- {l}\n"))
+        .collect();
+    print(&lines.concat());
+    print(&format!(
+        "\nwrote {} files to {}\n",
+        done.files.len(),
+        args.out.out.display()
+    ));
+    if done.audit.gate_hits.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(EXIT_GATE))
