@@ -9,4 +9,5 @@ pub mod ingest;
 pub mod model;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod stats;

@@ -5,7 +5,7 @@ use clap::Parser;
 
 use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
-use adreport::cli::{AnalysisArgs, Cli, Command, ShowArgs, SlaStat};
+use adreport::cli::{AnalysisArgs, Cli, Command, RunCommand, ShowArgs, SlaStat};
 use adreport::error::Error;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
@@ -23,9 +23,24 @@ fn main() -> ExitCode {
         Command::Show(args) => run_show(&args),
         Command::Report(args) => run_report(&args.runs, &args.analysis, None),
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Run(run) => return run_command(&run.command),
     };
     match result {
         Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The sweep runners report their own outcome; their exit code says how it ended.
+fn run_command(cmd: &RunCommand) -> ExitCode {
+    let result = match cmd {
+        RunCommand::Online(args) => adreport::run::online::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
