@@ -259,6 +259,10 @@ impl Progress {
 
     fn end(&self, n: usize, total: usize, name: &str, what: &str) {
         self.say(&format!("[{n}/{total}] {name}: {what}"));
+    }
+
+    /// One point is done with, however it ended (a retried attempt is not).
+    fn advance(&self) {
         if let Some(b) = &self.bar {
             b.inc(1);
         }
@@ -333,89 +337,148 @@ fn run_points(
     progress: &Progress,
     outcome: &mut Outcome,
 ) -> Result<(), RunError> {
-    let policy = &sweep.policy;
     let nvidia_smi = manifest::nvidia_smi();
     let mut restarts = 0u32;
     for (i, point) in todo.iter().enumerate() {
-        let n = i + 1;
-        if interrupted() {
-            outcome.signal = Some(last_signal());
-            outcome.stopped = Some(format!("interrupted by signal {}", last_signal()));
-            return Ok(());
-        }
+        let (n, total) = (i + 1, todo.len());
         let mut attempt = 1;
         loop {
-            progress.begin(n, todo.len(), &point.name);
+            if interrupted() {
+                outcome.signal = Some(last_signal());
+                outcome.stopped = Some(format!("interrupted by signal {}", last_signal()));
+                return Ok(());
+            }
+            progress.begin(n, total, &point.name);
             let ctx = PointCtx {
                 sweep,
                 point,
                 attempt,
                 nvidia_smi: nvidia_smi.as_deref(),
             };
-            match run_point(driver, &ctx)? {
+            let next = match run_point(driver, &ctx)? {
                 PointResult::Complete(summary) => {
-                    progress.end(n, todo.len(), &point.name, &summary);
+                    progress.end(n, total, &point.name, &summary);
                     outcome.ran += 1;
-                    break;
+                    Next::Advance
                 }
                 PointResult::Interrupted => {
-                    let sig = last_signal();
                     progress.end(
                         n,
-                        todo.len(),
+                        total,
                         &point.name,
                         "interrupted; finished points are kept",
                     );
-                    outcome.signal = Some(sig);
-                    outcome.stopped = Some(format!("interrupted by signal {sig}"));
-                    return Ok(());
+                    outcome.signal = Some(last_signal());
+                    outcome.stopped = Some(format!("interrupted by signal {}", last_signal()));
+                    Next::End
                 }
                 PointResult::Failed {
                     reason,
                     server_dead,
                 } => {
-                    progress.end(n, todo.len(), &point.name, &format!("FAILED: {reason}"));
-                    if policy.on_failure == OnFailure::Stop {
-                        outcome.failed.push((point.name.clone(), reason));
-                        outcome.stopped = Some("--on-failure stop".into());
-                        return Ok(());
-                    }
-                    if server_dead {
-                        if restarts >= policy.max_restarts {
-                            outcome.failed.push((point.name.clone(), reason));
-                            outcome.stopped = Some(format!(
-                                "the server died and --max-restarts {} is used up",
-                                policy.max_restarts
-                            ));
-                            return Ok(());
-                        }
-                        restarts += 1;
-                        progress.say(&format!(
-                            "restarting the server ({restarts} of at most {})",
-                            policy.max_restarts
-                        ));
-                        if let Err(e) = driver.restart(progress) {
-                            outcome.failed.push((point.name.clone(), reason));
-                            outcome.stopped = Some(format!("cannot restart the server: {e}"));
-                            return Ok(());
-                        }
-                        if interrupted() {
-                            outcome.signal = Some(last_signal());
-                            outcome.stopped = Some("interrupted".into());
-                            return Ok(());
-                        }
-                        if policy.on_failure == OnFailure::Restart && attempt == 1 {
-                            attempt += 1;
-                            continue;
-                        }
-                    }
-                    outcome.failed.push((point.name.clone(), reason));
-                    break;
+                    progress.end(n, total, &point.name, &format!("FAILED: {reason}"));
+                    let failure = Failure {
+                        point,
+                        reason,
+                        server_dead,
+                        attempt,
+                    };
+                    after_failure(
+                        driver,
+                        &sweep.policy,
+                        failure,
+                        &mut restarts,
+                        progress,
+                        outcome,
+                    )
                 }
+            };
+            match next {
+                Next::Retry => attempt += 1,
+                Next::Advance => break,
+                Next::End => return Ok(()),
             }
         }
+        progress.advance();
     }
     Ok(())
+}
+
+/// What the sweep does after a point.
+enum Next {
+    Retry,
+    Advance,
+    End,
+}
+
+struct Failure<'a> {
+    point: &'a PointSpec,
+    reason: String,
+    server_dead: bool,
+    attempt: u32,
+}
+
+/// Applies `--on-failure`: stop, or restart a dead server and retry (restart) or go on (skip).
+fn after_failure(
+    driver: &mut dyn Driver,
+    policy: &Policy,
+    f: Failure,
+    restarts: &mut u32,
+    progress: &Progress,
+    outcome: &mut Outcome,
+) -> Next {
+    if let (true, Health::Dead { log_tail, .. }) = (f.server_dead, driver.check(false)) {
+        progress.say(&format!(
+            "last lines of the server log:\n{}",
+            last_lines(&log_tail, 10)
+        ));
+    }
+    let end = |why: String, outcome: &mut Outcome| {
+        outcome
+            .failed
+            .push((f.point.name.clone(), f.reason.clone()));
+        outcome.stopped = Some(why);
+        Next::End
+    };
+    if policy.on_failure == OnFailure::Stop {
+        return end("--on-failure stop".into(), outcome);
+    }
+    if f.server_dead {
+        if *restarts >= policy.max_restarts {
+            let why = format!(
+                "the server died and --max-restarts {} is used up",
+                policy.max_restarts
+            );
+            return end(why, outcome);
+        }
+        *restarts += 1;
+        progress.say(&format!(
+            "restarting the server ({restarts} of at most {})",
+            policy.max_restarts
+        ));
+        let restarted = driver.restart(progress);
+        if interrupted() {
+            outcome.signal = Some(last_signal());
+            return end(format!("interrupted by signal {}", last_signal()), outcome);
+        }
+        if let Err(e) = restarted {
+            return end(format!("cannot restart the server: {e}"), outcome);
+        }
+        if policy.on_failure == OnFailure::Restart && f.attempt == 1 {
+            return Next::Retry;
+        }
+    }
+    outcome.failed.push((f.point.name.clone(), f.reason));
+    Next::Advance
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("  | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A point name is one plain directory name.
