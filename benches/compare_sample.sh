@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
 cargo build --release --quiet
-bin=target/release/adreport
+bin="${CARGO_TARGET_DIR:-target}/release/adreport"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 args=(compare sample-results/aiperf/baseline sample-results/aiperf/tuned --sla ttft=500,tpot=7 -o "$out/report")

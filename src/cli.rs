@@ -25,8 +25,61 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare sweeps against the first (the baseline): deltas, significance, SLA capacity.
     Compare(CompareArgs),
+    /// Write a synthetic dataset for trtllm-bench (no Python needed).
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
     /// Run a benchmark sweep whose results `report` and `compare` read.
     Run(RunArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// Random token ids with normally distributed input and output lengths, the JSON lines of
+    /// TensorRT-LLM's `prepare_dataset.py --stdout token-norm-dist`.
+    TokenNormDist(TokenNormDistArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("vocab").required(true).args(["vocab_size", "tokenizer"])))]
+pub struct TokenNormDistArgs {
+    /// Number of requests (lines).
+    #[arg(long, value_name = "N")]
+    pub num_requests: u64,
+    /// Mean input length in tokens.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub input_mean: i64,
+    /// Standard deviation of the input length; 0 gives every request exactly the mean.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub input_stdev: i64,
+    /// Mean output length in tokens (`output_tokens`).
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub output_mean: i64,
+    /// Standard deviation of the output length; 0 gives fixed lengths.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub output_stdev: i64,
+    /// Token ids are drawn from 0..N.
+    #[arg(long, value_name = "N")]
+    pub vocab_size: Option<u32>,
+    /// A HF tokenizer.json (or the directory holding it): ids are drawn from its base vocabulary
+    /// (`model.vocab`, what `tokenizer.vocab_size` counts; added special tokens left out), and the EOS
+    /// token named in tokenizer_config.json beside it is avoided.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Option<PathBuf>,
+    /// Token id never to emit (it becomes id + 1, as in the original); overrides the tokenizer's.
+    #[arg(long, value_name = "ID")]
+    pub eos_id: Option<u32>,
+    /// Random seed (prepare_dataset.py's `--random-seed`).
+    #[arg(long, value_name = "N", default_value_t = crate::dataset::DEFAULT_SEED)]
+    pub seed: u64,
+    /// LoRA task id; with --lora-dir each line gets a `lora_request` for it. -1: none.
+    #[arg(long, value_name = "ID", default_value_t = -1, allow_negative_numbers = true)]
+    pub task_id: i64,
+    /// Directory of LoRA adapters (`lora_path` is DIR/TASK_ID).
+    #[arg(long, value_name = "DIR")]
+    pub lora_dir: Option<String>,
+    /// Write to FILE instead of stdout (written whole, then renamed into place).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

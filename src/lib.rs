@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod dataset;
 pub mod error;
 pub mod ingest;
 pub mod model;

@@ -74,6 +74,13 @@ fn compare_writes_every_output_with_source_values() {
         .unwrap();
     assert!((cross["concurrency"].as_f64().unwrap() - expected_cross).abs() < 1e-9);
     // baseline TPOT avg is 13.26 ms already at conc 1: it never meets 7 ms.
+    // Every tuned point trades user speed for throughput (output_token_throughput_per_user
+    // 173.2, 166.6, 157.0, 140.1 against 161, 600, 1099, 1885 tok/s): all on the frontier.
+    assert_eq!(
+        tuned["pareto_concurrencies"],
+        serde_json::json!([16, 8, 4, 1])
+    );
+    assert_eq!(tuned["pareto_y"], "output_token_throughput");
     let base = series.iter().find(|s| s["label"] == "baseline").unwrap();
     assert!(base["capacity"]["max_passing_concurrency"].is_null());
 
@@ -151,4 +158,36 @@ fn bad_arguments_exit_1_with_a_message() {
     let out = adreport(&["report", "no/such/dir", "-o", o]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+}
+
+#[test]
+fn sla_statistic_is_chosen_and_stated() {
+    let dir = out_dir("p99");
+    // tuned TTFT p99 at conc 16 is 95.70 ms (time_to_first_token.p99); a 90 ms p99 limit fails it
+    // while the avg (81.38 ms) would pass.
+    let o = dir.path().to_str().unwrap();
+    let out = adreport(&[
+        "report",
+        TUNED,
+        "--sla",
+        "ttft=90",
+        "--sla-stat",
+        "p99",
+        "-o",
+        o,
+    ]);
+    assert!(out.status.success());
+    let summary = std::fs::read_to_string(dir.path().join("SUMMARY.txt")).unwrap();
+    assert!(summary.contains("SLA: p99 TTFT <= 90 ms"), "{summary}");
+    assert!(
+        summary.contains("tuned: meets the SLA up to concurrency 8"),
+        "{summary}"
+    );
+    let avg = adreport(&["report", TUNED, "--sla", "ttft=90", "-o", o]);
+    assert!(avg.status.success());
+    let summary = std::fs::read_to_string(dir.path().join("SUMMARY.txt")).unwrap();
+    assert!(
+        summary.contains("tuned: meets the SLA up to concurrency 16"),
+        "{summary}"
+    );
 }

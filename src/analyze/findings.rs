@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::capacity::{capacity, Capacity};
 use super::compare::{compare, regressions, AlignKey, Comparison, Verdict};
 use super::goodput::{goodput, Goodput};
+use super::pareto::{efficiency_y_metric, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
 use crate::render::format::{human, pct};
@@ -48,6 +49,9 @@ pub struct Series {
     pub osl: Option<u64>,
     pub concurrencies: Vec<u64>,
     pub capacity: Option<Capacity>,
+    /// Concurrencies on the tokens/s/user vs `pareto_y` frontier, low to high tokens/s/user.
+    pub pareto_concurrencies: Vec<u64>,
+    pub pareto_y: String,
 }
 
 /// A gate that tripped (exit code 2).
@@ -161,6 +165,7 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
 }
 
 fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
+    let pareto_y = efficiency_y_metric(sweep.points.iter());
     let mut keys: Vec<(String, Option<u64>, Option<u64>)> = Vec::new();
     for p in &sweep.points {
         let k = (p.label.clone(), p.isl, p.osl);
@@ -182,6 +187,8 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
             Series {
                 source: sources.into_iter().collect::<Vec<_>>().join("+"),
                 capacity: sla.map(|s| capacity(&pts, s)),
+                pareto_concurrencies: frontier_concurrencies(&pts, pareto_y),
+                pareto_y: pareto_y.name(),
                 label,
                 isl,
                 osl,

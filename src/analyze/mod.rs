@@ -4,5 +4,6 @@ pub mod capacity;
 pub mod compare;
 pub mod findings;
 pub mod goodput;
+pub mod pareto;
 pub mod significance;
 pub mod sla;

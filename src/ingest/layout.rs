@@ -52,6 +52,19 @@ pub fn name_hints(rel: &Path) -> NameHints {
     h
 }
 
+/// True when a name says nothing but the load (`isl_128_osl_64_conc_8`, `concurrency_16`, `c8`),
+/// so it names a point, not a series.
+pub fn is_load_name(name: &str) -> bool {
+    static LOAD: OnceLock<Regex> = OnceLock::new();
+    let re = LOAD.get_or_init(|| {
+        Regex::new(
+            r"(?i)^(?:[_-]*(?:isl|osl|conc(?:urrency)?|c|bs|batch(?:_size)?)[_-]?\d+)+[_-]*$",
+        )
+        .expect("static regex")
+    });
+    re.is_match(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +101,26 @@ mod tests {
             }
         );
         assert_eq!(name_hints(Path::new("tuned/cache")).concurrency, None);
+    }
+
+    #[test]
+    fn load_names_are_told_from_series_names() {
+        for n in [
+            "isl_128_osl_64_conc_8",
+            "concurrency_16",
+            "c8",
+            "isl_128_osl_64",
+            "bs_64",
+        ] {
+            assert!(is_load_name(n), "{n}");
+        }
+        for n in [
+            "qwen3_32b_h200_isl4000_osl500",
+            "tuned",
+            "baseline_c8_fp8",
+            "Qwen",
+        ] {
+            assert!(!is_load_name(n), "{n}");
+        }
     }
 }

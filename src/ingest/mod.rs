@@ -7,6 +7,7 @@
 pub mod aiconfigurator;
 pub mod aiperf;
 pub mod benchmark_serving;
+pub mod configs;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;
@@ -219,7 +220,7 @@ fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .filter(|name| layout::name_hints(Path::new(name)) == layout::NameHints::default())
+        .filter(|name| !layout::is_load_name(name))
         .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
@@ -259,7 +260,7 @@ fn add_points(
     for mut p in points {
         if p.label.is_empty() {
             p.label = label.to_string();
-        } else if !p.label.starts_with(&label) {
+        } else if !p.label.starts_with(label) {
             // Readers may name sub-series (AIConfigurator agg/disagg); keep them under the input's label.
             p.label = format!("{label}/{}", p.label);
         }

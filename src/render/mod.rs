@@ -3,7 +3,9 @@
 
 pub mod findings_json;
 pub mod format;
+pub mod html;
 pub mod markdown;
+pub mod plots;
 pub mod point_table;
 pub mod points_csv;
 pub mod show;

@@ -11,6 +11,7 @@
 //! `.complete` marker appears atomically (temporary file + rename). A rerun skips complete
 //! points; anything else in a point directory is cleared before the point runs again.
 
+pub mod autodeploy;
 pub mod http;
 pub mod manifest;
 pub mod online;

@@ -1,0 +1,809 @@
+//! `report.html`: one self-contained page (CSS inline, images as data URIs, no network).
+//!
+//! Numbers are formatted here into a view model of strings; the Tera template only lays
+//! them out. Autoescaping is on for the template, and nothing derived from an input file
+//! is marked safe: only our own CSS, self-check script and base64 image data are.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use super::format::{human, human_opt, pct};
+use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
+use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
+use crate::error::Error;
+use crate::ingest::configs::{config_diff, ConfigFile};
+use crate::model::{Direction, Latency, Metric, Stat};
+
+const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
+const CSS: &str = include_str!("../../report-templates/report.css");
+/// Sets `data-images-ok="decoded/total"` on <body> after load, for the browser test.
+/// Its SHA-256 is allowed by the page's Content-Security-Policy (`SELFCHECK_SHA256`).
+const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
+/// `openssl dgst -sha256 -binary report-templates/selfcheck.js | base64`; the browser test
+/// fails (CSP refuses the script, the body attribute never appears) if this is stale.
+const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+
+/// Writes `out_dir/report.html` and returns its path.
+pub fn write_html(
+    findings: &Findings,
+    configs: &[ConfigFile],
+    plot_files: &[PathBuf],
+    out_dir: &Path,
+) -> Result<PathBuf, Error> {
+    let path = out_dir.join("report.html");
+    let html = render_html(findings, configs, plot_files).map_err(|e| Error::Write {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    fs::write(&path, html).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// The page as a string; the error is a template problem (a bug, never input).
+pub fn render_html(
+    findings: &Findings,
+    configs: &[ConfigFile],
+    plot_files: &[PathBuf],
+) -> Result<String, String> {
+    let view = build_view(findings, configs, plot_files);
+    let mut tera = Tera::default();
+    // Tera escapes templates whose names end in .html.
+    tera.add_raw_template("report.html", TEMPLATE)
+        .map_err(|e| chain(&e))?;
+    let ctx = Context::from_serialize(&view).map_err(|e| chain(&e))?;
+    tera.render("report.html", &ctx).map_err(|e| chain(&e))
+}
+
+/// Tera's top-level message is vague; the cause is in the source chain.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        cur = s.source();
+    }
+    format!("rendering the HTML template: {msg}")
+}
+
+#[derive(Serialize)]
+struct View {
+    title: String,
+    css: &'static str,
+    selfcheck: &'static str,
+    selfcheck_sha256: &'static str,
+    version: &'static str,
+    labels: Vec<String>,
+    baseline: Option<String>,
+    sla_text: Option<String>,
+    sla_stat: Option<&'static str>,
+    headline: Vec<String>,
+    gate_hits: Vec<GateView>,
+    sla: Option<SlaView>,
+    capacity: Vec<CapacityRow>,
+    comparisons: Vec<ComparisonView>,
+    plots: Vec<PlotView>,
+    configs: Option<ConfigsView>,
+    metrics: Vec<MetricDef>,
+    points: Vec<ProvenanceRow>,
+    files_read: Vec<String>,
+    tool_versions: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct GateView {
+    gate: &'static str,
+    label: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct SlaView {
+    /// Column heads, e.g. `avg TTFT ≤ 500 ms`.
+    targets: Vec<String>,
+    rows: Vec<SlaRow>,
+    any_goodput: bool,
+}
+
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    /// CSS class: `pass`, `fail`, `better`, `worse`, `noise`, `same` or empty.
+    class: &'static str,
+}
+
+#[derive(Serialize)]
+struct SlaRow {
+    /// First row of a label: drawn with a separator above.
+    group_start: bool,
+    label: String,
+    source: String,
+    workload: String,
+    concurrency: String,
+    checks: Vec<Cell>,
+    verdict: Cell,
+    goodput: String,
+    goodput_rate: String,
+    request_throughput: String,
+    output_throughput: String,
+}
+
+#[derive(Serialize)]
+struct CapacityRow {
+    label: String,
+    source: String,
+    workload: String,
+    measured: String,
+    max_passing: String,
+    request_throughput: String,
+    output_throughput: String,
+    tokens_per_s_gpu: String,
+    tokens_per_s_user: String,
+    crossing: String,
+    note: String,
+}
+
+#[derive(Serialize)]
+struct ComparisonView {
+    label: String,
+    baseline: String,
+    counts: String,
+    /// At a glance: one row per aligned point, one column per key metric.
+    glance_heads: Vec<GlanceHead>,
+    glance_rows: Vec<GlanceRow>,
+    /// Per aligned point, the key metrics.
+    key_groups: Vec<PairGroup>,
+    /// Per aligned point, every judged metric.
+    all_groups: Vec<PairGroup>,
+    all_count: usize,
+    key_count: usize,
+    only_in_baseline: Vec<String>,
+    only_in_label: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct GlanceHead {
+    name: String,
+    /// Empty when the name is the unit (`req/s`).
+    unit: &'static str,
+}
+
+#[derive(Serialize)]
+struct GlanceRow {
+    workload: String,
+    concurrency: String,
+    /// `None` where a side lacks the metric.
+    cells: Vec<Option<GlanceCell>>,
+}
+
+#[derive(Serialize)]
+struct GlanceCell {
+    baseline: String,
+    value: String,
+    rel: String,
+    class: &'static str,
+}
+
+#[derive(Serialize)]
+struct PairGroup {
+    point: String,
+    rows: Vec<DeltaRow>,
+}
+
+#[derive(Serialize)]
+struct DeltaRow {
+    metric: String,
+    unit: &'static str,
+    baseline: String,
+    value: String,
+    abs: String,
+    rel: String,
+    verdict: Cell,
+    evidence: String,
+}
+
+#[derive(Serialize)]
+struct PlotView {
+    title: String,
+    file: String,
+    data_uri: String,
+}
+
+#[derive(Serialize)]
+struct ConfigsView {
+    heads: Vec<ConfigHead>,
+    diff_rows: Vec<ConfigRow>,
+    same_rows: Vec<ConfigRow>,
+}
+
+#[derive(Serialize)]
+struct ConfigHead {
+    label: String,
+    path: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ConfigRow {
+    key: String,
+    values: Vec<Cell>,
+}
+
+#[derive(Serialize)]
+struct MetricDef {
+    name: String,
+    unit: &'static str,
+    direction: String,
+    definition: String,
+}
+
+#[derive(Serialize)]
+struct ProvenanceRow {
+    label: String,
+    source: String,
+    workload: String,
+    concurrency: String,
+    model: String,
+    gpus: String,
+    per_request: &'static str,
+    path: String,
+}
+
+fn build_view(f: &Findings, configs: &[ConfigFile], plot_files: &[PathBuf]) -> View {
+    let mut warnings = f.warnings.clone();
+    let plots = plots(plot_files, &mut warnings);
+    let title = match &f.baseline {
+        Some(b) => {
+            let others: Vec<&str> = f
+                .labels
+                .iter()
+                .filter(|l| *l != b)
+                .map(String::as_str)
+                .collect();
+            format!("{} vs {b}", others.join(", "))
+        }
+        None => f.labels.join(", "),
+    };
+    View {
+        title,
+        css: CSS,
+        selfcheck: SELFCHECK,
+        selfcheck_sha256: SELFCHECK_SHA256,
+        version: f.adreport_version,
+        labels: f.labels.clone(),
+        baseline: f.baseline.clone(),
+        sla_text: f.sla_text.clone(),
+        sla_stat: f.sla.as_ref().map(|s| s.stat.key()),
+        headline: f.headline.clone(),
+        gate_hits: f
+            .gate_hits
+            .iter()
+            .map(|g| GateView {
+                gate: g.gate,
+                label: g.label.clone(),
+                message: g.message.clone(),
+            })
+            .collect(),
+        sla: sla_view(f),
+        capacity: f.series.iter().filter_map(capacity_row).collect(),
+        comparisons: f.comparisons.iter().map(comparison_view).collect(),
+        plots,
+        configs: configs_view(configs),
+        metrics: metric_defs(f),
+        points: f.points.iter().map(provenance_row).collect(),
+        files_read: f.files_read.clone(),
+        tool_versions: f
+            .tool_versions
+            .iter()
+            .map(|(tool, v)| {
+                let v: Vec<&str> = v.iter().map(String::as_str).collect();
+                let v = if v.is_empty() {
+                    "version not recorded".to_string()
+                } else {
+                    v.join(", ")
+                };
+                (tool.clone(), v)
+            })
+            .collect(),
+        warnings,
+    }
+}
+
+/// An SLA limit as the user wrote it: `500`, `7.5`.
+fn limit(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        v.to_string()
+    }
+}
+
+fn opt_u64(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+fn workload(isl: Option<u64>, osl: Option<u64>) -> String {
+    format!("{} / {}", opt_u64(isl), opt_u64(osl))
+}
+
+fn cell(text: impl Into<String>, class: &'static str) -> Cell {
+    Cell {
+        text: text.into(),
+        class,
+    }
+}
+
+fn pass_cell(pass: Option<bool>, yes: &str, no: &str) -> Cell {
+    match pass {
+        Some(true) => cell(yes, "pass"),
+        Some(false) => cell(no, "fail"),
+        None => cell("n/a", ""),
+    }
+}
+
+/// Points in label order, then workload and concurrency, so each label reads as a sweep.
+fn sorted_points(f: &Findings) -> Vec<&PointFinding> {
+    let mut pts: Vec<&PointFinding> = f.points.iter().collect();
+    let rank = |l: &str| f.labels.iter().position(|x| x == l).unwrap_or(usize::MAX);
+    pts.sort_by_key(|p| (rank(&p.label), p.isl, p.osl, p.concurrency));
+    pts
+}
+
+fn metric_text(p: &PointFinding, m: Metric) -> String {
+    human_opt(p.metrics.get(&m.name()).copied())
+}
+
+fn sla_view(f: &Findings) -> Option<SlaView> {
+    let sla = f.sla.as_ref()?;
+    let targets = sla
+        .targets
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} ≤ {} ms",
+                sla.stat.key(),
+                t.latency.title(),
+                limit(t.limit_ms)
+            )
+        })
+        .collect();
+    let mut prev_label: Option<&str> = None;
+    let mut rows = Vec::new();
+    for p in sorted_points(f) {
+        let checks = match &p.sla {
+            Some(v) => v
+                .checks
+                .iter()
+                .map(|c| {
+                    let class = match c.pass {
+                        Some(true) => "pass",
+                        Some(false) => "fail",
+                        None => "",
+                    };
+                    cell(human_opt(c.value), class)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let (goodput, goodput_rate) = match &p.goodput {
+            Some(g) => (
+                format!("{}/{} ({:.1}%)", g.good, g.total, g.fraction * 100.0),
+                human_opt(g.per_s),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        rows.push(SlaRow {
+            group_start: prev_label.is_some_and(|l| l != p.label),
+            label: p.label.clone(),
+            source: p.source.clone(),
+            workload: workload(p.isl, p.osl),
+            concurrency: opt_u64(p.concurrency),
+            checks,
+            verdict: pass_cell(p.sla_pass, "pass", "FAIL"),
+            goodput,
+            goodput_rate,
+            request_throughput: metric_text(p, Metric::RequestThroughput),
+            output_throughput: metric_text(p, Metric::OutputTokenThroughput),
+        });
+        prev_label = Some(&p.label);
+    }
+    Some(SlaView {
+        targets,
+        any_goodput: f.points.iter().any(|p| p.goodput.is_some()),
+        rows,
+    })
+}
+
+fn capacity_row(s: &Series) -> Option<CapacityRow> {
+    let c = s.capacity.as_ref()?;
+    let crossing: Vec<String> = c
+        .crossings
+        .iter()
+        .map(|x| {
+            format!(
+                "≈ {} ({} {} ms, between {} and {})",
+                human(x.concurrency),
+                x.target,
+                limit(x.limit_ms),
+                x.between.0,
+                x.between.1
+            )
+        })
+        .collect();
+    Some(CapacityRow {
+        label: s.label.clone(),
+        source: s.source.clone(),
+        workload: workload(s.isl, s.osl),
+        measured: s
+            .concurrencies
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        max_passing: c
+            .max_passing_concurrency
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none".into()),
+        request_throughput: human_opt(c.request_throughput),
+        output_throughput: human_opt(c.output_token_throughput),
+        tokens_per_s_gpu: human_opt(c.tokens_per_s_gpu),
+        tokens_per_s_user: human_opt(c.tokens_per_s_user),
+        crossing: if crossing.is_empty() {
+            "-".into()
+        } else {
+            crossing.join("; ")
+        },
+        note: if c.non_monotone {
+            "passes again above a failing concurrency".into()
+        } else {
+            String::new()
+        },
+    })
+}
+
+fn comparison_view(c: &Comparison) -> ComparisonView {
+    let key_names: Vec<String> = KEY_METRICS.iter().map(|m| m.name()).collect();
+    let mut key_groups = Vec::new();
+    let mut all_groups = Vec::new();
+    let (mut better, mut worse, mut noise) = (0, 0, 0);
+    for pair in &c.pairs {
+        // Key metrics in KEY_METRICS order; the full list in registry order.
+        let key_rows: Vec<DeltaRow> = key_names
+            .iter()
+            .filter_map(|name| pair.deltas.iter().find(|d| &d.metric == name))
+            .map(|d| delta_row(pair, d))
+            .collect();
+        key_groups.push(PairGroup {
+            point: pair.key.to_string(),
+            rows: key_rows,
+        });
+        all_groups.push(PairGroup {
+            point: pair.key.to_string(),
+            rows: pair.deltas.iter().map(|d| delta_row(pair, d)).collect(),
+        });
+        for d in &pair.deltas {
+            match d.verdict {
+                Verdict::Better => better += 1,
+                Verdict::Worse => worse += 1,
+                Verdict::WithinNoise => noise += 1,
+                Verdict::Same => {}
+            }
+        }
+    }
+    let keys = |v: &[crate::analyze::compare::AlignKey]| v.iter().map(|k| k.to_string()).collect();
+    let (glance_heads, glance_rows) = glance(c);
+    ComparisonView {
+        glance_heads,
+        glance_rows,
+        label: c.label.clone(),
+        baseline: c.baseline.clone(),
+        counts: format!(
+            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise",
+            c.pairs.len()
+        ),
+        key_count: key_groups.iter().map(|g| g.rows.len()).sum(),
+        all_count: all_groups.iter().map(|g| g.rows.len()).sum(),
+        key_groups,
+        all_groups,
+        only_in_baseline: keys(&c.only_in_baseline),
+        only_in_label: keys(&c.only_in_label),
+    }
+}
+
+/// A short column head for a key metric: `TTFT avg`, `req/s`.
+fn short_head(m: Metric) -> String {
+    match m {
+        Metric::Latency(l, s) => format!("{} {}", l.title().replace(" latency", ""), s.key()),
+        Metric::RequestThroughput => "req/s".into(),
+        Metric::OutputTokenThroughput => "out tok/s".into(),
+        other => other.unit().into(),
+    }
+}
+
+fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Better => "better",
+        Verdict::Worse => "worse",
+        Verdict::WithinNoise => "noise",
+        Verdict::Same => "same",
+    }
+}
+
+/// The key metrics of every aligned point in one matrix: baseline -> value and the change.
+fn glance(c: &Comparison) -> (Vec<GlanceHead>, Vec<GlanceRow>) {
+    let metrics: Vec<Metric> = KEY_METRICS
+        .into_iter()
+        .filter(|m| {
+            c.pairs
+                .iter()
+                .any(|p| p.deltas.iter().any(|d| d.metric == m.name()))
+        })
+        .collect();
+    let heads = metrics
+        .iter()
+        .map(|m| GlanceHead {
+            name: short_head(*m),
+            unit: if matches!(m, Metric::Latency(..)) {
+                m.unit()
+            } else {
+                ""
+            },
+        })
+        .collect();
+    let rows = c
+        .pairs
+        .iter()
+        .map(|p| GlanceRow {
+            workload: workload(p.key.isl, p.key.osl),
+            concurrency: opt_u64(p.key.concurrency),
+            cells: metrics
+                .iter()
+                .map(|m| {
+                    let d = p.deltas.iter().find(|d| d.metric == m.name())?;
+                    Some(GlanceCell {
+                        baseline: human(d.baseline),
+                        value: human(d.value),
+                        rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
+                        class: verdict_class(d.verdict),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    (heads, rows)
+}
+
+fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", human(v))
+    } else {
+        human(v)
+    }
+}
+
+fn delta_row(pair: &AlignedPair, d: &Delta) -> DeltaRow {
+    let class = verdict_class(d.verdict);
+    DeltaRow {
+        metric: d.metric.clone(),
+        unit: d.unit,
+        baseline: human(d.baseline),
+        value: human(d.value),
+        abs: signed(d.abs),
+        rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
+        verdict: cell(d.verdict.word(), class),
+        evidence: evidence(d, &pair.significance),
+    }
+}
+
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+/// The per-request evidence behind a latency verdict: the bootstrap CI that decides it
+/// (mean for avg, median for p50) and the Mann-Whitney p-value of the family.
+fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -> String {
+    let Some(Metric::Latency(lat, stat)) = d.metric_id else {
+        return String::new();
+    };
+    let Some(s) = sig.get(lat.key()) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    let ci = match stat {
+        Stat::Avg => s.mean_diff_ci95.map(|c| ("mean", c)),
+        Stat::P50 => s.median_diff_ci95.map(|c| ("median", c)),
+        _ => None,
+    };
+    if let Some((what, c)) = ci {
+        parts.push(format!("Δ{what} 95% CI [{}, {}]", human(c.lo), human(c.hi)));
+    }
+    if let Some(mw) = s.mann_whitney {
+        let mark = if mw.p_value < ALPHA { "" } else { " (n.s.)" };
+        parts.push(format!("{}{mark}", p_text(mw.p_value)));
+    }
+    parts.join(" · ")
+}
+
+fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    for path in files {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                warnings.push(format!(
+                    "{}: plot left out of the report: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let Some(mime) = image_mime(path, &bytes) else {
+            warnings.push(format!(
+                "{}: plot left out of the report: not a PNG, JPEG or SVG image",
+                path.display()
+            ));
+            continue;
+        };
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().replace('_', " "))
+            .unwrap_or_default();
+        out.push(PlotView {
+            title,
+            file,
+            data_uri: format!("data:{mime};base64,{}", engine.encode(&bytes)),
+        });
+    }
+    out
+}
+
+/// The image type from the bytes (the name only for SVG, which has no magic number).
+fn image_mime(path: &Path, bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
+fn configs_view(configs: &[ConfigFile]) -> Option<ConfigsView> {
+    let first = configs.first()?;
+    // A key differs when some config disagrees with the first one about it.
+    let mut differing: BTreeSet<String> = BTreeSet::new();
+    for other in &configs[1..] {
+        differing.extend(config_diff(first, other).into_iter().map(|(k, _, _)| k));
+    }
+    let all_keys: BTreeSet<&String> = configs.iter().flat_map(|c| c.flat.keys()).collect();
+    let row = |key: &String, highlight: bool| ConfigRow {
+        key: key.clone(),
+        values: configs
+            .iter()
+            .map(|c| match c.flat.get(key) {
+                None => cell("—", "missing"),
+                Some(v) if highlight && first.flat.get(key) != Some(v) => cell(v.clone(), "chg"),
+                Some(v) => cell(v.clone(), if highlight { "diff" } else { "" }),
+            })
+            .collect(),
+    };
+    let (mut diff_rows, mut same_rows) = (Vec::new(), Vec::new());
+    for key in all_keys {
+        if differing.contains(key) {
+            diff_rows.push(row(key, true));
+        } else {
+            same_rows.push(row(key, false));
+        }
+    }
+    Some(ConfigsView {
+        heads: configs
+            .iter()
+            .map(|c| ConfigHead {
+                label: c.label.clone(),
+                path: c.path.display().to_string(),
+                text: c.text.clone(),
+            })
+            .collect(),
+        diff_rows,
+        same_rows,
+    })
+}
+
+fn direction_text(d: Direction) -> &'static str {
+    match d {
+        Direction::LowerIsBetter => "lower is better",
+        Direction::HigherIsBetter => "higher is better",
+        Direction::Neutral => "not judged",
+    }
+}
+
+/// Definitions of the metrics present: one row per latency family (its stats listed), one per other metric.
+fn metric_defs(f: &Findings) -> Vec<MetricDef> {
+    let present: BTreeSet<&str> = f
+        .points
+        .iter()
+        .flat_map(|p| p.metrics.keys().map(String::as_str))
+        .collect();
+    let mut out = Vec::new();
+    for lat in Latency::ALL {
+        let stats: Vec<Stat> = Stat::ALL
+            .into_iter()
+            .filter(|s| present.contains(Metric::Latency(lat, *s).name().as_str()))
+            .collect();
+        if stats.is_empty() {
+            continue;
+        }
+        let keys: Vec<&str> = stats.iter().map(|s| s.key()).collect();
+        let full = Metric::Latency(lat, Stat::Avg).definition();
+        // "avg of TTFT: time from ..." -> "time from ...": the stat is listed in the name.
+        let def = full.split_once(": ").map(|(_, d)| d).unwrap_or(&full);
+        let unjudged: Vec<&str> = stats
+            .iter()
+            .filter(|s| Metric::Latency(lat, **s).direction() == Direction::Neutral)
+            .map(|s| s.key())
+            .collect();
+        let mut direction = "lower is better".to_string();
+        if !unjudged.is_empty() {
+            direction.push_str(&format!(" ({} not judged)", unjudged.join(", ")));
+        }
+        out.push(MetricDef {
+            name: format!("{}_{{{}}}_ms", lat.key(), keys.join(",")),
+            unit: "ms",
+            direction,
+            definition: format!("{}: {def}", lat.title()),
+        });
+    }
+    for m in Metric::all() {
+        if matches!(m, Metric::Latency(..)) || !present.contains(m.name().as_str()) {
+            continue;
+        }
+        out.push(MetricDef {
+            name: m.name(),
+            unit: m.unit(),
+            direction: direction_text(m.direction()).into(),
+            definition: m.definition(),
+        });
+    }
+    out
+}
+
+fn provenance_row(p: &PointFinding) -> ProvenanceRow {
+    let gpus = match (p.num_gpus, &p.num_gpus_from) {
+        (Some(n), Some(from)) => format!("{n} ({from})"),
+        (Some(n), None) => n.to_string(),
+        (None, _) => "-".into(),
+    };
+    ProvenanceRow {
+        label: p.label.clone(),
+        source: p.source.clone(),
+        workload: workload(p.isl, p.osl),
+        concurrency: opt_u64(p.concurrency),
+        model: p.model.clone().unwrap_or_else(|| "-".into()),
+        gpus,
+        per_request: if p.per_request { "yes" } else { "no" },
+        path: p.path.clone(),
+    }
+}

@@ -1,0 +1,658 @@
+//! PNG charts: metrics vs concurrency, the efficiency (Pareto) view and per-request
+//! latency distributions.
+//!
+//! Every chart is first built as plain data (a [`Figure`]: axes, series, SLA lines,
+//! legend, notes) and then drawn by one renderer, so all charts share the frame,
+//! fonts, colours, SLA marks and the legend panel beside the plot (never over data).
+//! Text uses DejaVu Sans compiled into the binary: no fontconfig/freetype at run time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::style::{register_font, FontStyle, RGBColor};
+
+use crate::analyze::pareto::{efficiency_y_metric, pareto_frontier};
+use crate::analyze::sla::Sla;
+use crate::error::Error;
+use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
+use crate::stats;
+
+mod axis;
+mod draw;
+
+use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};
+use draw::render;
+
+/// Size of every PNG, in pixels.
+pub const WIDTH: u32 = 1600;
+pub const HEIGHT: u32 = 1000;
+
+/// Okabe-Ito colours (colour-blind safe); label `i` of `Sweep::labels()` uses `PALETTE[i % 8]`.
+/// Vermillion comes late so it is rarely next to the red of SLA marks.
+pub const PALETTE: [(u8, u8, u8); 8] = [
+    (0, 114, 178),   // blue
+    (230, 159, 0),   // orange
+    (0, 158, 115),   // bluish green
+    (204, 121, 167), // reddish purple
+    (86, 180, 233),  // sky blue
+    (0, 0, 0),       // black
+    (213, 94, 0),    // vermillion
+    (240, 228, 66),  // yellow
+];
+
+/// Colour of SLA limit lines (judged statistic) and of the ring around points that miss the SLA.
+pub const SLA_RGB: (u8, u8, u8) = (214, 0, 0);
+const SLA_RED: RGBColor = RGBColor(SLA_RGB.0, SLA_RGB.1, SLA_RGB.2);
+const SLA_LIGHT: RGBColor = RGBColor(240, 150, 150);
+const GRID: RGBColor = RGBColor(225, 225, 225);
+const NOTE_GREY: RGBColor = RGBColor(80, 80, 80);
+const FONT: &str = "sans-serif";
+const TITLE_PX: u32 = 40;
+const AXIS_PX: u32 = 28;
+const TICK_PX: u32 = 24;
+const LEGEND_PX: u32 = 24;
+const NOTE_PX: u32 = 21;
+const TITLE_H: u32 = 80;
+/// Box-plot percentiles, low to high: whisker, box, median, box, whisker.
+const BOX_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
+
+/// Draws every chart the sweep has data for into `out_dir` and returns the written paths.
+/// A chart whose metric no point has is skipped, not drawn empty.
+pub fn write_plots(
+    sweep: &Sweep,
+    sla: Option<&Sla>,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    ensure_font(out_dir)?;
+    fs::create_dir_all(out_dir).map_err(|source| Error::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    for (file, fig) in figures(sweep, sla) {
+        let path = out_dir.join(file);
+        render(&fig, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Registers the embedded DejaVu Sans as plotters' "sans-serif", once per process.
+fn ensure_font(out_dir: &Path) -> Result<(), Error> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+            && register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Write {
+            path: out_dir.to_path_buf(),
+            source: std::io::Error::other("the embedded DejaVu Sans font failed to load"),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Chart data
+// ---------------------------------------------------------------------------
+
+/// One chart, in data terms; drawn by [`render`].
+struct Figure {
+    title: String,
+    x: Axis,
+    y: Axis,
+    series: Vec<Series>,
+    boxes: Vec<BoxMark>,
+    sla_lines: Vec<SlaLine>,
+    legend: Vec<Entry>,
+    notes: Vec<String>,
+}
+
+/// One label's points (raw values) and the polyline drawn through some of them.
+struct Series {
+    color: usize,
+    label: String,
+    marks: Vec<Mark>,
+    line: Vec<(f64, f64)>,
+}
+
+struct Mark {
+    x: f64,
+    y: f64,
+    /// Text drawn beside the marker (the concurrency on the efficiency chart).
+    tag: Option<String>,
+    /// The point's SLA verdict is "fail".
+    miss: bool,
+}
+
+/// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
+struct BoxMark {
+    color: usize,
+    x: f64,
+    half_width: f64,
+    q: [f64; 5],
+    miss: bool,
+}
+
+struct SlaLine {
+    limit_ms: f64,
+    /// Drawn strong when the chart shows the statistic the SLA is judged on.
+    strong: bool,
+    tag: String,
+    legend: String,
+}
+
+impl Figure {
+    fn new(title: String, x: Axis, y: Axis, notes: Vec<String>) -> Figure {
+        Figure {
+            title,
+            x,
+            y,
+            series: Vec::new(),
+            boxes: Vec::new(),
+            sla_lines: Vec::new(),
+            legend: Vec::new(),
+            notes,
+        }
+    }
+}
+
+enum Entry {
+    Series { color: usize, label: String },
+    Swatch { color: usize, label: String },
+    Sla { strong: bool, text: String },
+    Miss { text: String },
+}
+
+// ---------------------------------------------------------------------------
+// Which charts
+// ---------------------------------------------------------------------------
+
+/// A "metric vs concurrency" chart: file name, metric, and what the y axis shows.
+struct ConcChart {
+    file: &'static str,
+    metric: Metric,
+    what: &'static str,
+}
+
+const CONC_CHARTS: [ConcChart; 6] = [
+    ConcChart {
+        file: "p50_inter_token_latency_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Tpot, Stat::P50),
+        what: "P50 inter-token latency (TPOT)",
+    },
+    ConcChart {
+        file: "avg_inter_token_latency_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Tpot, Stat::Avg),
+        what: "Average inter-token latency (TPOT)",
+    },
+    ConcChart {
+        file: "avg_time_to_first_token_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Ttft, Stat::Avg),
+        what: "Average time to first token (TTFT)",
+    },
+    ConcChart {
+        file: "p99_time_to_first_token_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Ttft, Stat::P99),
+        what: "P99 time to first token (TTFT)",
+    },
+    ConcChart {
+        file: "request_throughput_vs_concurrency.png",
+        metric: Metric::RequestThroughput,
+        what: "Request throughput",
+    },
+    ConcChart {
+        file: "output_token_throughput_vs_concurrency.png",
+        metric: Metric::OutputTokenThroughput,
+        what: "Output token throughput",
+    },
+];
+
+fn figures(sweep: &Sweep, sla: Option<&Sla>) -> Vec<(&'static str, Figure)> {
+    let labels = sweep.labels();
+    let mut out = Vec::new();
+    for chart in &CONC_CHARTS {
+        if let Some(fig) = conc_figure(sweep, sla, &labels, chart) {
+            out.push((chart.file, fig));
+        }
+    }
+    if let Some(fig) = efficiency_figure(sweep, sla, &labels) {
+        out.push(("efficiency_tok_s_gpu_vs_user.png", fig));
+    }
+    for (lat, file) in [
+        (Latency::Ttft, "ttft_distribution.png"),
+        (Latency::Tpot, "tpot_distribution.png"),
+    ] {
+        if let Some(fig) = distribution_figure(sweep, sla, &labels, lat) {
+            out.push((file, fig));
+        }
+    }
+    out
+}
+
+fn misses(sla: Option<&Sla>, p: &Point) -> bool {
+    sla.is_some_and(|s| s.check(p).pass() == Some(false))
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|v| v.is_finite())
+}
+
+fn points_of<'a>(sweep: &'a Sweep, label: &'a str) -> impl Iterator<Item = &'a Point> + 'a {
+    sweep.points.iter().filter(move |p| p.label == label)
+}
+
+// ---------------------------------------------------------------------------
+// Metric vs concurrency
+// ---------------------------------------------------------------------------
+
+fn conc_figure(
+    sweep: &Sweep,
+    sla: Option<&Sla>,
+    labels: &[String],
+    chart: &ConcChart,
+) -> Option<Figure> {
+    let series: Vec<Series> = labels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| conc_series(sweep, sla, i, l, chart.metric))
+        .collect();
+    if series.is_empty() {
+        return None;
+    }
+    let concs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| m.x))
+        .collect();
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| m.y))
+        .collect();
+    let mut notes = vec![direction_note(chart.metric)];
+    let dropped = sweep
+        .points
+        .iter()
+        .filter(|p| p.concurrency.is_none() && finite(p.get(chart.metric)).is_some())
+        .count();
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} point(s) without a concurrency are not shown."
+        ));
+    }
+    let y_title = format!("{}, {}", chart.what, chart.metric.unit());
+    let lines = match chart.metric {
+        Metric::Latency(lat, stat) => sla_lines(sla, lat, Some(stat)),
+        _ => Vec::new(),
+    };
+    let title = format!("{} vs concurrency", chart.what);
+    let mut fig = Figure::new(
+        title,
+        concurrency_axis(&concs),
+        value_axis(y_title, &ys),
+        notes,
+    );
+    fig.series = series;
+    fit_sla_lines(&mut fig, lines, &ys);
+    finish_legend(&mut fig, sla);
+    Some(fig)
+}
+
+fn conc_series(
+    sweep: &Sweep,
+    sla: Option<&Sla>,
+    color: usize,
+    label: &str,
+    metric: Metric,
+) -> Option<Series> {
+    let mut marks: Vec<Mark> = points_of(sweep, label)
+        .filter_map(|p| {
+            Some(Mark {
+                x: p.concurrency.filter(|&c| c > 0)? as f64,
+                y: finite(p.get(metric))?,
+                tag: None,
+                miss: misses(sla, p),
+            })
+        })
+        .collect();
+    if marks.is_empty() {
+        return None;
+    }
+    marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let line = marks.iter().map(|m| (m.x, m.y)).collect();
+    Some(Series {
+        color,
+        label: label.to_string(),
+        marks,
+        line,
+    })
+}
+
+fn direction_note(metric: Metric) -> String {
+    match metric.direction() {
+        Direction::LowerIsBetter => "Lower is better.".into(),
+        Direction::HigherIsBetter => "Higher is better.".into(),
+        Direction::Neutral => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Efficiency: tok/s/GPU vs tok/s/user with Pareto frontiers
+// ---------------------------------------------------------------------------
+
+fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Option<Figure> {
+    let y_metric = efficiency_y_metric(sweep.points.iter());
+    let per_gpu = y_metric == Metric::TokensPerSGpu;
+    let series: Vec<Series> = labels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| efficiency_series(sweep, sla, i, l, y_metric))
+        .collect();
+    if series.is_empty() {
+        return None;
+    }
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| m.x))
+        .collect();
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| m.y))
+        .collect();
+    let y_title = if per_gpu {
+        "Output tokens/s per GPU".to_string()
+    } else {
+        "tok/s (GPU count unknown: pass --gpus)".to_string()
+    };
+    let mut fig = Figure::new(
+        "GPU efficiency vs user experience".into(),
+        value_axis("Output tokens/s per user".into(), &xs),
+        value_axis(y_title, &ys),
+        efficiency_notes(sweep, per_gpu),
+    );
+    fig.series = series;
+    finish_legend(&mut fig, sla);
+    Some(fig)
+}
+
+fn efficiency_notes(sweep: &Sweep, per_gpu: bool) -> Vec<String> {
+    let mut notes = vec![
+        "Numbers on dots: concurrency.".to_string(),
+        "Line: Pareto frontier of each label (no other point of the label is better on both axes). Up and right is better.".to_string(),
+    ];
+    if per_gpu {
+        let without = sweep
+            .points
+            .iter()
+            .filter(|p| {
+                p.get(Metric::TokensPerSUser).is_some() && p.get(Metric::TokensPerSGpu).is_none()
+            })
+            .count();
+        if without > 0 {
+            notes.push(format!(
+                "{without} point(s) without a GPU count are not shown."
+            ));
+        }
+    } else {
+        notes.push("No GPU count in the inputs: y is total output tok/s, not per GPU.".to_string());
+    }
+    notes
+}
+
+fn efficiency_series(
+    sweep: &Sweep,
+    sla: Option<&Sla>,
+    color: usize,
+    label: &str,
+    y_metric: Metric,
+) -> Option<Series> {
+    let mut marks: Vec<Mark> = points_of(sweep, label)
+        .filter_map(|p| {
+            Some(Mark {
+                x: finite(p.get(Metric::TokensPerSUser))?,
+                y: finite(p.get(y_metric))?,
+                tag: p.concurrency.map(|c| c.to_string()),
+                miss: misses(sla, p),
+            })
+        })
+        .collect();
+    if marks.is_empty() {
+        return None;
+    }
+    marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let xy: Vec<(f64, f64)> = marks.iter().map(|m| (m.x, m.y)).collect();
+    let line = pareto_frontier(&xy)
+        .into_iter()
+        .filter_map(|i| xy.get(i).copied())
+        .collect();
+    Some(Series {
+        color,
+        label: label.to_string(),
+        marks,
+        line,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Per-request distributions (box plots)
+// ---------------------------------------------------------------------------
+
+/// One box before layout: which label, which concurrency, the five percentiles.
+struct Cell {
+    label: usize,
+    conc: u64,
+    q: [f64; 5],
+    miss: bool,
+}
+
+fn distribution_figure(
+    sweep: &Sweep,
+    sla: Option<&Sla>,
+    labels: &[String],
+    lat: Latency,
+) -> Option<Figure> {
+    let cells: Vec<Cell> = sweep
+        .points
+        .iter()
+        .filter_map(|p| cell(p, labels, lat, sla))
+        .collect();
+    if cells.is_empty() {
+        return None;
+    }
+    let mut concs: Vec<u64> = cells.iter().map(|c| c.conc).collect();
+    concs.sort_unstable();
+    concs.dedup();
+    let mut shown: Vec<usize> = cells.iter().map(|c| c.label).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    let boxes = layout_boxes(&cells, &concs, &shown);
+    let values: Vec<f64> = cells.iter().flat_map(|c| [c.q[0], c.q[4]]).collect();
+    let title = format!(
+        "{} per request: box p25–p75, line p50, whiskers p5–p95",
+        lat.title()
+    );
+    let y_title = format!("{}, ms", latency_name(lat));
+    let notes = vec![
+        "Successful requests of each run; one box per label and concurrency.".into(),
+        "Lower is better.".into(),
+    ];
+    let y = spread_axis(y_title, &values, sla_limits(sla, lat));
+    let mut fig = Figure::new(title, category_axis(&concs), y, notes);
+    fig.boxes = boxes;
+    fig.legend = shown
+        .iter()
+        .filter_map(|&i| {
+            Some(Entry::Swatch {
+                color: i,
+                label: labels.get(i)?.clone(),
+            })
+        })
+        .collect();
+    fit_sla_lines(&mut fig, sla_lines(sla, lat, None), &values);
+    finish_legend(&mut fig, sla);
+    Some(fig)
+}
+
+fn latency_name(lat: Latency) -> &'static str {
+    match lat {
+        Latency::Ttft => "Time to first token (TTFT)",
+        Latency::Tpot => "Inter-token latency (TPOT)",
+        Latency::Itl => "Inter-chunk latency (ITL)",
+        Latency::E2el => "End-to-end latency",
+    }
+}
+
+fn cell(p: &Point, labels: &[String], lat: Latency, sla: Option<&Sla>) -> Option<Cell> {
+    let conc = p.concurrency?;
+    let values = stats::sorted(&p.requests.as_ref()?.ok_values(lat));
+    let method = p.source.percentile_method();
+    let mut q = [0.0; 5];
+    for (slot, quantile) in q.iter_mut().zip(BOX_QUANTILES) {
+        *slot = stats::percentile_sorted(&values, quantile, method)?;
+    }
+    Some(Cell {
+        label: labels.iter().position(|l| *l == p.label)?,
+        conc,
+        q,
+        miss: misses(sla, p),
+    })
+}
+
+/// Places boxes side by side within each concurrency group (group `g` centred at x = g).
+fn layout_boxes(cells: &[Cell], concs: &[u64], shown: &[usize]) -> Vec<BoxMark> {
+    let slot = 0.8 / shown.len().max(1) as f64;
+    cells
+        .iter()
+        .filter_map(|c| {
+            let g = concs.iter().position(|&x| x == c.conc)? as f64;
+            let j = shown.iter().position(|&l| l == c.label)? as f64;
+            Some(BoxMark {
+                color: c.label,
+                x: g - 0.4 + slot * (j + 0.5),
+                half_width: slot * 0.35,
+                q: c.q,
+                miss: c.miss,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// SLA lines and legend
+// ---------------------------------------------------------------------------
+
+fn sla_limits(sla: Option<&Sla>, lat: Latency) -> Vec<f64> {
+    sla.map(|s| {
+        s.targets
+            .iter()
+            .filter(|t| t.latency == lat)
+            .map(|t| t.limit_ms)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// SLA limits for a latency family; `shown` is the statistic plotted (`None`: per request).
+fn sla_lines(sla: Option<&Sla>, lat: Latency, shown: Option<Stat>) -> Vec<SlaLine> {
+    let Some(sla) = sla else { return Vec::new() };
+    sla.targets
+        .iter()
+        .filter(|t| t.latency == lat)
+        .map(|t| {
+            let tag = format!(
+                "SLA {} {} {}\u{a0}ms",
+                sla.stat.key(),
+                lat.title(),
+                fmt_num(t.limit_ms)
+            );
+            let strong = shown == Some(sla.stat);
+            let legend = match shown {
+                _ if strong => tag.clone(),
+                Some(s) => format!(
+                    "{tag} (the SLA is judged on {}, this chart shows {})",
+                    sla.stat.key(),
+                    s.key()
+                ),
+                None => format!(
+                    "{tag} (judged on each run's {}, not per request)",
+                    sla.stat.key()
+                ),
+            };
+            SlaLine {
+                limit_ms: t.limit_ms,
+                strong,
+                tag,
+                legend,
+            }
+        })
+        .collect()
+}
+
+/// Keeps SLA lines the y axis shows; a limit far above the data becomes a note instead
+/// of squashing every point to the bottom of the chart.
+fn fit_sla_lines(fig: &mut Figure, lines: Vec<SlaLine>, values: &[f64]) {
+    let max = values.iter().copied().fold(f64::MIN, f64::max);
+    let mut extended = false;
+    for line in lines {
+        if line.limit_ms > 2.0 * max {
+            fig.notes.push(format!(
+                "{}: above the plotted range (every value is under half of it).",
+                line.tag
+            ));
+            continue;
+        }
+        extended |= fig.y.map(line.limit_ms).is_some_and(|v| v > fig.y.hi);
+        fig.legend.push(Entry::Sla {
+            strong: line.strong,
+            text: line.legend.clone(),
+        });
+        fig.sla_lines.push(line);
+    }
+    if extended {
+        let mut all: Vec<f64> = values.to_vec();
+        all.extend(fig.sla_lines.iter().map(|l| l.limit_ms));
+        let title = std::mem::take(&mut fig.y.title);
+        fig.y = match fig.y.scale {
+            Scale::Log10 => spread_axis(title, &all, Vec::new()),
+            _ => value_axis(title, &all),
+        };
+    }
+}
+
+/// Puts the series entries first and the SLA-miss mark last.
+fn finish_legend(fig: &mut Figure, sla: Option<&Sla>) {
+    let mut entries: Vec<Entry> = fig
+        .series
+        .iter()
+        .map(|s| Entry::Series {
+            color: s.color,
+            label: s.label.clone(),
+        })
+        .collect();
+    entries.append(&mut fig.legend);
+    let any_miss = fig.series.iter().any(|s| s.marks.iter().any(|m| m.miss))
+        || fig.boxes.iter().any(|b| b.miss);
+    if let (true, Some(sla)) = (any_miss, sla) {
+        entries.push(Entry::Miss {
+            text: miss_text(sla),
+        });
+    }
+    fig.legend = entries;
+    fig.notes.retain(|n| !n.is_empty());
+}
+
+/// "Misses the SLA:" and one target per line, e.g. "avg TTFT ≤ 500 ms".
+fn miss_text(sla: &Sla) -> String {
+    let mut text = "Misses the SLA:".to_string();
+    for t in &sla.targets {
+        text.push_str(&format!(
+            "\n{} {} ≤ {}\u{a0}ms",
+            sla.stat.key(),
+            t.latency.title(),
+            fmt_num(t.limit_ms)
+        ));
+    }
+    text
+}

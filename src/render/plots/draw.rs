@@ -1,0 +1,434 @@
+//! Drawing a [`Figure`]: title, axes, data, SLA marks and the legend panel.
+
+use std::error::Error as StdError;
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use super::axis::{Axis, Ticks};
+use super::{
+    Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, LEGEND_PX, NOTE_GREY, NOTE_PX, PALETTE, SLA_LIGHT,
+    SLA_RED, TICK_PX, TITLE_H, TITLE_PX, WIDTH,
+};
+use crate::error::Error;
+
+type Drawn = Result<(), Box<dyn StdError>>;
+/// A pixel area of the image (title, chart, legend panel).
+type PlotArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+/// The chart's plotting area, in plot coordinates.
+type ChartArea<'a> = DrawingArea<BitMapBackend<'a>, Cartesian2d<Ticks, Ticks>>;
+/// Text colour of a light (other statistic) SLA line's label.
+const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
+
+pub(super) fn render(fig: &Figure, path: &Path) -> Result<(), Error> {
+    let fail = |e: Box<dyn StdError>| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!("cannot draw the chart: {e}")),
+    };
+    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    draw_figure(&root, fig).map_err(fail)?;
+    root.present().map_err(|e| fail(Box::new(e)))
+}
+
+fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
+    root.fill(&WHITE)?;
+    let (head, body) = root.split_vertically(TITLE_H);
+    // FontDesc::style() keeps the regular glyphs in plotters 0.3.7; new() loads the bold ones.
+    let bold = FontDesc::new(FontFamily::SansSerif, TITLE_PX.into(), FontStyle::Bold);
+    let title = TextStyle::from(bold).pos(Pos::new(HPos::Center, VPos::Center));
+    head.draw_text(
+        &fig.title,
+        &title,
+        ((WIDTH / 2) as i32, (TITLE_H / 2) as i32),
+    )?;
+    let panel_w = panel_width(root, fig)?;
+    let (plot, panel) = body.split_horizontally(WIDTH - panel_w);
+    let omitted = draw_chart(&plot, fig)?;
+    let extra = if omitted > 0 {
+        vec![format!(
+            "{omitted} number(s) left out where they would cover others."
+        )]
+    } else {
+        Vec::new()
+    };
+    draw_panel(&panel, fig, &extra)
+}
+
+/// Draws axes and data; returns how many point tags were left out for lack of room.
+fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+    let (x, y) = (&fig.x, &fig.y);
+    let (x_title, y_title) = (x.full_title(), y.full_title());
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(10)
+        .margin_left(20)
+        .margin_right(30)
+        .margin_bottom(20)
+        .x_label_area_size(90)
+        .y_label_area_size(y_label_area(area, y)?)
+        .build_cartesian_2d(Ticks::of(x), Ticks::of(y))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_title)
+        .y_desc(y_title)
+        .axis_desc_style((FONT, AXIS_PX))
+        .label_style((FONT, TICK_PX))
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(GRID.stroke_width(1))
+        .axis_style(BLACK.stroke_width(2))
+        .set_all_tick_mark_size(8)
+        .draw()?;
+    let pa = chart.plotting_area();
+    draw_sla_lines(pa, fig)?;
+    draw_boxes(pa, fig)?;
+    draw_series(pa, fig)
+}
+
+/// Room for the widest y tick label plus the rotated axis title.
+fn y_label_area(area: &PlotArea, y: &Axis) -> Result<u32, Box<dyn StdError>> {
+    let style = TextStyle::from((FONT, TICK_PX));
+    let mut widest = 0;
+    for (_, label) in &y.ticks {
+        widest = widest.max(area.estimate_text_size(label, &style)?.0);
+    }
+    Ok(widest + AXIS_PX + 44)
+}
+
+fn color(i: usize) -> RGBColor {
+    let (r, g, b) = PALETTE[i % PALETTE.len()];
+    RGBColor(r, g, b)
+}
+
+fn draw_sla_lines(pa: &ChartArea, fig: &Figure) -> Drawn {
+    for line in &fig.sla_lines {
+        let Some(y) = fig.y.map(line.limit_ms) else {
+            continue;
+        };
+        let style = if line.strong {
+            SLA_RED.stroke_width(3)
+        } else {
+            SLA_LIGHT.stroke_width(3)
+        };
+        pa.draw(&DashedPathElement::new(
+            vec![(fig.x.lo, y), (fig.x.hi, y)],
+            18,
+            10,
+            style,
+        ))?;
+        let text_color = if line.strong { SLA_RED } else { SLA_LIGHT_TEXT };
+        let font = (FONT, NOTE_PX).into_font().color(&text_color);
+        pa.draw(&(EmptyElement::at((fig.x.lo, y)) + Text::new(line.tag.clone(), (14, -30), font)))?;
+    }
+    Ok(())
+}
+
+/// Lines, then markers and SLA rings, then tags; returns how many tags were left out.
+fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+    let map = |x: f64, y: f64| Some((fig.x.map(x)?, fig.y.map(y)?));
+    for s in &fig.series {
+        let line: Vec<(f64, f64)> = s.line.iter().filter_map(|&(x, y)| map(x, y)).collect();
+        pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
+    }
+    // Markers are obstacles for tags so a number never hides a point.
+    let mut taken: Vec<PxRect> = Vec::new();
+    for s in &fig.series {
+        for m in &s.marks {
+            let Some(at) = map(m.x, m.y) else { continue };
+            draw_marker(pa, at, s.color)?;
+            if m.miss {
+                draw_miss(pa, at)?;
+            }
+            let (px, py) = pa.map_coordinate(&at);
+            taken.push(PxRect::around(px, py, 10));
+        }
+    }
+    let mut omitted = 0;
+    for s in &fig.series {
+        for m in &s.marks {
+            let (Some(at), Some(tag)) = (map(m.x, m.y), &m.tag) else {
+                continue;
+            };
+            if !draw_tag(pa, at, tag, s.color, &mut taken)? {
+                omitted += 1;
+            }
+        }
+    }
+    Ok(omitted)
+}
+
+/// A pixel rectangle, for keeping tags apart.
+#[derive(Clone, Copy)]
+struct PxRect {
+    x0: i32,
+    y0: i32,
+    x1: i32,
+    y1: i32,
+}
+
+impl PxRect {
+    fn around(x: i32, y: i32, r: i32) -> PxRect {
+        PxRect {
+            x0: x - r,
+            y0: y - r,
+            x1: x + r,
+            y1: y + r,
+        }
+    }
+
+    fn overlaps(&self, o: &PxRect) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+}
+
+/// Writes a point's tag (its concurrency) in the first free spot around it: above-right
+/// first for even labels, below-left first for odd ones (off a falling frontier line).
+/// Returns false when every spot would cover another tag or marker.
+fn draw_tag(
+    pa: &ChartArea,
+    at: (f64, f64),
+    tag: &str,
+    series: usize,
+    taken: &mut Vec<PxRect>,
+) -> Result<bool, Box<dyn StdError>> {
+    let c = color(series);
+    let style = TextStyle::from((FONT, NOTE_PX)).color(&c);
+    let (w, h) = pa.estimate_text_size(tag, &style)?;
+    let (w, h) = (w as i32, h as i32 + 4);
+    let (px, py) = pa.map_coordinate(&at);
+    let mut spots = [(12, -12 - h), (-12 - w, 12), (-12 - w, -12 - h), (12, 12)];
+    if series % 2 == 1 {
+        spots.swap(0, 1);
+    }
+    let (area_w, area_h) = pa.dim_in_pixel();
+    let (ox, oy) = pa.get_base_pixel();
+    for (dx, dy) in spots {
+        let rect = PxRect {
+            x0: px + dx,
+            y0: py + dy,
+            x1: px + dx + w,
+            y1: py + dy + h,
+        };
+        let inside = rect.x0 >= ox
+            && rect.y0 >= oy
+            && rect.x1 <= ox + area_w as i32
+            && rect.y1 <= oy + area_h as i32;
+        if inside && !taken.iter().any(|t| t.overlaps(&rect)) {
+            pa.draw(&(EmptyElement::at(at) + Text::new(tag.to_string(), (dx, dy), style.clone())))?;
+            taken.push(rect);
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A filled marker whose shape cycles with the label, so series differ without colour too.
+fn draw_marker<CT: CoordTranslate>(
+    area: &DrawingArea<BitMapBackend, CT>,
+    at: CT::From,
+    series: usize,
+) -> Drawn {
+    let fill = color(series).filled();
+    match series % 3 {
+        0 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, fill)))?,
+        1 => area.draw(&(EmptyElement::at(at) + Rectangle::new([(-8, -8), (8, 8)], fill)))?,
+        _ => area.draw(
+            &(EmptyElement::at(at) + Polygon::new(vec![(0, -11), (10, 7), (-10, 7)], fill)),
+        )?,
+    }
+    Ok(())
+}
+
+/// The SLA-miss mark: a red ring around the marker.
+fn draw_miss<CT: CoordTranslate>(area: &DrawingArea<BitMapBackend, CT>, at: CT::From) -> Drawn {
+    area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 16, SLA_RED.stroke_width(3))))?;
+    Ok(())
+}
+
+fn draw_boxes(pa: &ChartArea, fig: &Figure) -> Drawn {
+    for b in &fig.boxes {
+        let Some(q) = map_quantiles(&fig.y, &b.q) else {
+            continue;
+        };
+        let c = color(b.color);
+        let (l, r) = (b.x - b.half_width, b.x + b.half_width);
+        let (cl, cr) = (b.x - b.half_width / 2.0, b.x + b.half_width / 2.0);
+        pa.draw(&Rectangle::new([(l, q[1]), (r, q[3])], c.mix(0.3).filled()))?;
+        pa.draw(&Rectangle::new([(l, q[1]), (r, q[3])], c.stroke_width(3)))?;
+        for seg in [
+            [(b.x, q[3]), (b.x, q[4])],
+            [(b.x, q[1]), (b.x, q[0])],
+            [(cl, q[4]), (cr, q[4])],
+            [(cl, q[0]), (cr, q[0])],
+        ] {
+            pa.draw(&PathElement::new(seg.to_vec(), c.stroke_width(3)))?;
+        }
+        pa.draw(&PathElement::new(
+            vec![(l, q[2]), (r, q[2])],
+            BLACK.stroke_width(4),
+        ))?;
+        if b.miss {
+            // Above the whisker, sized to the box, so the mark never hides the box.
+            let (left, _) = pa.map_coordinate(&(l, q[4]));
+            let (right, _) = pa.map_coordinate(&(r, q[4]));
+            let radius = ((right - left) / 2 + 2).clamp(6, 14);
+            let ring = Circle::new((0, -radius - 8), radius, SLA_RED.stroke_width(3));
+            pa.draw(&(EmptyElement::at((b.x, q[4])) + ring))?;
+        }
+    }
+    Ok(())
+}
+
+fn map_quantiles(y: &Axis, q: &[f64; 5]) -> Option<[f64; 5]> {
+    let mut out = [0.0; 5];
+    for (o, v) in out.iter_mut().zip(q) {
+        *o = y.map(*v)?;
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Legend panel (right of the plot)
+// ---------------------------------------------------------------------------
+
+const SAMPLE_W: i32 = 56;
+const PANEL_PAD: i32 = 16;
+const MAX_LABEL_CHARS: usize = 40;
+
+fn legend_text(e: &Entry) -> String {
+    match e {
+        Entry::Series { label, .. } | Entry::Swatch { label, .. } => shorten(label),
+        Entry::Sla { text, .. } | Entry::Miss { text } => text.clone(),
+    }
+}
+
+fn shorten(label: &str) -> String {
+    let label = if label.is_empty() {
+        "(no label)"
+    } else {
+        label
+    };
+    if label.chars().count() <= MAX_LABEL_CHARS {
+        return label.to_string();
+    }
+    let head: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
+    format!("{head}…")
+}
+
+/// Wide enough for the longest series label, within 380..=520 px; longer text wraps.
+fn panel_width(root: &PlotArea, fig: &Figure) -> Result<u32, Box<dyn StdError>> {
+    let style = TextStyle::from((FONT, LEGEND_PX));
+    let mut widest = 0;
+    for e in &fig.legend {
+        if let Entry::Series { .. } | Entry::Swatch { .. } = e {
+            widest = widest.max(root.estimate_text_size(&legend_text(e), &style)?.0);
+        }
+    }
+    Ok((widest + (SAMPLE_W + 3 * PANEL_PAD) as u32).clamp(380, 520))
+}
+
+fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
+    let (w, _) = panel.dim_in_pixel();
+    let text_x = SAMPLE_W + 2 * PANEL_PAD;
+    let text_w = w as i32 - text_x - PANEL_PAD;
+    let legend_style = TextStyle::from((FONT, LEGEND_PX)).pos(Pos::new(HPos::Left, VPos::Center));
+    let line_h = LEGEND_PX as i32 + 8;
+    let mut y = 20;
+    for e in &fig.legend {
+        let lines = wrap(panel, &legend_text(e), &legend_style, text_w)?;
+        draw_sample(panel, e, (PANEL_PAD, y + line_h / 2))?;
+        for line in &lines {
+            panel.draw_text(line, &legend_style, (text_x, y + line_h / 2))?;
+            y += line_h;
+        }
+        y += 12;
+    }
+    y += 16;
+    let note_style = TextStyle::from((FONT, NOTE_PX).into_font()).color(&NOTE_GREY);
+    let note_h = NOTE_PX as i32 + 7;
+    for note in fig.notes.iter().chain(extra_notes) {
+        for line in wrap(panel, note, &note_style, w as i32 - 2 * PANEL_PAD)? {
+            panel.draw_text(&line, &note_style, (PANEL_PAD, y))?;
+            y += note_h;
+        }
+        y += 10;
+    }
+    Ok(())
+}
+
+/// The little picture before a legend entry, from x to x + SAMPLE_W, centred on y.
+fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
+    let centre = (x + SAMPLE_W / 2, y);
+    match e {
+        Entry::Series { color: c, .. } => {
+            panel.draw(&PathElement::new(
+                vec![(x, y), (x + SAMPLE_W, y)],
+                color(*c).stroke_width(3),
+            ))?;
+            draw_marker(panel, centre, *c)?;
+        }
+        Entry::Swatch { color: c, .. } => {
+            let rect = [(x + 8, y - 11), (x + SAMPLE_W - 8, y + 11)];
+            panel.draw(&Rectangle::new(rect, color(*c).mix(0.3).filled()))?;
+            panel.draw(&Rectangle::new(rect, color(*c).stroke_width(3)))?;
+        }
+        Entry::Sla { strong, .. } => {
+            let c = if *strong { SLA_RED } else { SLA_LIGHT };
+            panel.draw(&DashedPathElement::new(
+                vec![(x, y), (x + SAMPLE_W, y)],
+                12,
+                6,
+                c.stroke_width(3),
+            ))?;
+        }
+        Entry::Miss { .. } => {
+            panel.draw(&Circle::new(centre, 9, RGBColor(150, 150, 150).filled()))?;
+            draw_miss(panel, centre)?;
+        }
+    }
+    Ok(())
+}
+
+/// Greedy word wrap to `max_w` pixels, keeping `\n` breaks; only plain spaces break
+/// (so "500\u{a0}ms" stays together), and an over-long word gets a line of its own.
+fn wrap(
+    area: &PlotArea,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+) -> Result<Vec<String>, Box<dyn StdError>> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        lines.extend(wrap_paragraph(area, paragraph, style, max_w)?);
+    }
+    Ok(lines)
+}
+
+fn wrap_paragraph(
+    area: &PlotArea,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+) -> Result<Vec<String>, Box<dyn StdError>> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        let fits = area.estimate_text_size(&candidate, style)?.0 as i32 <= max_w;
+        if fits || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut current, word.to_string()));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    Ok(lines)
+}
