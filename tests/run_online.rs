@@ -261,9 +261,10 @@ fn sweep_completes_every_point_and_report_reads_it_then_rerun_skips() {
         assert_eq!(p["concurrency"], c);
         assert_eq!((p["isl"].as_u64(), p["osl"].as_u64()), (Some(32), Some(16)));
         assert_eq!(p["requests_ok"], (c * 2) as f64);
-        // The mock waits 5 ms before the first token and 1 ms between tokens.
+        // The mock sends the first token 5 ms after a request arrives and token i at 5 + i ms
+        // (catching up after a late start), so the 16th comes 20 ms in at the earliest.
         assert!(p["ttft_avg_ms"].as_f64().expect("ttft") >= 5.0, "{p}");
-        assert!(p["tpot_avg_ms"].as_f64().expect("tpot") >= 0.9, "{p}");
+        assert!(p["e2el_min_ms"].as_f64().expect("e2el") >= 20.0, "{p}");
     }
     let report = Command::new(ADREPORT)
         .args([
@@ -550,5 +551,67 @@ fn attach_to_a_running_server_with_url() {
     assert_eq!(m["context"]["attached"], true);
     assert_eq!(m["context"]["model"], "attached-model");
     assert!(m["context"]["server"].is_null());
+    assert!(!case.out().join("sweep/server.log").exists());
+}
+
+#[test]
+fn server_shell_env_and_log_readiness() {
+    let case = Case::new();
+    // Through `sh -c`: the variable expands from --env, and exec keeps the mock in the group.
+    let cmd = format!("echo MARK=$ADREPORT_TEST_ENV; exec {}", case.server(""));
+    let args: Vec<String> = [
+        "run",
+        "online",
+        "--server-cmd",
+        &cmd,
+        "--server-shell",
+        "--env",
+        "ADREPORT_TEST_ENV=hello",
+        "--url",
+        &format!("127.0.0.1:{}", case.port),
+        "--ready-on",
+        "both",
+        "--client-cmd",
+        &standin(),
+        "--concurrencies",
+        "1",
+        "--rounds",
+        "1",
+        "--isl",
+        "32",
+        "--osl",
+        "16",
+        "--no-report",
+        "-o",
+        &case.out().display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = case.run(&args, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let log = fs::read_to_string(case.out().join("sweep/server.log")).expect("log");
+    assert!(log.contains("MARK=hello"), "{log}");
+    let m = run_json(&case.point(1));
+    assert_eq!(m["context"]["server"]["shell"], true);
+    assert_eq!(m["context"]["server"]["argv"][0], "sh");
+    assert_eq!(m["context"]["server"]["env"]["ADREPORT_TEST_ENV"], "hello");
+    assert_no_orphans(&case);
+}
+
+#[test]
+fn missing_client_is_reported_before_the_server_starts() {
+    let case = Case::new();
+    let mut args = case.args("", "1", &[]);
+    let at = args.iter().position(|a| a == "--client-cmd").expect("flag") + 1;
+    args[at] = "/nonexistent/aiperf".into();
+    let out = case.run(&args, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the client `/nonexistent/aiperf` is not an executable on PATH"),
+        "{stderr}"
+    );
     assert!(!case.out().join("sweep/server.log").exists());
 }

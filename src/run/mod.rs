@@ -560,14 +560,15 @@ fn run_point(driver: &mut dyn Driver, ctx: &PointCtx) -> Result<PointResult, Run
         log_tails: Map::new(),
     };
     m.write(&dir)?;
-    let end = run_client(
-        driver,
-        &cmd,
-        &dir,
-        &mut m,
-        ctx.sweep.policy.point_timeout,
-        &ctx.sweep.policy,
-    )?;
+    let end = match run_client(driver, &cmd, &dir, &mut m, &ctx.sweep.policy) {
+        Ok(end) => end,
+        Err(e) => {
+            m.status = Status::Failed;
+            m.reason = Some(e.to_string());
+            m.write(&dir)?;
+            return Err(e);
+        }
+    };
     m.ended_at = Some(manifest::now());
     m.wall_s = Some(started.elapsed().as_secs_f64());
     let stderr_tail = process::tail(&dir.join(CLIENT_STDERR), TAIL_LINES);
@@ -615,9 +616,9 @@ fn run_client(
     cmd: &ClientCmd,
     dir: &Path,
     m: &mut Manifest,
-    timeout: Option<Duration>,
     policy: &Policy,
 ) -> Result<ClientEnd, RunError> {
+    let timeout = policy.point_timeout;
     let spec = Spec {
         argv: cmd.argv.clone(),
         env: cmd.env.clone(),

@@ -973,6 +973,13 @@ impl Driver for OnlineDriver {
         if let Some(c) = &self.s.config_file {
             self.configs.push(manifest::config_copy(c));
         }
+        // Before a server that may take many minutes to load: is the client there at all?
+        let program = self.s.client_cmd.first().map(String::as_str).unwrap_or("");
+        if !process::on_path(program) {
+            return Err(RunError::Usage(format!(
+                "the client `{program}` is not an executable on PATH; install it or say where it is with --client-cmd"
+            )));
+        }
         self.probe_versions();
         if self.s.server.is_some() {
             self.launch(progress)
