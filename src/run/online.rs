@@ -1153,11 +1153,17 @@ fn write_report(
         "{}",
         terminal::summary(&done.findings, terminal::use_color())
     );
+    let html = out.join("report.html");
+    let open = if html.is_file() {
+        html
+    } else {
+        out.join("SUMMARY.txt")
+    };
     println!(
         "\nreport: {} ({} files; open {})",
         out.display(),
         done.files.len(),
-        out.join("SUMMARY.txt").display()
+        open.display()
     );
     Ok(())
 }
