@@ -433,7 +433,8 @@ fn client_failure_fails_that_point_and_the_sweep_goes_on() {
 fn hung_client_is_killed_by_point_timeout() {
     let case = Case::new();
     let start = Instant::now();
-    let args = case.args("", "1 2", &["--point-timeout", "1", "--no-report"]);
+    // Long enough for point 2 (a fraction of a second) even on a loaded CI machine.
+    let args = case.args("", "1 2", &["--point-timeout", "4", "--no-report"]);
     let out = case.run(&args, &[("STANDIN_HANG_AT_CONC", "1")]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -442,7 +443,7 @@ fn hung_client_is_killed_by_point_timeout() {
     assert_eq!(m["status"], "failed");
     assert_eq!(
         m["reason"],
-        "the client ran over --point-timeout 1s and was killed"
+        "the client ran over --point-timeout 4s and was killed"
     );
     assert_eq!(m["client"]["signal"], 15); // SIGTERM was enough for the stand-in
     assert!(complete(&case.point(2)));
