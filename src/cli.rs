@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::show::ShowFormat;
+use crate::run::online::{ClientKind, ReadyOn};
+use crate::run::OnFailure;
 
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
@@ -28,6 +30,8 @@ pub enum Command {
     /// Write a synthetic dataset for trtllm-bench (no Python needed).
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Run a benchmark sweep whose results `report` and `compare` read.
+    Run(RunArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,6 +82,135 @@ pub struct TokenNormDistArgs {
     /// Write to FILE instead of stdout (written whole, then renamed into place).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(subcommand)]
+    pub command: RunCommand,
+}
+
+const RUN_EXIT_CODES: &str = "Exit codes:\n  0    every point complete (and the report written)\n  1    error, or a point failed (finished points are kept; a rerun resumes)\n  130  interrupted by Ctrl-C (143 for SIGTERM); finished points are kept";
+
+#[derive(Subcommand, Debug)]
+pub enum RunCommand {
+    /// Launch (or attach to) an OpenAI-compatible server and sweep concurrencies with
+    /// aiperf, benchmark_serving or SGLang's bench_serving. Writes OUT/LABEL/isl_X_osl_Y_conc_C/.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Online(Box<OnlineArgs>),
+}
+
+/// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
+/// `-` or `_`); flags win.
+#[derive(Args, Debug, Default)]
+pub struct OnlineArgs {
+    /// YAML file with the same settings as the flags (e.g. `server-cmd:`, `concurrencies:`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The server command, e.g. "trtllm-serve MODEL --backend _autodeploy --extra_llm_api_options config.yaml"
+    /// (split into arguments like a shell would, but run without one).
+    #[arg(long, value_name = "CMD", help_heading = "Server")]
+    pub server_cmd: Option<String>,
+    /// Run --server-cmd through `sh -c` (pipes, variables, `&&`).
+    #[arg(long, help_heading = "Server")]
+    pub server_shell: bool,
+    /// Where the server listens. Alone: attach to a running server. With --server-cmd: default
+    /// from its --host/--port, else http://127.0.0.1:8000.
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub url: Option<String>,
+    /// Environment for the server: KEY=VALUE,KEY2=VALUE2.
+    #[arg(long, value_name = "K=V,...", help_heading = "Server")]
+    pub env: Option<String>,
+    /// Add `world_size: N` to a copy of the server's --extra_llm_api_options YAML (as bench_server.py does).
+    #[arg(long, value_name = "N", help_heading = "Server")]
+    pub world_size: Option<u64>,
+    /// Run the server under `nsys profile` with the seed's flags; the trace goes to OUT/LABEL/.
+    #[arg(long, help_heading = "Server")]
+    pub profile: bool,
+    /// Seconds to wait for the server to be ready [default: 1800].
+    #[arg(long, value_name = "SECS", help_heading = "Server")]
+    pub ready_timeout: Option<f64>,
+    /// What says the server is ready [default: http].
+    #[arg(long, value_enum, help_heading = "Server")]
+    pub ready_on: Option<ReadyOn>,
+    /// The server log line --ready-on log|both waits for [default: "Application startup complete"].
+    #[arg(long, value_name = "TEXT", help_heading = "Server")]
+    pub ready_log: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL when stopping the server [default: 30].
+    #[arg(long, value_name = "SECS", help_heading = "Server")]
+    pub stop_grace: Option<f64>,
+
+    /// The load generator [default: aiperf].
+    #[arg(long, value_enum, help_heading = "Client")]
+    pub client: Option<ClientKind>,
+    /// How to run the client [default: aiperf | python3 -m tensorrt_llm.serve.scripts.benchmark_serving
+    /// | python3 -m sglang.benchmark.serving].
+    #[arg(long, value_name = "CMD", help_heading = "Client")]
+    pub client_cmd: Option<String>,
+    /// One more argument for the client (repeat the flag for more), e.g. --client-arg=--tokenizer.
+    #[arg(
+        long = "client-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        help_heading = "Client"
+    )]
+    pub client_args: Vec<String>,
+    /// Model name sent to the server [default: the first one /v1/models lists].
+    #[arg(long, help_heading = "Client")]
+    pub model: Option<String>,
+    /// Tokenizer (name or local directory) passed to the client.
+    #[arg(long, help_heading = "Client")]
+    pub tokenizer: Option<String>,
+
+    /// Concurrencies: "1 4 8 16", "1,4,8", or the presets quick (1 8 32 64) and
+    /// full (1 4 8 16 24 32 40 48 64 80 96 128 192 224 256 384) [default: quick].
+    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
+    pub concurrencies: Option<String>,
+    /// Requests per point = concurrency x rounds [default: 5].
+    #[arg(long, help_heading = "Sweep")]
+    pub rounds: Option<u64>,
+    /// Input sequence length [default: 1024].
+    #[arg(long, help_heading = "Sweep")]
+    pub isl: Option<u64>,
+    /// Output sequence length [default: 1024].
+    #[arg(long, help_heading = "Sweep")]
+    pub osl: Option<u64>,
+    /// Warmup requests per point [default: 1].
+    #[arg(long, value_name = "N", help_heading = "Sweep")]
+    pub warmup: Option<u64>,
+    /// Per-request timeout given to the client, in seconds [default: 1800].
+    #[arg(long, value_name = "SECS", help_heading = "Sweep")]
+    pub request_timeout: Option<u64>,
+    /// Output root; results go to OUT/LABEL/ [default: adreport-runs].
+    #[arg(short = 'o', long = "out", value_name = "DIR", help_heading = "Sweep")]
+    pub out: Option<PathBuf>,
+    /// The series name and directory under OUT [default: sweep].
+    #[arg(long, help_heading = "Sweep")]
+    pub label: Option<String>,
+
+    /// Redo points that are already complete.
+    #[arg(long, help_heading = "Failures")]
+    pub force: bool,
+    /// After a failed point [default: restart].
+    #[arg(long, value_enum, help_heading = "Failures")]
+    pub on_failure: Option<OnFailure>,
+    /// Server restarts allowed over the sweep [default: 2].
+    #[arg(long, value_name = "N", help_heading = "Failures")]
+    pub max_restarts: Option<u32>,
+    /// Kill a client that runs longer than this many seconds; the point fails.
+    #[arg(long, value_name = "SECS", help_heading = "Failures")]
+    pub point_timeout: Option<f64>,
+
+    /// Do not run `report` on the results at the end.
+    #[arg(long, help_heading = "Report")]
+    pub no_report: bool,
+    /// SLA targets for the report, e.g. ttft=500,tpot=7.
+    #[arg(long, value_name = "TARGETS", help_heading = "Report")]
+    pub sla: Option<String>,
+    /// GPUs serving the model, for tokens/s/gpu [default: --world-size].
+    #[arg(long, value_name = "N", help_heading = "Report")]
+    pub gpus: Option<u64>,
 }
 
 #[derive(Args, Debug)]

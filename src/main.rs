@@ -7,7 +7,8 @@ use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, RunCommand, ShowArgs, SlaStat,
+    TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::Error;
@@ -29,9 +30,24 @@ fn main() -> ExitCode {
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
+        Command::Run(run) => return run_command(&run.command),
     };
     match result {
         Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The sweep runners report their own outcome; their exit code says how it ended.
+fn run_command(cmd: &RunCommand) -> ExitCode {
+    let result = match cmd {
+        RunCommand::Online(args) => adreport::run::online::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
