@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::show::ShowFormat;
+use crate::run::online::{ClientKind, ReadyOn};
+use crate::run::OnFailure;
 
-const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression or --fail-on-sla";
+const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
 #[derive(Parser, Debug)]
 #[command(name = "adreport", version, about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
@@ -23,6 +25,192 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare sweeps against the first (the baseline): deltas, significance, SLA capacity.
     Compare(CompareArgs),
+    /// Audit AIConfigurator's predictions against measured sweeps of the predicted config.
+    Audit(AuditArgs),
+    /// Write a synthetic dataset for trtllm-bench (no Python needed).
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Run a benchmark sweep whose results `report` and `compare` read.
+    Run(RunArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// Random token ids with normally distributed input and output lengths, the JSON lines of
+    /// TensorRT-LLM's `prepare_dataset.py --stdout token-norm-dist`.
+    TokenNormDist(TokenNormDistArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("vocab").required(true).args(["vocab_size", "tokenizer"])))]
+pub struct TokenNormDistArgs {
+    /// Number of requests (lines).
+    #[arg(long, value_name = "N")]
+    pub num_requests: u64,
+    /// Mean input length in tokens.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub input_mean: i64,
+    /// Standard deviation of the input length; 0 gives every request exactly the mean.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub input_stdev: i64,
+    /// Mean output length in tokens (`output_tokens`).
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub output_mean: i64,
+    /// Standard deviation of the output length; 0 gives fixed lengths.
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true)]
+    pub output_stdev: i64,
+    /// Token ids are drawn from 0..N.
+    #[arg(long, value_name = "N")]
+    pub vocab_size: Option<u32>,
+    /// A HF tokenizer.json (or the directory holding it): ids are drawn from its base vocabulary
+    /// (`model.vocab`, what `tokenizer.vocab_size` counts; added special tokens left out), and the EOS
+    /// token named in tokenizer_config.json beside it is avoided.
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Option<PathBuf>,
+    /// Token id never to emit (it becomes id + 1, as in the original); overrides the tokenizer's.
+    #[arg(long, value_name = "ID")]
+    pub eos_id: Option<u32>,
+    /// Random seed (prepare_dataset.py's `--random-seed`).
+    #[arg(long, value_name = "N", default_value_t = crate::dataset::DEFAULT_SEED)]
+    pub seed: u64,
+    /// LoRA task id; with --lora-dir each line gets a `lora_request` for it. -1: none.
+    #[arg(long, value_name = "ID", default_value_t = -1, allow_negative_numbers = true)]
+    pub task_id: i64,
+    /// Directory of LoRA adapters (`lora_path` is DIR/TASK_ID).
+    #[arg(long, value_name = "DIR")]
+    pub lora_dir: Option<String>,
+    /// Write to FILE instead of stdout (written whole, then renamed into place).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(subcommand)]
+    pub command: RunCommand,
+}
+
+const RUN_EXIT_CODES: &str = "Exit codes:\n  0    every point complete (and the report written)\n  1    error, or a point failed (finished points are kept; a rerun resumes)\n  130  interrupted by Ctrl-C (143 for SIGTERM); finished points are kept";
+
+#[derive(Subcommand, Debug)]
+pub enum RunCommand {
+    /// Launch (or attach to) an OpenAI-compatible server and sweep concurrencies with
+    /// aiperf, benchmark_serving or SGLang's bench_serving. Writes OUT/LABEL/isl_X_osl_Y_conc_C/.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Online(Box<OnlineArgs>),
+}
+
+/// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
+/// `-` or `_`); flags win.
+#[derive(Args, Debug, Default)]
+pub struct OnlineArgs {
+    /// YAML file with the same settings as the flags (e.g. `server-cmd:`, `concurrencies:`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The server command, e.g. "trtllm-serve MODEL --backend _autodeploy --extra_llm_api_options config.yaml"
+    /// (split into arguments like a shell would, but run without one).
+    #[arg(long, value_name = "CMD", help_heading = "Server")]
+    pub server_cmd: Option<String>,
+    /// Run --server-cmd through `sh -c` (pipes, variables, `&&`).
+    #[arg(long, help_heading = "Server")]
+    pub server_shell: bool,
+    /// Where the server listens. Alone: attach to a running server. With --server-cmd: default
+    /// from its --host/--port, else http://127.0.0.1:8000.
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub url: Option<String>,
+    /// Environment for the server: KEY=VALUE,KEY2=VALUE2.
+    #[arg(long, value_name = "K=V,...", help_heading = "Server")]
+    pub env: Option<String>,
+    /// Add `world_size: N` to a copy of the server's --extra_llm_api_options YAML (as bench_server.py does).
+    #[arg(long, value_name = "N", help_heading = "Server")]
+    pub world_size: Option<u64>,
+    /// Run the server under `nsys profile` with the seed's flags; the trace goes to OUT/LABEL/.
+    #[arg(long, help_heading = "Server")]
+    pub profile: bool,
+    /// Seconds to wait for the server to be ready [default: 1800].
+    #[arg(long, value_name = "SECS", help_heading = "Server")]
+    pub ready_timeout: Option<f64>,
+    /// What says the server is ready [default: http].
+    #[arg(long, value_enum, help_heading = "Server")]
+    pub ready_on: Option<ReadyOn>,
+    /// The server log line --ready-on log|both waits for [default: "Application startup complete"].
+    #[arg(long, value_name = "TEXT", help_heading = "Server")]
+    pub ready_log: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL when stopping the server [default: 30].
+    #[arg(long, value_name = "SECS", help_heading = "Server")]
+    pub stop_grace: Option<f64>,
+
+    /// The load generator [default: aiperf].
+    #[arg(long, value_enum, help_heading = "Client")]
+    pub client: Option<ClientKind>,
+    /// How to run the client [default: aiperf | python3 -m tensorrt_llm.serve.scripts.benchmark_serving
+    /// | python3 -m sglang.benchmark.serving].
+    #[arg(long, value_name = "CMD", help_heading = "Client")]
+    pub client_cmd: Option<String>,
+    /// One more argument for the client (repeat the flag for more), e.g. --client-arg=--tokenizer.
+    #[arg(
+        long = "client-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        help_heading = "Client"
+    )]
+    pub client_args: Vec<String>,
+    /// Model name sent to the server [default: the first one /v1/models lists].
+    #[arg(long, help_heading = "Client")]
+    pub model: Option<String>,
+    /// Tokenizer (name or local directory) passed to the client.
+    #[arg(long, help_heading = "Client")]
+    pub tokenizer: Option<String>,
+
+    /// Concurrencies: "1 4 8 16", "1,4,8", or the presets quick (1 8 32 64) and
+    /// full (1 4 8 16 24 32 40 48 64 80 96 128 192 224 256 384) [default: quick].
+    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
+    pub concurrencies: Option<String>,
+    /// Requests per point = concurrency x rounds [default: 5].
+    #[arg(long, help_heading = "Sweep")]
+    pub rounds: Option<u64>,
+    /// Input sequence length [default: 1024].
+    #[arg(long, help_heading = "Sweep")]
+    pub isl: Option<u64>,
+    /// Output sequence length [default: 1024].
+    #[arg(long, help_heading = "Sweep")]
+    pub osl: Option<u64>,
+    /// Warmup requests per point [default: 1].
+    #[arg(long, value_name = "N", help_heading = "Sweep")]
+    pub warmup: Option<u64>,
+    /// Per-request timeout given to the client, in seconds [default: 1800].
+    #[arg(long, value_name = "SECS", help_heading = "Sweep")]
+    pub request_timeout: Option<u64>,
+    /// Output root; results go to OUT/LABEL/ [default: adreport-runs].
+    #[arg(short = 'o', long = "out", value_name = "DIR", help_heading = "Sweep")]
+    pub out: Option<PathBuf>,
+    /// The series name and directory under OUT [default: sweep].
+    #[arg(long, help_heading = "Sweep")]
+    pub label: Option<String>,
+
+    /// Redo points that are already complete.
+    #[arg(long, help_heading = "Failures")]
+    pub force: bool,
+    /// After a failed point [default: restart].
+    #[arg(long, value_enum, help_heading = "Failures")]
+    pub on_failure: Option<OnFailure>,
+    /// Server restarts allowed over the sweep [default: 2].
+    #[arg(long, value_name = "N", help_heading = "Failures")]
+    pub max_restarts: Option<u32>,
+    /// Kill a client that runs longer than this many seconds; the point fails.
+    #[arg(long, value_name = "SECS", help_heading = "Failures")]
+    pub point_timeout: Option<f64>,
+
+    /// Do not run `report` on the results at the end.
+    #[arg(long, help_heading = "Report")]
+    pub no_report: bool,
+    /// SLA targets for the report, e.g. ttft=500,tpot=7.
+    #[arg(long, value_name = "TARGETS", help_heading = "Report")]
+    pub sla: Option<String>,
+    /// GPUs serving the model, for tokens/s/gpu [default: --world-size].
+    #[arg(long, value_name = "N", help_heading = "Report")]
+    pub gpus: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +258,36 @@ pub struct CompareArgs {
     pub fail_on_regression: Option<f64>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// AIConfigurator --save-dir (or any directory above exactly one save dir).
+    #[arg(long, value_name = "DIR")]
+    pub predicted: PathBuf,
+    /// A measured sweep of the config (aiperf or benchmark_serving results). For several
+    /// top-N configs repeat it with labels: --measured rank1=DIR --measured rank2=DIR.
+    #[arg(long, required = true, value_name = "[rankN=]DIR")]
+    pub measured: Vec<String>,
+    /// Experiment to audit: agg, disagg or an experiment directory name (default: the one
+    /// whose rank-1 config AIConfigurator would pick).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Config to audit: a prefix of the `parallel` column, e.g. tp8pp1.
+    #[arg(long, value_name = "PARALLEL", conflicts_with = "rank")]
+    pub config: Option<String>,
+    /// Config to audit: row N of best_config_topn.csv.
+    #[arg(long, value_name = "N")]
+    pub rank: Option<usize>,
+    /// GPUs the measured sweep ran on (a multiple of the config's GPUs per replica);
+    /// default: one replica.
+    #[arg(long, value_name = "N")]
+    pub gpus: Option<u64>,
+    /// Exit 2 when any audited metric's MAPE exceeds PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub max_ape: Option<f64>,
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Args, Debug)]

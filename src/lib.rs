@@ -3,10 +3,14 @@
 //! The flow is ingest -> analyze -> render; each stage knows only the one before it.
 
 pub mod analyze;
+pub mod audit;
 pub mod cli;
+pub mod dataset;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod parallel;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod stats;

@@ -5,7 +5,12 @@ use clap::Parser;
 
 use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
-use adreport::cli::{AnalysisArgs, Cli, Command, ShowArgs, SlaStat};
+use adreport::audit::{self, AuditJob};
+use adreport::cli::{
+    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, RunCommand, ShowArgs, SlaStat,
+    TokenNormDistArgs,
+};
+use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::Error;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
@@ -30,6 +35,9 @@ fn main() -> ExitCode {
         Command::Show(args) => run_show(&args),
         Command::Report(args) => run_report(&args.runs, &args.analysis, None),
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Audit(args) => run_audit(&args),
+        Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
+        Command::Run(run) => return run_command(&run.command),
     };
     match result {
         Ok(code) => code,
@@ -37,6 +45,20 @@ fn main() -> ExitCode {
             // Keep the line breaks of a multi-line error; escape every other control character.
             let text: Vec<String> = e.to_string().lines().map(ingest::printable).collect();
             eprintln!("error: {}", text.join("\n"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The sweep runners report their own outcome; their exit code says how it ended.
+fn run_command(cmd: &RunCommand) -> ExitCode {
+    let result = match cmd {
+        RunCommand::Online(args) => adreport::run::online::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }
@@ -122,4 +144,119 @@ fn run_report(
     } else {
         Ok(ExitCode::from(EXIT_GATE))
     }
+}
+
+fn run_audit(args: &AuditArgs) -> Result<ExitCode, Error> {
+    let done = audit::run(&AuditJob {
+        predicted: args.predicted.clone(),
+        measured: args.measured.clone(),
+        mode: args.mode.clone(),
+        config: args.config.clone(),
+        rank: args.rank,
+        gpus: args.gpus,
+        max_ape: args.max_ape,
+        out: args.out.out.clone(),
+    })?;
+    for w in &done.audit.warnings {
+        eprintln!("warning: {w}");
+    }
+    let lines: Vec<String> = done
+        .audit
+        .headline
+        .iter()
+        .map(|l| format!("- {l}\n"))
+        .collect();
+    print(&lines.concat());
+    print(&format!(
+        "\nwrote {} files to {}\n",
+        done.files.len(),
+        args.out.out.display()
+    ));
+    if done.audit.gate_hits.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_GATE))
+    }
+}
+
+/// The dataset spec from the flags; the vocabulary from --vocab-size or the tokenizer.
+fn token_norm_dist_spec(a: &TokenNormDistArgs) -> Result<TokenNormDist, Error> {
+    let (vocab_size, eos_id) = match (&a.tokenizer, a.vocab_size) {
+        (Some(path), _) => {
+            let info = dataset::tokenizer_info(path)?;
+            eprintln!(
+                "{}: {} ids in model.vocab ({} added tokens left out), EOS id {}",
+                info.path.display(),
+                info.vocab_size,
+                info.added_tokens,
+                info.eos_id
+                    .map_or("unknown (no tokenizer_config.json eos_token)".into(), |e| {
+                        e.to_string()
+                    })
+            );
+            (info.vocab_size, info.eos_id)
+        }
+        (None, Some(n)) => (n, None),
+        (None, None) => return Err(Error::Usage("give --vocab-size or --tokenizer".into())),
+    };
+    let spec = TokenNormDist {
+        num_requests: a.num_requests,
+        input: NormDist {
+            mean: a.input_mean,
+            stdev: a.input_stdev,
+        },
+        output: NormDist {
+            mean: a.output_mean,
+            stdev: a.output_stdev,
+        },
+        vocab_size,
+        eos_id: a.eos_id.or(eos_id),
+        seed: a.seed,
+        task_id: a.task_id,
+        lora_dir: a.lora_dir.clone(),
+    };
+    spec.validate().map_err(Error::Usage)?;
+    Ok(spec)
+}
+
+fn run_token_norm_dist(a: &TokenNormDistArgs) -> Result<ExitCode, Error> {
+    let spec = token_norm_dist_spec(a)?;
+    if let Some(w) = spec.warning() {
+        eprintln!("warning: {w}");
+    }
+    let summary = match &a.output {
+        Some(path) => dataset::write_file(&spec, path)?,
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match dataset::write_token_norm_dist(&spec, &mut out) {
+                Ok(s) => s,
+                // `| head`: the reader has what it wanted.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return Ok(ExitCode::SUCCESS)
+                }
+                Err(source) => {
+                    return Err(Error::Write {
+                        path: "<stdout>".into(),
+                        source,
+                    })
+                }
+            }
+        }
+    };
+    eprintln!("{}", describe(&summary, a.output.as_deref()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(s: &DatasetSummary, path: Option<&std::path::Path>) -> String {
+    let n = s.num_requests;
+    format!(
+        "wrote {n} requests to {}: input {}..{} tokens (avg {:.1}), output {}..{} (avg {:.1})",
+        path.map_or("stdout".into(), |p| p.display().to_string()),
+        s.input.min,
+        s.input.max,
+        s.input.mean(n),
+        s.output.min,
+        s.output.max,
+        s.output.mean(n),
+    )
 }

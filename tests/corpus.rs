@@ -155,8 +155,16 @@ const CASES: &[Case] = &[
     case("trtllm_bench_json_negative_value", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_json_zero_requests", Fatal, Some(TRTLLM_GOOD)),
     // TP x PP past u64: found in review, an overflow panic before the fix.
-    case("trtllm_bench_text_world_size_overflow", Fatal, Some(TRTLLM_GOOD)),
-    case("trtllm_bench_json_world_size_overflow", Fatal, Some(TRTLLM_GOOD)),
+    case(
+        "trtllm_bench_text_world_size_overflow",
+        Fatal,
+        Some(TRTLLM_GOOD),
+    ),
+    case(
+        "trtllm_bench_json_world_size_overflow",
+        Fatal,
+        Some(TRTLLM_GOOD),
+    ),
     // AIConfigurator
     case(
         "aiconfigurator_csv_truncated_mid_line",

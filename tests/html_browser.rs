@@ -543,3 +543,57 @@ fn chromium_renders_the_real_compare_report() {
         fs::copy(&shot, keep.join("real_screenshot.png")).unwrap();
     }
 }
+
+/// The audit page (`adreport audit`, same template family) in a real browser.
+#[test]
+fn chromium_renders_the_audit_report() {
+    let Some(bin) = chromium() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
+        .args([
+            "audit",
+            "--predicted",
+            "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+            "--measured",
+            "tests/data/audit/qwen3_32b_tp8_measured",
+            "-o",
+        ])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run adreport");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let html = out.path().join("report.html");
+    let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
+    // Six metric charts and the Pareto chart.
+    assert!(
+        run.stdout.contains("data-images-ok=\"7/7\""),
+        "images not all decoded"
+    );
+    assert!(
+        console_errors(&run.stderr).is_empty(),
+        "{:?}",
+        console_errors(&run.stderr)
+    );
+    // TTFT MAPE over the hand-made sweep (see tests/audit_cli.rs) and the interpolated point.
+    for needle in ["19.7%", "interpolated 32..96", "tp8pp1dp1etp1ep1"] {
+        assert!(run.stdout.contains(needle), "DOM lacks {needle:?}");
+    }
+    let shot = out.path().join("screenshot.png");
+    run_chromium(
+        &bin,
+        &file_url(&html),
+        &[format!("--screenshot={}", shot.display())],
+    );
+    let (_, _, ink, _) = screenshot_stats(&shot);
+    assert!(ink > 0.02, "screenshot looks blank");
+    if let Some(keep) = std::env::var_os("ADREPORT_KEEP_DIR") {
+        let keep = PathBuf::from(keep);
+        fs::create_dir_all(&keep).unwrap();
+        fs::copy(&shot, keep.join("audit_screenshot.png")).unwrap();
+    }
+}

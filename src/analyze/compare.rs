@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::significance::{bootstrap_diff, mann_whitney, Center, DiffCi, MannWhitney};
+use super::significance::{bootstrap_diffs, mann_whitney, DiffCi, MannWhitney};
 use crate::model::{Direction, Latency, Metric, Point, Stat};
 
 /// Significance level for "within noise".
@@ -141,13 +141,12 @@ pub fn compare(
         m
     };
     let (bk, ok) = (by_key(baseline), by_key(other));
-    let mut pairs = Vec::new();
-    for (key, bi) in &bk {
-        if let Some(oi) = ok.get(key) {
-            // Duplicates are warned about at ingest; the first of each side is compared.
-            pairs.push(pair(*key, baseline[bi[0]], other[oi[0]]));
-        }
-    }
+    // Duplicates are warned about at ingest; the first of each side is compared.
+    let work: Vec<(AlignKey, &Point, &Point)> = bk
+        .iter()
+        .filter_map(|(key, bi)| Some((*key, baseline[bi[0]], other[ok.get(key)?[0]])))
+        .collect();
+    let pairs = crate::parallel::map(&work, |(key, a, b)| pair(*key, a, b));
     Comparison {
         baseline: baseline_label.to_string(),
         label: label.to_string(),
@@ -163,11 +162,12 @@ fn pair(key: AlignKey, a: &Point, b: &Point) -> AlignedPair {
         for lat in [Latency::Ttft, Latency::Tpot, Latency::E2el] {
             let (va, vb) = (ra.ok_values(lat), rb.ok_values(lat));
             if va.len() >= 2 && vb.len() >= 2 {
+                let ci = bootstrap_diffs(&va, &vb);
                 significance.insert(
                     lat.key().to_string(),
                     Significance {
-                        mean_diff_ci95: bootstrap_diff(&va, &vb, Center::Mean),
-                        median_diff_ci95: bootstrap_diff(&va, &vb, Center::Median),
+                        mean_diff_ci95: ci.map(|c| c.0),
+                        median_diff_ci95: ci.map(|c| c.1),
                         mann_whitney: mann_whitney(&va, &vb),
                     },
                 );

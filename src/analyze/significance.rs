@@ -14,17 +14,9 @@ use crate::stats;
 /// Bootstrap resamples per interval.
 pub const BOOTSTRAP_ITERATIONS: usize = 1000;
 /// Larger samples are subsampled to this size first: the interval gets a little wider
-/// (conservative), the report stays fast on million-request sweeps.
-pub const BOOTSTRAP_MAX_SAMPLE: usize = 5000;
+/// (conservative), and the report stays fast on million-request sweeps.
+pub const BOOTSTRAP_MAX_SAMPLE: usize = 2000;
 const SEED: u64 = 0x5eed_ad4e;
-
-/// Which centre the interval is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Center {
-    Mean,
-    Median,
-}
 
 /// A 95% interval for `center(b) - center(a)`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -41,14 +33,24 @@ impl DiffCi {
     }
 }
 
-fn center(values: &mut [f64], c: Center) -> f64 {
-    match c {
-        Center::Mean => values.iter().sum::<f64>() / values.len() as f64,
-        Center::Median => {
-            values.sort_unstable_by(f64::total_cmp);
-            stats::percentile_sorted(values, 0.5, PercentileMethod::Linear).unwrap_or(f64::NAN)
-        }
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Median in O(n) by selection; reorders `values`.
+fn median(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    let (_, upper, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        return upper;
     }
+    let lower = values[..n / 2]
+        .iter()
+        .copied()
+        .max_by(f64::total_cmp)
+        .unwrap_or(upper);
+    (lower + upper) / 2.0
 }
 
 fn subsample(values: &[f64], rng: &mut SmallRng) -> Vec<f64> {
@@ -60,22 +62,32 @@ fn subsample(values: &[f64], rng: &mut SmallRng) -> Vec<f64> {
         .collect()
 }
 
-/// 95% percentile-bootstrap interval of `center(b) - center(a)`; `None` when a side has fewer than 2 values.
+fn resample(from: &[f64], into: &mut [f64], rng: &mut SmallRng) {
+    for x in into.iter_mut() {
+        *x = from[rng.random_range(0..from.len())];
+    }
+}
+
+fn interval(estimate: f64, mut diffs: Vec<f64>) -> Option<DiffCi> {
+    diffs.sort_unstable_by(f64::total_cmp);
+    let lo = stats::percentile_sorted(&diffs, 0.025, PercentileMethod::Linear)?;
+    let hi = stats::percentile_sorted(&diffs, 0.975, PercentileMethod::Linear)?;
+    Some(DiffCi { estimate, lo, hi })
+}
+
+/// 95% percentile-bootstrap intervals of `mean(b) - mean(a)` and `median(b) - median(a)`,
+/// from the same resamples; `None` when a side has fewer than 2 values.
 /// The resampling always runs in one canonical order of the two samples, so swapping them
-/// mirrors the interval exactly and a verdict never depends on which side is the baseline.
-pub fn bootstrap_diff(a: &[f64], b: &[f64], c: Center) -> Option<DiffCi> {
+/// mirrors the intervals exactly and a verdict never depends on which side is the baseline.
+pub fn bootstrap_diffs(a: &[f64], b: &[f64]) -> Option<(DiffCi, DiffCi)> {
     if a.len() < 2 || b.len() < 2 {
         return None;
     }
     if canonical_first(b, a) {
-        let ci = bootstrap_ordered(b, a, c)?;
-        return Some(DiffCi {
-            estimate: -ci.estimate,
-            lo: -ci.hi,
-            hi: -ci.lo,
-        });
+        let (mean, median) = bootstrap_ordered(b, a)?;
+        return Some((mirror(mean), mirror(median)));
     }
-    bootstrap_ordered(a, b, c)
+    bootstrap_ordered(a, b)
 }
 
 /// Whether `x` goes first in the canonical order: the shorter sample, then the lower values.
@@ -92,26 +104,33 @@ fn canonical_first(x: &[f64], y: &[f64]) -> bool {
         .is_lt()
 }
 
-fn bootstrap_ordered(a: &[f64], b: &[f64], c: Center) -> Option<DiffCi> {
-    let estimate = center(&mut b.to_vec(), c) - center(&mut a.to_vec(), c);
+/// The interval of the difference taken the other way round.
+fn mirror(ci: DiffCi) -> DiffCi {
+    DiffCi {
+        estimate: -ci.estimate,
+        lo: -ci.hi,
+        hi: -ci.lo,
+    }
+}
+
+fn bootstrap_ordered(a: &[f64], b: &[f64]) -> Option<(DiffCi, DiffCi)> {
+    let mean_est = mean(b) - mean(a);
+    let median_est = median(&mut b.to_vec()) - median(&mut a.to_vec());
     let mut rng = SmallRng::seed_from_u64(SEED);
     let (a, b) = (subsample(a, &mut rng), subsample(b, &mut rng));
-    let mut ra = vec![0.0; a.len()];
-    let mut rb = vec![0.0; b.len()];
-    let mut diffs = Vec::with_capacity(BOOTSTRAP_ITERATIONS);
+    let (mut ra, mut rb) = (vec![0.0; a.len()], vec![0.0; b.len()]);
+    let mut mean_diffs = Vec::with_capacity(BOOTSTRAP_ITERATIONS);
+    let mut median_diffs = Vec::with_capacity(BOOTSTRAP_ITERATIONS);
     for _ in 0..BOOTSTRAP_ITERATIONS {
-        for x in ra.iter_mut() {
-            *x = a[rng.random_range(0..a.len())];
-        }
-        for x in rb.iter_mut() {
-            *x = b[rng.random_range(0..b.len())];
-        }
-        diffs.push(center(&mut rb, c) - center(&mut ra, c));
+        resample(&a, &mut ra, &mut rng);
+        resample(&b, &mut rb, &mut rng);
+        mean_diffs.push(mean(&rb) - mean(&ra));
+        median_diffs.push(median(&mut rb) - median(&mut ra));
     }
-    diffs.sort_unstable_by(f64::total_cmp);
-    let lo = stats::percentile_sorted(&diffs, 0.025, PercentileMethod::Linear)?;
-    let hi = stats::percentile_sorted(&diffs, 0.975, PercentileMethod::Linear)?;
-    Some(DiffCi { estimate, lo, hi })
+    Some((
+        interval(mean_est, mean_diffs)?,
+        interval(median_est, median_diffs)?,
+    ))
 }
 
 /// Mann-Whitney U test result (normal approximation with tie and continuity correction).
@@ -192,25 +211,32 @@ mod tests {
     fn bootstrap_separates_shifted_samples_and_not_identical_ones() {
         let a: Vec<f64> = (0..200).map(|i| 100.0 + (i % 17) as f64).collect();
         let b: Vec<f64> = a.iter().map(|v| v + 10.0).collect();
-        let ci = bootstrap_diff(&a, &b, Center::Mean).unwrap();
+        let (ci, med) = bootstrap_diffs(&a, &b).unwrap();
         assert!((ci.estimate - 10.0).abs() < 1e-9);
+        assert!((med.estimate - 10.0).abs() < 1e-9);
         assert!(ci.excludes_zero() && ci.lo > 8.0 && ci.hi < 12.0, "{ci:?}");
-        let same = bootstrap_diff(&a, &a, Center::Median).unwrap();
+        let (same_mean, same) = bootstrap_diffs(&a, &a).unwrap();
         assert_eq!(same.estimate, 0.0);
-        assert!(!same.excludes_zero());
-        assert!(bootstrap_diff(&[1.0], &a, Center::Mean).is_none());
+        assert!(!same.excludes_zero() && !same_mean.excludes_zero());
+        assert!(bootstrap_diffs(&[1.0], &a).is_none());
     }
 
     #[test]
-    fn swapping_the_samples_mirrors_the_interval_exactly() {
+    fn selection_median_matches_the_sorted_median() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn swapping_the_samples_mirrors_the_intervals_exactly() {
         for shift in [0.0, 0.5, 1.0, 2.0, 5.0] {
             let a: Vec<f64> = (0..60).map(|i| 100.0 + ((i * 7) % 13) as f64).collect();
             let b: Vec<f64> = (0..45)
                 .map(|i| 100.0 + shift + ((i * 5) % 11) as f64)
                 .collect();
-            for c in [Center::Mean, Center::Median] {
-                let ab = bootstrap_diff(&a, &b, c).unwrap();
-                let ba = bootstrap_diff(&b, &a, c).unwrap();
+            let (ab_mean, ab_median) = bootstrap_diffs(&a, &b).unwrap();
+            let (ba_mean, ba_median) = bootstrap_diffs(&b, &a).unwrap();
+            for (ab, ba) in [(ab_mean, ba_mean), (ab_median, ba_median)] {
                 assert_eq!((ab.estimate, ab.lo, ab.hi), (-ba.estimate, -ba.hi, -ba.lo));
                 assert_eq!(ab.excludes_zero(), ba.excludes_zero());
             }

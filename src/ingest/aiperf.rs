@@ -897,22 +897,22 @@ struct RecordValue {
 /// error_request_count (a cancelled request carries error code 499).
 fn read_records(path: &Path) -> Result<Requests, ReadError> {
     let file = fs::File::open(path).map_err(|e| ReadError::io(path, &e))?;
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut requests = Requests::default();
-    let mut line = String::new();
+    let mut line = Vec::with_capacity(8 * 1024);
     let mut n = 0usize;
     loop {
         line.clear();
         n += 1;
-        // Bounded, so a garbage file without line breaks is not read into one string.
+        // Bounded, so a garbage file without line breaks is not read into one buffer.
         let read = (&mut reader)
             .take(MAX_RECORD_BYTES)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|e| ReadError::line(path, n, format!("cannot read: {e}")))?;
         if read == 0 {
             break;
         }
-        if read as u64 == MAX_RECORD_BYTES && !line.ends_with('\n') {
+        if read as u64 == MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
             return Err(ReadError::line(
                 path,
                 n,
@@ -922,10 +922,14 @@ fn read_records(path: &Path) -> Result<Requests, ReadError> {
                 ),
             ));
         }
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if let Some(row) = parse_record(path, n, &line)? {
+        let row = match fast_record(&line) {
+            Some(fast) => fast,
+            None => parse_record(path, n, &line)?,
+        };
+        if let Some(row) = row {
             requests.push(row);
         }
     }
@@ -938,9 +942,60 @@ fn read_records(path: &Path) -> Result<Requests, ReadError> {
     Ok(requests)
 }
 
+/// The common case read without a JSON parser: aiperf writes each record compactly as
+/// `"tag":{"value":N,"unit":"U"}`. Anything unusual (an error, a cancelled request, other
+/// spacing, another unit, a bad number) returns `None` and the record goes through the full
+/// parser, which also produces the error messages. `Some(None)` is a warmup record.
+fn fast_record(line: &[u8]) -> Option<Option<RequestRow>> {
+    use memchr::memmem::find;
+    // A complete compact record ends with its last metric, the metrics map and itself.
+    let trimmed = line.trim_ascii_end();
+    if !trimmed.ends_with(b"}}}")
+        || !line.starts_with(b"{\"metadata\":{")
+        || find(line, b"\"error").is_some()
+        || find(line, b"\"was_cancelled\":true").is_some()
+    {
+        return None;
+    }
+    if find(line, b"\"benchmark_phase\":\"warmup\"").is_some() {
+        return Some(None);
+    }
+    find(line, b"\"benchmark_phase\":\"profiling\"")?;
+    let value = |tag: &[u8], want_unit: Option<&[u8]>| -> Option<Option<f64>> {
+        let mut key = Vec::with_capacity(tag.len() + 3);
+        key.push(b'"');
+        key.extend_from_slice(tag);
+        key.extend_from_slice(b"\":");
+        let Some(at) = find(line, &key) else {
+            return Some(None);
+        };
+        let rest = line.get(at + key.len()..)?.strip_prefix(b"{\"value\":")?;
+        let end = rest.iter().position(|c| *c == b',' || *c == b'}')?;
+        let v: f64 = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
+        if !v.is_finite() {
+            return None;
+        }
+        if let Some(unit) = want_unit {
+            let tail = rest.get(end..)?.strip_prefix(b",\"unit\":\"")?;
+            if !tail.starts_with(unit) || tail.get(unit.len()) != Some(&b'"') {
+                return None;
+            }
+        }
+        Some(Some(v))
+    };
+    Some(Some(RequestRow {
+        ttft_ms: value(b"time_to_first_token", Some(b"ms"))?,
+        tpot_ms: value(b"inter_token_latency", Some(b"ms"))?,
+        e2el_ms: value(b"request_latency", Some(b"ms"))?,
+        isl: value(b"input_sequence_length", None)?,
+        osl: value(b"output_sequence_length", None)?,
+        ok: true,
+    }))
+}
+
 /// One record as a request row; `None` for warmup records.
-fn parse_record(path: &Path, n: usize, line: &str) -> Result<Option<RequestRow>, ReadError> {
-    let rec: Record = serde_json::from_str(line).map_err(|e| {
+fn parse_record(path: &Path, n: usize, line: &[u8]) -> Result<Option<RequestRow>, ReadError> {
+    let rec: Record = serde_json::from_slice(line).map_err(|e| {
         let what = if e.is_eof() {
             "record ends early (truncated line?)"
         } else {
@@ -1114,5 +1169,38 @@ mod tests {
         assert_eq!(ms_per_unit(p, "", Some("ns")).ok(), Some(1e-6));
         assert!(ms_per_unit(p, "", Some("tokens")).is_err());
         assert_eq!(s_per_unit(p, "", Some("sec")).ok(), Some(1.0));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_full_parser_on_every_real_record() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-results/aiperf");
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(&root) {
+            let entry = entry.unwrap();
+            if entry.file_name() != "profile_export.jsonl" {
+                continue;
+            }
+            let text = fs::read(entry.path()).unwrap();
+            for (i, line) in text.split(|c| *c == b'\n').enumerate() {
+                if line.is_empty() {
+                    continue;
+                }
+                let fast = fast_record(line).expect("real records take the fast path");
+                let full = parse_record(entry.path(), i + 1, line).unwrap();
+                assert_eq!(fast, full, "{} line {}", entry.path().display(), i + 1);
+                checked += 1;
+            }
+        }
+        // 8 runs of 5/20/40/80 profiling records plus one warmup record each.
+        assert_eq!(checked, 2 * (5 + 20 + 40 + 80) + 8);
+        // Unusual records fall back to the full parser.
+        assert_eq!(
+            fast_record(b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"error\":{}}"),
+            None
+        );
+        let spaced = b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"metrics\":{\"time_to_first_token\": {\"value\": 1}}}";
+        assert_eq!(fast_record(spaced), None);
+        let seconds = b"{\"metadata\":{\"benchmark_phase\":\"profiling\"},\"metrics\":{\"time_to_first_token\":{\"value\":1,\"unit\":\"s\"}}}";
+        assert_eq!(fast_record(seconds), None);
     }
 }

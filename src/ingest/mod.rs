@@ -125,6 +125,9 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         }
         return;
     }
+    // Walk first (cheap, in order), then read in parallel (the JSONL dominates), then
+    // add the points in walk order so labels, warnings and output stay stable.
+    let mut tasks: Vec<(ReadTask, PathBuf)> = Vec::new();
     let mut walker = WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -138,30 +141,56 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 continue;
             }
         };
-        let path = entry.path();
-        let label = label_of(nested_label(root, path));
+        let path = entry.path().to_path_buf();
         if entry.path_is_symlink() && entry.depth() > 0 {
-            warn_symlink(path, ctx);
+            warn_symlink(&path, ctx);
         } else if entry.file_type().is_dir() {
-            let result = if aiconfigurator::sniff_dir(path) {
-                Some(aiconfigurator::read_dir(path, ctx))
-            } else if aiperf::sniff_dir(path) {
-                Some(aiperf::read_dir(path, ctx))
+            let task = if aiconfigurator::sniff_dir(&path) {
+                Some(ReadTask::AiConfigurator)
+            } else if aiperf::sniff_dir(&path) {
+                Some(ReadTask::Aiperf)
             } else {
                 None
             };
-            if let Some(result) = result {
-                add_points(Some(result), path, root, &label, ctx, sweep);
+            if let Some(task) = task {
+                tasks.push((task, path));
                 walker.skip_current_dir();
             }
         } else if entry.file_type().is_file() {
-            let result = read_file(path, ctx);
-            if result.is_none() {
-                warn_if_empty(path, ctx);
-            }
-            add_points(result, path, root, &label, ctx, sweep);
+            tasks.push((ReadTask::File, path));
         }
     }
+    let options = ctx.options.clone();
+    let results = crate::parallel::map(&tasks, |(task, path)| {
+        let mut local = ReadCtx {
+            options: options.clone(),
+            warnings: Vec::new(),
+        };
+        let result = match task {
+            ReadTask::AiConfigurator => Some(aiconfigurator::read_dir(path, &mut local)),
+            ReadTask::Aiperf => Some(aiperf::read_dir(path, &mut local)),
+            ReadTask::File => {
+                let result = read_file(path, &mut local);
+                if result.is_none() {
+                    warn_if_empty(path, &mut local);
+                }
+                result
+            }
+        };
+        (result, local.warnings)
+    });
+    for ((_, path), (result, mut warnings)) in tasks.iter().zip(results) {
+        ctx.warnings.append(&mut warnings);
+        let label = label_of(nested_label(root, path));
+        add_points(result, path, root, &label, ctx, sweep);
+    }
+}
+
+/// What the walker found at a path, to be read later.
+enum ReadTask {
+    AiConfigurator,
+    Aiperf,
+    File,
 }
 
 /// Links are not followed (a link to a run already in the tree would count it twice), but never skipped silently.

@@ -20,13 +20,13 @@ use crate::ingest::configs::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
 
 const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
-const CSS: &str = include_str!("../../report-templates/report.css");
+pub(crate) const CSS: &str = include_str!("../../report-templates/report.css");
 /// Sets `data-images-ok="decoded/total"` on <body> after load, for the browser test.
 /// Its SHA-256 is allowed by the page's Content-Security-Policy (`SELFCHECK_SHA256`).
-const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
+pub(crate) const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
 /// `openssl dgst -sha256 -binary report-templates/selfcheck.js | base64`; the browser test
 /// fails (CSP refuses the script, the body attribute never appears) if this is stale.
-const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+pub(crate) const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
 
 /// Writes `out_dir/report.html` and returns its path.
 pub fn write_html(
@@ -63,7 +63,7 @@ pub fn render_html(
 }
 
 /// Tera's top-level message is vague; the cause is in the source chain.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -212,7 +212,7 @@ struct DeltaRow {
 }
 
 #[derive(Serialize)]
-struct PlotView {
+pub(crate) struct PlotView {
     title: String,
     file: String,
     data_uri: String,
@@ -637,7 +637,8 @@ fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -
     parts.join(" · ")
 }
 
-fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
+/// Each plot as a data URI; unreadable or non-image files become warnings.
+pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
     let engine = base64::engine::general_purpose::STANDARD;
     let mut out = Vec::new();
     for path in files {

@@ -1,6 +1,7 @@
 //! Render: turn a Sweep and its Findings into tables, files and plots.
 //! Each file output is one exporter behind [`Exporter`].
 
+pub mod audit;
 pub mod findings_json;
 pub mod format;
 pub mod html;

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
 use crate::stats;
 
+pub mod audit;
 mod axis;
 mod draw;
 
@@ -126,6 +127,8 @@ struct Mark {
     tag: Option<String>,
     /// The point's SLA verdict is "fail".
     miss: bool,
+    /// Drawn as an outline: a derived value (an interpolated prediction), not a data row.
+    hollow: bool,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -161,10 +164,28 @@ impl Figure {
 }
 
 enum Entry {
-    Series { color: usize, label: String },
-    Swatch { color: usize, label: String },
-    Sla { strong: bool, text: String },
-    Miss { text: String },
+    /// `line`: the series draws a line (else markers only).
+    Series {
+        color: usize,
+        label: String,
+        line: bool,
+    },
+    Swatch {
+        color: usize,
+        label: String,
+    },
+    Sla {
+        strong: bool,
+        text: String,
+    },
+    Miss {
+        text: String,
+    },
+    /// An outlined marker of a series' colour and what it means.
+    Hollow {
+        color: usize,
+        text: String,
+    },
 }
 
 // ---------------------------------------------------------------------------
@@ -314,6 +335,7 @@ fn conc_series(
                 y: finite(p.get(metric))?,
                 tag: None,
                 miss: misses(sla, p),
+                hollow: false,
             })
         })
         .collect();
@@ -415,6 +437,7 @@ fn efficiency_series(
                 y: finite(p.get(y_metric))?,
                 tag: p.concurrency.map(|c| c.to_string()),
                 miss: misses(sla, p),
+                hollow: false,
             })
         })
         .collect();
@@ -629,6 +652,7 @@ fn finish_legend(fig: &mut Figure, sla: Option<&Sla>) {
         .map(|s| Entry::Series {
             color: s.color,
             label: s.label.clone(),
+            line: s.line.len() > 1,
         })
         .collect();
     entries.append(&mut fig.legend);

@@ -27,21 +27,21 @@ pub struct ToneCell {
 }
 
 impl ToneCell {
-    fn text(s: impl Into<String>) -> ToneCell {
+    pub fn text(s: impl Into<String>) -> ToneCell {
         ToneCell {
             text: s.into(),
             tone: Tone::Plain,
             numeric: false,
         }
     }
-    fn num(s: impl Into<String>) -> ToneCell {
+    pub fn num(s: impl Into<String>) -> ToneCell {
         ToneCell {
             text: s.into(),
             tone: Tone::Plain,
             numeric: true,
         }
     }
-    fn toned(mut self, tone: Tone) -> ToneCell {
+    pub fn toned(mut self, tone: Tone) -> ToneCell {
         self.tone = tone;
         self
     }

@@ -130,14 +130,20 @@ fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
     let map = |x: f64, y: f64| Some((fig.x.map(x)?, fig.y.map(y)?));
     for s in &fig.series {
         let line: Vec<(f64, f64)> = s.line.iter().filter_map(|&(x, y)| map(x, y)).collect();
-        pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
+        if line.len() > 1 {
+            pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
+        }
     }
     // Markers are obstacles for tags so a number never hides a point.
     let mut taken: Vec<PxRect> = Vec::new();
     for s in &fig.series {
         for m in &s.marks {
             let Some(at) = map(m.x, m.y) else { continue };
-            draw_marker(pa, at, s.color)?;
+            if m.hollow {
+                draw_hollow(pa, at, s.color)?;
+            } else {
+                draw_marker(pa, at, s.color)?;
+            }
             if m.miss {
                 draw_miss(pa, at)?;
             }
@@ -241,6 +247,17 @@ fn draw_marker<CT: CoordTranslate>(
     Ok(())
 }
 
+/// A derived value: a white disc ringed in the series' colour.
+fn draw_hollow<CT: CoordTranslate>(
+    area: &DrawingArea<BitMapBackend, CT>,
+    at: CT::From,
+    series: usize,
+) -> Drawn {
+    let ring = Circle::new((0, 0), 9, color(series).stroke_width(3));
+    area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, WHITE.filled()) + ring))?;
+    Ok(())
+}
+
 /// The SLA-miss mark: a red ring around the marker.
 fn draw_miss<CT: CoordTranslate>(area: &DrawingArea<BitMapBackend, CT>, at: CT::From) -> Drawn {
     area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 16, SLA_RED.stroke_width(3))))?;
@@ -300,7 +317,7 @@ const MAX_LABEL_CHARS: usize = 40;
 fn legend_text(e: &Entry) -> String {
     match e {
         Entry::Series { label, .. } | Entry::Swatch { label, .. } => shorten(label),
-        Entry::Sla { text, .. } | Entry::Miss { text } => text.clone(),
+        Entry::Sla { text, .. } | Entry::Miss { text } | Entry::Hollow { text, .. } => text.clone(),
     }
 }
 
@@ -362,11 +379,13 @@ fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
 fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
     let centre = (x + SAMPLE_W / 2, y);
     match e {
-        Entry::Series { color: c, .. } => {
-            panel.draw(&PathElement::new(
-                vec![(x, y), (x + SAMPLE_W, y)],
-                color(*c).stroke_width(3),
-            ))?;
+        Entry::Series { color: c, line, .. } => {
+            if *line {
+                panel.draw(&PathElement::new(
+                    vec![(x, y), (x + SAMPLE_W, y)],
+                    color(*c).stroke_width(3),
+                ))?;
+            }
             draw_marker(panel, centre, *c)?;
         }
         Entry::Swatch { color: c, .. } => {
@@ -387,6 +406,7 @@ fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
             panel.draw(&Circle::new(centre, 9, RGBColor(150, 150, 150).filled()))?;
             draw_miss(panel, centre)?;
         }
+        Entry::Hollow { color: c, .. } => draw_hollow(panel, centre, *c)?,
     }
     Ok(())
 }

@@ -1,0 +1,521 @@
+//! A small OpenAI-compatible streaming server for testing `adreport run online`.
+//!
+//! std only (plus serde_json, a dependency of the crate anyway): one thread per connection,
+//! HTTP/1.1 keep-alive, SSE streaming with chunked transfer encoding. Listens on 127.0.0.1 only.
+//!
+//! ```text
+//! cargo run --example mock_openai_server -- --port 8000 --ttft-ms 20 --itl-ms 2
+//! ```
+//!
+//! Serves `/v1/chat/completions` and `/v1/completions` (streaming or not; honours
+//! `max_tokens`/`max_completion_tokens`, `min_tokens`, `ignore_eos`; a final usage chunk when
+//! `stream_options.include_usage`), `/v1/models` and `/health`. Logs like uvicorn, including
+//! `Application startup complete.`, so log-based readiness can be tested too.
+//!
+//! Faults for tests: `--fail-rate` (HTTP 500 for that fraction of generation requests),
+//! `--crash-after N` (exit abruptly when generation request N+1 arrives; with `--crash-once FILE`
+//! only if FILE does not exist yet, which it then creates), `--startup-delay-ms`,
+//! `--spawn-helper` (a `sleep` child, to check that the whole process group is stopped),
+//! `--ignore-sigterm` (so stopping has to escalate to SIGKILL).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+/// Largest request body accepted; prompts in tests are small.
+const MAX_BODY: usize = 8 << 20;
+/// Tokens generated when a request sets no limit.
+const DEFAULT_MAX_TOKENS: u64 = 16;
+
+#[derive(Debug, Clone)]
+struct Config {
+    port: u16,
+    model: String,
+    ttft: Duration,
+    itl: Duration,
+    fail_rate: f64,
+    crash_after: Option<u64>,
+    crash_once: Option<PathBuf>,
+    startup_delay: Duration,
+    spawn_helper: bool,
+    ignore_sigterm: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            port: 8000,
+            model: "mock-llm".into(),
+            ttft: Duration::from_millis(20),
+            itl: Duration::from_millis(2),
+            fail_rate: 0.0,
+            crash_after: None,
+            crash_once: None,
+            startup_delay: Duration::ZERO,
+            spawn_helper: false,
+            ignore_sigterm: false,
+        }
+    }
+}
+
+const USAGE: &str =
+    "usage: mock_openai_server [--port N] [--model NAME] [--ttft-ms MS] [--itl-ms MS] \
+[--fail-rate F] [--crash-after N] [--crash-once FILE] [--startup-delay-ms MS] [--spawn-helper] \
+[--ignore-sigterm] [--tag ANY]";
+
+fn parse_args(args: &[String]) -> Result<Config, String> {
+    let mut c = Config::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let num = |v: String| -> Result<f64, String> {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("{flag}: expected a number >= 0, got `{v}`"))
+        };
+        let ms = |v: f64| Duration::from_secs_f64(v / 1000.0);
+        match flag.as_str() {
+            "--port" => c.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--model" => c.model = value()?,
+            "--ttft-ms" => c.ttft = ms(num(value()?)?),
+            "--itl-ms" => c.itl = ms(num(value()?)?),
+            "--fail-rate" => c.fail_rate = num(value()?)?,
+            "--crash-after" => c.crash_after = Some(num(value()?)? as u64),
+            "--crash-once" => c.crash_once = Some(PathBuf::from(value()?)),
+            "--startup-delay-ms" => c.startup_delay = ms(num(value()?)?),
+            "--spawn-helper" => c.spawn_helper = true,
+            "--ignore-sigterm" => c.ignore_sigterm = true,
+            // Lets tests find their own processes in /proc by a unique string.
+            "--tag" => {
+                value()?;
+            }
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(c)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match parse_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ERROR:    {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Counters shared by connection threads.
+struct State {
+    config: Config,
+    generation_requests: AtomicU64,
+    next_id: AtomicU64,
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    log(&format!("Started server process [{}]", std::process::id()));
+    if config.ignore_sigterm {
+        // SAFETY: installing SIG_IGN for SIGTERM has no preconditions.
+        unsafe {
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        }
+    }
+    if config.spawn_helper {
+        let child = std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .map_err(|e| format!("cannot spawn helper: {e}"))?;
+        log(&format!("helper process [{}]", child.id()));
+    }
+    log("Waiting for application startup.");
+    thread::sleep(config.startup_delay);
+    let listener = TcpListener::bind(("127.0.0.1", config.port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", config.port))?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    log("Application startup complete.");
+    log(&format!(
+        "Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)"
+    ));
+    let state = Arc::new(State {
+        config,
+        generation_requests: AtomicU64::new(0),
+        next_id: AtomicU64::new(0),
+    });
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let state = Arc::clone(&state);
+        thread::spawn(move || {
+            let _ = handle_connection(stream, &state);
+        });
+    }
+    Ok(())
+}
+
+fn log(msg: &str) {
+    println!("INFO:     {msg}");
+}
+
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+    close: bool,
+}
+
+/// Serves requests on one connection until the client closes it or asks to.
+fn handle_connection(stream: TcpStream, state: &State) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    while let Some(req) = read_request(&mut reader)? {
+        let status = route(&req, &mut out, state)?;
+        log(&format!(
+            "{peer} - \"{} {} HTTP/1.1\" {status}",
+            req.method, req.path
+        ));
+        if req.close {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Reads one request; `None` at a clean end of the connection.
+fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let http10 = parts.next() == Some("HTTP/1.0");
+    let mut length = 0usize;
+    let mut close = http10;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 {
+            return Ok(None);
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0).min(MAX_BODY);
+            } else if name == "connection" {
+                close = value.eq_ignore_ascii_case("close");
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(Some(Request {
+        method,
+        path,
+        body,
+        close,
+    }))
+}
+
+fn route(req: &Request, out: &mut TcpStream, state: &State) -> std::io::Result<u16> {
+    let path = req.path.split('?').next().unwrap_or("");
+    match (req.method.as_str(), path) {
+        ("GET", "/health") => respond(out, 200, "text/plain", b""),
+        ("GET", "/v1/models") => {
+            let body = json!({"object": "list", "data": [{
+                "id": state.config.model, "object": "model", "created": 0, "owned_by": "adreport-mock"
+            }]});
+            respond(out, 200, "application/json", body.to_string().as_bytes())
+        }
+        ("POST", "/v1/chat/completions") => generate(req, out, state, true),
+        ("POST", "/v1/completions") => generate(req, out, state, false),
+        _ => respond(out, 404, "application/json", br#"{"detail":"Not Found"}"#),
+    }
+}
+
+fn respond(
+    out: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> std::io::Result<u16> {
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+        reason(status),
+        body.len()
+    );
+    out.write_all(head.as_bytes())?;
+    out.write_all(body)?;
+    out.flush()?;
+    Ok(status)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    }
+}
+
+/// What a generation request asks for.
+struct Ask {
+    stream: bool,
+    include_usage: bool,
+    prompt_tokens: u64,
+    tokens: u64,
+}
+
+fn parse_ask(body: &Value, chat: bool) -> Ask {
+    let int = |k: &str| body.get(k).and_then(Value::as_u64);
+    let max = int("max_completion_tokens")
+        .or_else(|| int("max_tokens"))
+        .unwrap_or(DEFAULT_MAX_TOKENS);
+    // With ignore_eos the model never stops early; without it the mock still produces max
+    // tokens, but min_tokens can raise a smaller limit the way real servers honour it.
+    let tokens = max.max(int("min_tokens").unwrap_or(0)).max(1);
+    let prompt_text = if chat {
+        body.get("messages")
+            .and_then(Value::as_array)
+            .map(|ms| {
+                ms.iter()
+                    .filter_map(|m| m.get("content").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    } else {
+        match body.get("prompt") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(a)) => format!("{}", a.len()),
+            _ => String::new(),
+        }
+    };
+    Ask {
+        stream: body.get("stream").and_then(Value::as_bool) == Some(true),
+        include_usage: body
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            == Some(true),
+        prompt_tokens: prompt_text.split_whitespace().count() as u64,
+        tokens,
+    }
+}
+
+fn generate(req: &Request, out: &mut TcpStream, state: &State, chat: bool) -> std::io::Result<u16> {
+    let n = state.generation_requests.fetch_add(1, Ordering::SeqCst);
+    maybe_crash(n, &state.config);
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v) => v,
+        Err(e) => {
+            let msg = json!({"error": {"message": format!("bad JSON: {e}")}}).to_string();
+            return respond(out, 400, "application/json", msg.as_bytes());
+        }
+    };
+    if should_fail(n, state.config.fail_rate) {
+        let msg = json!({"error": {"message": "injected failure"}}).to_string();
+        return respond(out, 500, "application/json", msg.as_bytes());
+    }
+    let ask = parse_ask(&body, chat);
+    let id = state.next_id.fetch_add(1, Ordering::SeqCst);
+    let reply = Reply {
+        id: if chat {
+            format!("chatcmpl-{id}")
+        } else {
+            format!("cmpl-{id}")
+        },
+        chat,
+        model: state.config.model.clone(),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    if ask.stream {
+        stream_reply(out, &reply, &ask, &state.config)
+    } else {
+        thread::sleep(state.config.ttft + state.config.itl * (ask.tokens.saturating_sub(1) as u32));
+        let text: String = (0..ask.tokens).map(word).collect();
+        respond(
+            out,
+            200,
+            "application/json",
+            reply.whole(&text, &ask).to_string().as_bytes(),
+        )
+    }
+}
+
+/// Exits the whole process abruptly, like a server dying mid-sweep.
+fn maybe_crash(n: u64, c: &Config) {
+    let Some(after) = c.crash_after else { return };
+    if n < after {
+        return;
+    }
+    if let Some(marker) = &c.crash_once {
+        if marker.exists() {
+            return;
+        }
+        let _ = std::fs::write(marker, b"crashed\n");
+    }
+    eprintln!("ERROR:    injected crash after {after} generation requests");
+    std::process::exit(3);
+}
+
+/// Deterministic failures: request n fails when the running share of failures falls behind the rate.
+fn should_fail(n: u64, rate: f64) -> bool {
+    rate > 0.0 && ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor()
+}
+
+/// One output token: a common English word, so client tokenizers count about one token each.
+fn word(i: u64) -> String {
+    const WORDS: [&str; 8] = [" the", " of", " and", " to", " in", " is", " that", " it"];
+    WORDS[(i % WORDS.len() as u64) as usize].to_string()
+}
+
+struct Reply {
+    id: String,
+    chat: bool,
+    model: String,
+    created: u64,
+}
+
+impl Reply {
+    fn object(&self, stream: bool) -> &'static str {
+        match (self.chat, stream) {
+            (true, true) => "chat.completion.chunk",
+            (true, false) => "chat.completion",
+            (false, _) => "text_completion",
+        }
+    }
+
+    fn choice(&self, text: Option<&str>, finish: Option<&str>, first: bool) -> Value {
+        if self.chat {
+            let delta = match (text, first) {
+                (Some(t), true) => json!({"role": "assistant", "content": t}),
+                (Some(t), false) => json!({"content": t}),
+                (None, _) => json!({}),
+            };
+            json!({"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish})
+        } else {
+            json!({"index": 0, "text": text.unwrap_or(""), "logprobs": null, "finish_reason": finish})
+        }
+    }
+
+    fn chunk(&self, choices: Vec<Value>, usage: Option<Value>) -> Value {
+        let mut v = json!({"id": self.id, "object": self.object(true), "created": self.created,
+            "model": self.model, "choices": choices});
+        if let Some(u) = usage {
+            v["usage"] = u;
+        }
+        v
+    }
+
+    fn whole(&self, text: &str, ask: &Ask) -> Value {
+        let choice = if self.chat {
+            json!({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"})
+        } else {
+            json!({"index": 0, "text": text, "finish_reason": "length"})
+        };
+        json!({"id": self.id, "object": self.object(false), "created": self.created,
+            "model": self.model, "choices": [choice], "usage": usage(ask)})
+    }
+}
+
+fn usage(ask: &Ask) -> Value {
+    json!({"prompt_tokens": ask.prompt_tokens, "completion_tokens": ask.tokens,
+        "total_tokens": ask.prompt_tokens + ask.tokens})
+}
+
+/// SSE over chunked transfer encoding: one token per event, then finish, usage and [DONE].
+fn stream_reply(out: &mut TcpStream, reply: &Reply, ask: &Ask, c: &Config) -> std::io::Result<u16> {
+    out.write_all(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n",
+    )?;
+    let start = Instant::now();
+    for i in 0..ask.tokens {
+        // Pace against the start time so sleeps do not add up drift.
+        let due = c.ttft + c.itl * (i as u32);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            thread::sleep(wait);
+        }
+        let text = word(i);
+        send_event(
+            out,
+            &reply
+                .chunk(vec![reply.choice(Some(&text), None, i == 0)], None)
+                .to_string(),
+        )?;
+    }
+    send_event(
+        out,
+        &reply
+            .chunk(vec![reply.choice(None, Some("length"), false)], None)
+            .to_string(),
+    )?;
+    if ask.include_usage {
+        send_event(out, &reply.chunk(vec![], Some(usage(ask))).to_string())?;
+    }
+    send_event(out, "[DONE]")?;
+    out.write_all(b"0\r\n\r\n")?;
+    out.flush()?;
+    Ok(200)
+}
+
+fn send_event(out: &mut TcpStream, data: &str) -> std::io::Result<()> {
+    let event = format!("data: {data}\n\n");
+    write!(out, "{:x}\r\n{event}\r\n", event.len())?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_rate_spreads_failures_evenly() {
+        let fails: Vec<bool> = (0..10).map(|n| should_fail(n, 0.3)).collect();
+        assert_eq!(fails.iter().filter(|f| **f).count(), 3);
+        assert!(!(0..10).any(|n| should_fail(n, 0.0)));
+        assert!((0..10).all(|n| should_fail(n, 1.0)));
+    }
+
+    #[test]
+    fn asks_for_max_tokens_raised_by_min_tokens() {
+        let body = json!({"messages": [{"role": "user", "content": "a b c"}], "max_completion_tokens": 4,
+            "min_tokens": 6, "stream": true, "stream_options": {"include_usage": true}});
+        let ask = parse_ask(&body, true);
+        assert_eq!(
+            (ask.tokens, ask.prompt_tokens, ask.stream, ask.include_usage),
+            (6, 3, true, true)
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! The audit job: find the AIConfigurator save dir, load it and the measured sweeps,
+//! audit ([`crate::analyze::audit`]) and write every output.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::analyze::audit::{audit, Audit, AuditSettings, MeasuredSweep, Pick};
+use crate::error::Error;
+use crate::ingest::aiconfigurator::{self, load_run};
+use crate::ingest::{self, default_label, IngestOptions, Input};
+use crate::model::{Point, Source};
+use crate::render::audit::{audit_exporters, AuditCtx};
+use crate::render::plots::audit::write_audit_plots;
+use crate::report::write_atomic;
+
+/// What `adreport audit` was asked.
+#[derive(Clone, Debug, Default)]
+pub struct AuditJob {
+    pub predicted: PathBuf,
+    /// `--measured` values: `DIR`, or `rankN=DIR` / `topN=DIR`.
+    pub measured: Vec<String>,
+    pub mode: Option<String>,
+    pub config: Option<String>,
+    pub rank: Option<usize>,
+    pub gpus: Option<u64>,
+    pub max_ape: Option<f64>,
+    pub out: PathBuf,
+}
+
+pub struct AuditRun {
+    pub audit: Audit,
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads, audits and writes everything into `job.out`.
+pub fn run(job: &AuditJob) -> Result<AuditRun, Error> {
+    let save_dir = find_save_dir(&job.predicted)?;
+    let aic = load_run(&save_dir)?;
+    let picks = picks(job)?;
+    let mut loaded: Vec<(Input, Vec<Point>, Vec<String>)> = Vec::new();
+    for (input, _) in &picks {
+        let (points, warnings) = load_measured(input)?;
+        loaded.push((input.clone(), points, warnings));
+    }
+    let sweeps: Vec<MeasuredSweep> = picks
+        .iter()
+        .zip(&loaded)
+        .map(|((input, pick), (_, points, _))| MeasuredSweep {
+            label: input
+                .label
+                .clone()
+                .unwrap_or_else(|| default_label(&input.path)),
+            path: input.path.display().to_string(),
+            pick: pick.clone(),
+            points,
+        })
+        .collect();
+    let settings = AuditSettings {
+        mode: job.mode.clone(),
+        gpus: job.gpus,
+        max_ape: job.max_ape,
+    };
+    let mut result = audit(&aic, &sweeps, &settings)?;
+    for (_, points, warnings) in &loaded {
+        result.warnings.extend(warnings.iter().cloned());
+        result.warnings.extend(workload_warnings(&result, points));
+    }
+    let files = write_outputs(&result, job)?;
+    Ok(AuditRun {
+        audit: result,
+        files,
+    })
+}
+
+/// The save dir itself, or the one save dir below `path` (walking down).
+pub fn find_save_dir(path: &Path) -> Result<PathBuf, Error> {
+    if !path.is_dir() {
+        return Err(Error::Usage(format!(
+            "--predicted {}: not a directory (give the AIConfigurator --save-dir or a directory above it)",
+            path.display()
+        )));
+    }
+    if aiconfigurator::sniff_dir(path) {
+        return Ok(path.to_path_buf());
+    }
+    let mut found = Vec::new();
+    // Save dirs sit 1-3 levels below `--save-dir` (`<org>/<model>_..._<id>/`); 8 is plenty.
+    let mut walker = WalkDir::new(path)
+        .max_depth(8)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let Ok(entry) = entry else { continue };
+        if entry.file_type().is_dir() && aiconfigurator::sniff_dir(entry.path()) {
+            found.push(entry.path().to_path_buf());
+            walker.skip_current_dir();
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => {
+            let hint = if path.join("pareto.csv").is_file()
+                || path.join("best_config_topn.csv").is_file()
+            {
+                " (this looks like one experiment of a save dir: give its parent)"
+            } else {
+                ""
+            };
+            Err(Error::Usage(format!(
+                "--predicted {}: no AIConfigurator save dir (agg/, disagg/, ... holding pareto.csv or best_config_topn.csv) at or below it{hint}",
+                path.display()
+            )))
+        }
+        many => {
+            let list: Vec<String> = many.iter().map(|p| format!("  {}", p.display())).collect();
+            Err(Error::Usage(format!(
+                "--predicted {}: holds {} AIConfigurator save dirs; give the exact one:\n{}",
+                path.display(),
+                many.len(),
+                list.join("\n")
+            )))
+        }
+    }
+}
+
+/// `rank2`, `top2` -> 2.
+fn rank_label(label: &str) -> Option<usize> {
+    let l = label.to_ascii_lowercase();
+    let n = l.strip_prefix("rank").or_else(|| l.strip_prefix("top"))?;
+    n.parse().ok().filter(|n| *n > 0)
+}
+
+/// Which config each `--measured` sweep is audited against.
+fn picks(job: &AuditJob) -> Result<Vec<(Input, Pick)>, Error> {
+    if job.measured.is_empty() {
+        return Err(Error::Usage("give at least one --measured sweep".into()));
+    }
+    let flag_pick = match (&job.config, job.rank) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "--config and --rank both pick the config; give one".into(),
+            ))
+        }
+        (Some(c), None) => Pick::Config(c.clone()),
+        (None, Some(0)) => return Err(Error::Usage("--rank counts from 1".into())),
+        (None, Some(n)) => Pick::Rank(n),
+        (None, None) => Pick::Default,
+    };
+    let inputs: Vec<Input> = job.measured.iter().map(|m| Input::parse(m)).collect();
+    if let [one] = inputs.as_slice() {
+        let pick = match (one.label.as_deref().and_then(rank_label), &flag_pick) {
+            (Some(n), Pick::Default) => Pick::Rank(n),
+            (Some(n), Pick::Rank(r)) if *r == n => Pick::Rank(n),
+            (Some(n), _) => {
+                return Err(Error::Usage(format!(
+                    "--measured {}: its label picks rank {n}, which disagrees with --rank/--config",
+                    job.measured[0]
+                )))
+            }
+            (None, p) => p.clone(),
+        };
+        return Ok(vec![(one.clone(), pick)]);
+    }
+    if flag_pick != Pick::Default {
+        return Err(Error::Usage(
+            "with several --measured sweeps each names its rank (rank1=DIR rank2=DIR); drop --rank/--config".into(),
+        ));
+    }
+    let mut out: Vec<(Input, Pick)> = Vec::new();
+    for (arg, input) in job.measured.iter().zip(inputs) {
+        let Some(n) = input.label.as_deref().and_then(rank_label) else {
+            return Err(Error::Usage(format!(
+                "--measured {arg}: with several sweeps, label each with the rank it measures: rank1=DIR, rank2=DIR (or top1=, top2=)"
+            )));
+        };
+        if out.iter().any(|(_, p)| *p == Pick::Rank(n)) {
+            return Err(Error::Usage(format!("--measured: rank {n} is given twice")));
+        }
+        out.push((input, Pick::Rank(n)));
+    }
+    Ok(out)
+}
+
+/// One measured sweep: exactly one label of measured (not predicted) points.
+fn load_measured(input: &Input) -> Result<(Vec<Point>, Vec<String>), Error> {
+    let plain = Input {
+        label: None,
+        path: input.path.clone(),
+    };
+    let sweep = ingest::load(&[plain], &IngestOptions::default()).map_err(|e| match e {
+        Error::NothingUsable(why) => Error::Usage(format!(
+            "--measured {}: no measured points:\n{why}",
+            input.path.display()
+        )),
+        other => other,
+    })?;
+    if sweep
+        .points
+        .iter()
+        .any(|p| p.source == Source::AiConfigurator)
+    {
+        return Err(Error::Usage(format!(
+            "--measured {}: holds AIConfigurator predictions; give the measured sweep (aiperf or benchmark_serving results)",
+            input.path.display()
+        )));
+    }
+    let labels = sweep.labels();
+    if labels.len() > 1 {
+        return Err(Error::Usage(format!(
+            "--measured {}: holds {} sweeps ({}); give one of them",
+            input.path.display(),
+            labels.len(),
+            labels.join(", ")
+        )));
+    }
+    let warnings = sweep.warnings.iter().map(|w| w.to_string()).collect();
+    Ok((sweep.points, warnings))
+}
+
+/// Measured points of another model or workload than the one predicted.
+fn workload_warnings(a: &Audit, points: &[Point]) -> Vec<String> {
+    let base = |m: &str| m.rsplit('/').next().unwrap_or(m).to_ascii_lowercase();
+    let mut out = Vec::new();
+    for p in points {
+        let path = p.path.display();
+        if let (Some(m), Some(want)) = (&p.model, &a.model) {
+            if base(m) != base(want) {
+                out.push(format!(
+                    "{path}: model {m}, but the predictions are for {want}"
+                ));
+            }
+        }
+        let differs =
+            |got: Option<u64>, want: Option<u64>| got.is_some() && want.is_some() && got != want;
+        if differs(p.isl, a.isl) || differs(p.osl, a.osl) {
+            let s = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
+            out.push(format!(
+                "{path}: ISL/OSL {}/{}, but the predictions are for {}/{}: the audit compares different workloads",
+                s(p.isl),
+                s(p.osl),
+                s(a.isl),
+                s(a.osl)
+            ));
+        }
+    }
+    out
+}
+
+fn write_outputs(a: &Audit, job: &AuditJob) -> Result<Vec<PathBuf>, Error> {
+    let out = &job.out;
+    fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.clone(),
+        source,
+    })?;
+    let mut files = write_audit_plots(a, out)?;
+    let plots: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let ctx = AuditCtx {
+        audit: a,
+        plots: &plots,
+        out_dir: out,
+    };
+    for e in audit_exporters() {
+        let path = out.join(e.file_name());
+        write_atomic(&path, e.render(&ctx)?.as_bytes())?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_labels() {
+        assert_eq!(rank_label("rank2"), Some(2));
+        assert_eq!(rank_label("TOP1"), Some(1));
+        assert_eq!(rank_label("rank0"), None);
+        assert_eq!(rank_label("tuned"), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! `report.html` of an audit: one self-contained page in the report family (the same CSS,
+//! self-check script and Content-Security-Policy; images as data URIs).
+//!
+//! Tables are built once ([`super::tables`]) and turned into string cells here; the Tera
+//! template only lays them out, with autoescaping on for everything from the inputs.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use super::tables::{
+    metrics_table, points_table, predicted_facts, ranking_table, skipped_table, sla_table,
+    sweep_facts,
+};
+use super::{AuditCtx, AuditExporter};
+use crate::analyze::audit::Audit;
+use crate::error::Error;
+use crate::render::html::{chain, plots, PlotView, CSS, SELFCHECK, SELFCHECK_SHA256};
+use crate::render::tables::{ReportTable, Tone};
+
+const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera");
+
+pub struct AuditHtml;
+
+impl AuditExporter for AuditHtml {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn render(&self, ctx: &AuditCtx) -> Result<String, Error> {
+        let files: Vec<PathBuf> = ctx.plots.iter().map(|p| ctx.out_dir.join(p)).collect();
+        render_html(ctx.audit, &files).map_err(|e| Error::Write {
+            path: ctx.out_dir.join(self.file_name()),
+            source: std::io::Error::other(e),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct View {
+    title: String,
+    css: &'static str,
+    selfcheck: &'static str,
+    selfcheck_sha256: &'static str,
+    version: &'static str,
+    facts: Vec<String>,
+    headline: Vec<String>,
+    gate_hits: Vec<String>,
+    max_ape: Option<String>,
+    overall: Option<TableView>,
+    sweeps: Vec<SweepView>,
+    ranking: Option<TableView>,
+    ranking_text: Option<String>,
+    plots: Vec<PlotView>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SweepView {
+    label: String,
+    facts: Vec<String>,
+    metrics: TableView,
+    sla: Option<TableView>,
+    points: TableView,
+    skipped: Option<TableView>,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    title: String,
+    headers: Vec<CellView>,
+    rows: Vec<Vec<CellView>>,
+}
+
+#[derive(Serialize)]
+struct CellView {
+    text: String,
+    /// CSS classes from the report stylesheet: `num`, `pass`, `fail`, `dim`.
+    class: String,
+}
+
+fn table(t: &ReportTable) -> TableView {
+    // A column is numeric (right-aligned head) when its first cell is.
+    let numeric = |i: usize| {
+        t.rows
+            .first()
+            .and_then(|r| r.get(i))
+            .is_some_and(|c| c.numeric)
+    };
+    TableView {
+        title: t.title.clone(),
+        headers: t
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| CellView {
+                text: h.clone(),
+                class: if numeric(i) {
+                    "num".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|c| {
+                        let tone = match c.tone {
+                            Tone::Good => "pass",
+                            Tone::Bad => "fail",
+                            Tone::Muted => "dim",
+                            Tone::Plain => "",
+                        };
+                        let num = if c.numeric { "num" } else { "" };
+                        CellView {
+                            text: c.text.clone(),
+                            class: format!("{num} {tone}").trim().to_string(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// The page as a string; the error is a template problem (a bug, never input).
+pub fn render_html(a: &Audit, plot_files: &[PathBuf]) -> Result<String, String> {
+    let mut warnings = a.warnings.clone();
+    let plots = plots(plot_files, &mut warnings);
+    let view = View {
+        title: format!(
+            "{} predictions vs measured",
+            a.model.clone().unwrap_or_else(|| "AIConfigurator".into())
+        ),
+        css: CSS,
+        selfcheck: SELFCHECK,
+        selfcheck_sha256: SELFCHECK_SHA256,
+        version: a.adreport_version,
+        facts: predicted_facts(a),
+        headline: a.headline.clone(),
+        gate_hits: a.gate_hits.clone(),
+        max_ape: a.max_ape_pct.map(|p| format!("{p}%")),
+        overall: (a.sweeps.len() > 1).then(|| table(&metrics_table("All sweeps", &a.metrics))),
+        sweeps: a
+            .sweeps
+            .iter()
+            .map(|s| SweepView {
+                label: s.label.clone(),
+                facts: sweep_facts(s),
+                metrics: table(&metrics_table(&s.label, &s.metrics)),
+                sla: sla_table(s).as_ref().map(table),
+                points: table(&points_table(s)),
+                skipped: skipped_table(a, &s.label).as_ref().map(table),
+                notes: s.notes.clone(),
+            })
+            .collect(),
+        ranking: ranking_table(a).as_ref().map(table),
+        ranking_text: a.ranking.as_ref().map(|r| r.text.clone()),
+        plots,
+        warnings,
+    };
+    let mut tera = Tera::default();
+    // Tera escapes templates whose names end in .html.
+    tera.add_raw_template("audit.html", TEMPLATE)
+        .map_err(|e| chain(&e))?;
+    let ctx = Context::from_serialize(&view).map_err(|e| chain(&e))?;
+    tera.render("audit.html", &ctx).map_err(|e| chain(&e))
+}
