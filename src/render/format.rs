@@ -11,8 +11,11 @@ pub fn human(v: f64) -> String {
         format!("{v:.1}")
     } else if a >= 1.0 {
         format!("{v:.2}")
-    } else {
+    } else if a >= 0.001 {
         format!("{v:.3}")
+    } else {
+        // Three decimals would print a small non-zero value as 0.000.
+        format!("{v:.2e}")
     }
 }
 
@@ -35,6 +38,8 @@ mod tests {
         assert_eq!(human(225.9276769875), "225.9");
         assert_eq!(human(7.0123), "7.01");
         assert_eq!(human(0.01234), "0.012");
+        assert_eq!(human(0.0004), "4.00e-4");
+        assert_eq!(human(-0.00002), "-2.00e-5");
         assert_eq!(human(12345.6), "12346");
         assert_eq!(pct(-3.04), "-3.0%");
         assert_eq!(human_opt(None), "-");
