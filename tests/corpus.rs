@@ -73,6 +73,7 @@ const fn generated(
 
 use Kind::{Fatal, Output as Out, Warn};
 
+#[rustfmt::skip]
 const CASES: &[Case] = &[
     // aiperf
     case("aiperf_truncated_json_mid_token", Fatal, Some(AIPERF_GOOD)),
@@ -99,78 +100,38 @@ const CASES: &[Case] = &[
     case("genai_perf_csv_negative_value", Fatal, Some(GENAI_GOOD)),
     case("genai_perf_csv_missing_metric", Fatal, Some(GENAI_GOOD)),
     case("genai_perf_empty_csv", Fatal, Some(GENAI_GOOD)),
-    case(
-        "genai_perf_json_truncated_mid_token",
-        Fatal,
-        Some(GENAI_GOOD),
-    ),
+    case("genai_perf_json_truncated_mid_token", Fatal, Some(GENAI_GOOD)),
     case("genai_perf_json_null_value", Warn, None),
     // benchmark_serving
-    case(
-        "benchmark_serving_truncated_json_mid_token",
-        Fatal,
-        Some(SERVING_GOOD),
-    ),
+    case("benchmark_serving_truncated_json_mid_token", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_jsonl_truncated_mid_line", Warn, None),
     case("benchmark_serving_empty_file", Fatal, Some(SERVING_GOOD)),
-    case(
-        "benchmark_serving_missing_metric",
-        Fatal,
-        Some(SERVING_GOOD),
-    ),
+    case("benchmark_serving_missing_metric", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_null_value", Warn, None),
     case("benchmark_serving_nan_value", Warn, None),
-    case(
-        "benchmark_serving_infinity_value",
-        Fatal,
-        Some(SERVING_GOOD),
-    ),
-    case(
-        "benchmark_serving_negative_value",
-        Fatal,
-        Some(SERVING_GOOD),
-    ),
+    case("benchmark_serving_infinity_value", Fatal, Some(SERVING_GOOD)),
+    case("benchmark_serving_negative_value", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_string_number", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_zero_requests", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_all_failed", Fatal, Some(SERVING_GOOD)),
     case("benchmark_serving_duplicate_concurrency", Warn, None),
     // trtllm-bench
-    case(
-        "trtllm_bench_text_truncated_mid_line",
-        Fatal,
-        Some(TRTLLM_GOOD),
-    ),
+    case("trtllm_bench_text_truncated_mid_line", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_text_zero_requests", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_text_nan_value", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_text_negative_value", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_text_string_number", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_text_missing_metric", Fatal, Some(TRTLLM_GOOD)),
-    case(
-        "trtllm_bench_json_truncated_mid_token",
-        Fatal,
-        Some(TRTLLM_GOOD),
-    ),
+    case("trtllm_bench_json_truncated_mid_token", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_json_missing_metric", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_json_nan_value", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_json_negative_value", Fatal, Some(TRTLLM_GOOD)),
     case("trtllm_bench_json_zero_requests", Fatal, Some(TRTLLM_GOOD)),
     // TP x PP past u64: found in review, an overflow panic before the fix.
-    case(
-        "trtllm_bench_text_world_size_overflow",
-        Fatal,
-        Some(TRTLLM_GOOD),
-    ),
-    case(
-        "trtllm_bench_json_world_size_overflow",
-        Fatal,
-        Some(TRTLLM_GOOD),
-    ),
+    case("trtllm_bench_text_world_size_overflow", Fatal, Some(TRTLLM_GOOD)),
+    case("trtllm_bench_json_world_size_overflow", Fatal, Some(TRTLLM_GOOD)),
     // AIConfigurator
-    case(
-        "aiconfigurator_csv_truncated_mid_line",
-        Fatal,
-        Some(AIC_GOOD),
-    ),
+    case("aiconfigurator_csv_truncated_mid_line", Fatal, Some(AIC_GOOD)),
     case("aiconfigurator_missing_column", Fatal, Some(AIC_GOOD)),
     case("aiconfigurator_nan_value", Fatal, Some(AIC_GOOD)),
     case("aiconfigurator_negative_value", Fatal, Some(AIC_GOOD)),
@@ -180,24 +141,9 @@ const CASES: &[Case] = &[
     // across formats and file systems
     case("mixed_formats", Warn, None),
     case("html_in_model_and_label", Out, None),
-    generated(
-        "garbage_2gb_json",
-        Fatal,
-        Some(SERVING_GOOD),
-        gen_garbage_json,
-    ),
-    generated(
-        "garbage_2gb_jsonl",
-        Fatal,
-        Some(AIPERF_GOOD),
-        gen_garbage_jsonl,
-    ),
-    generated(
-        "symlink_loops",
-        Fatal,
-        Some(SERVING_GOOD),
-        gen_symlink_loops,
-    ),
+    generated("garbage_2gb_json", Fatal, Some(SERVING_GOOD), gen_garbage_json),
+    generated("garbage_2gb_jsonl", Fatal, Some(AIPERF_GOOD), gen_garbage_jsonl),
+    generated("symlink_loops", Fatal, Some(SERVING_GOOD), gen_symlink_loops),
     generated("non_utf8_names", Out, None, gen_non_utf8_names),
     generated("empty_directory", Fatal, None, |_| {}),
 ];
