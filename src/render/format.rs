@@ -5,6 +5,9 @@ pub fn human(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".into()
+    } else if a >= 1e9 {
+        // No benchmark figure is this large; printed whole it would fill the screen.
+        format!("{v:.2e}")
     } else if a >= 1000.0 {
         format!("{v:.0}")
     } else if a >= 100.0 {
@@ -39,6 +42,7 @@ mod tests {
         assert_eq!(human(7.0123), "7.01");
         assert_eq!(human(0.01234), "0.012");
         assert_eq!(human(0.0004), "4.00e-4");
+        assert_eq!(human(1e308), "1.00e308");
         assert_eq!(human(-0.00002), "-2.00e-5");
         assert_eq!(human(12345.6), "12346");
         assert_eq!(pct(-3.04), "-3.0%");
