@@ -934,10 +934,13 @@ fn read_records(path: &Path) -> Result<Requests, ReadError> {
         }
     }
     if requests.is_empty() {
-        return Err(ReadError::file(
-            path,
-            "no profiling-phase records (metadata.benchmark_phase = \"profiling\")",
-        ));
+        // n counts the read that found the end: 1 means the file had no line at all.
+        let what = if n == 1 {
+            "empty file: no profiling-phase records"
+        } else {
+            "no profiling-phase records (metadata.benchmark_phase = \"profiling\")"
+        };
+        return Err(ReadError::file(path, what));
     }
     Ok(requests)
 }
