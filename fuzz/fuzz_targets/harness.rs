@@ -100,6 +100,7 @@ pub fn run(target: &str, data: &[u8]) {
         other => panic!("unknown fuzz target `{other}`; known: {TARGETS:?}"),
     }
     pipeline(&root);
+    let _ = fs::remove_dir_all(&root);
 }
 
 /// Walker, analysis (SLA, capacity, compare of the tree against itself) and every text output.
