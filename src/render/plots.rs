@@ -120,6 +120,14 @@ struct Series {
     line: Vec<(f64, f64)>,
 }
 
+/// Every mark's x and y over all series, for sizing the axes.
+fn mark_coordinates(series: &[Series]) -> (Vec<f64>, Vec<f64>) {
+    series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| (m.x, m.y)))
+        .unzip()
+}
+
 struct Mark {
     x: f64,
     y: f64,
@@ -284,14 +292,7 @@ fn conc_figure(
     if series.is_empty() {
         return None;
     }
-    let concs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    let (concs, ys) = mark_coordinates(&series);
     let mut notes = vec![direction_note(chart.metric)];
     let dropped = sweep
         .points
@@ -375,14 +376,7 @@ fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Opt
     if series.is_empty() {
         return None;
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    let (xs, ys) = mark_coordinates(&series);
     let y_title = if per_gpu {
         "Output tokens/s per GPU".to_string()
     } else {
