@@ -21,7 +21,8 @@ measure() {
   local walls=() rss=0
   for _ in $(seq "$runs"); do
     local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$work/time.txt" -f '%e %M' "$@" >/dev/null 2>&1
+    out=$(tail -1 "$work/time.txt")
     walls+=("${out% *}")
     local r=${out#* }
     (( r > rss )) && rss=$r
