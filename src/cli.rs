@@ -166,10 +166,20 @@ pub struct OfflineArgs {
     #[arg(long, value_name = "PATH", help_heading = "Dataset")]
     pub tokenizer: Option<PathBuf>,
     /// Standard deviation of the input lengths [default: 0, fixed lengths].
-    #[arg(long, value_name = "TOKENS", help_heading = "Dataset")]
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        allow_negative_numbers = true,
+        help_heading = "Dataset"
+    )]
     pub isl_stdev: Option<i64>,
     /// Standard deviation of the output lengths [default: 0].
-    #[arg(long, value_name = "TOKENS", help_heading = "Dataset")]
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        allow_negative_numbers = true,
+        help_heading = "Dataset"
+    )]
     pub osl_stdev: Option<i64>,
     /// Dataset random seed [default: 420, prepare_dataset.py's].
     #[arg(long, value_name = "N", help_heading = "Dataset")]

@@ -1,6 +1,7 @@
 //! Compare each label against the first (the baseline), point by point.
 //!
-//! Points align on (ISL, OSL, concurrency). For every judged metric both sides have:
+//! Points align on (ISL, OSL, concurrency), or (ISL, OSL, max batch size) for points without a
+//! concurrency (trtllm-bench throughput sweeps). For every judged metric both sides have:
 //! absolute and relative delta and a verdict by the metric's direction. Where both
 //! sides have per-request data, the verdict also asks whether the difference is real.
 
@@ -14,12 +15,15 @@ use crate::model::{Direction, Latency, Metric, Point, Stat};
 /// Significance level for "within noise".
 pub const ALPHA: f64 = 0.05;
 
-/// (ISL, OSL, concurrency) of a point.
+/// (ISL, OSL, concurrency) of a point; without a concurrency, its max batch size stands in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AlignKey {
     pub isl: Option<u64>,
     pub osl: Option<u64>,
     pub concurrency: Option<u64>,
+    /// Only for points without a concurrency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<u64>,
 }
 
 impl AlignKey {
@@ -28,20 +32,28 @@ impl AlignKey {
             isl: p.isl,
             osl: p.osl,
             concurrency: p.concurrency,
+            max_batch_size: batch_axis(p),
         }
+    }
+}
+
+/// The max batch size when it is a point's load axis: it has no concurrency (trtllm-bench
+/// throughput runs all requests at once; the batch size is what a sweep varies).
+pub fn batch_axis(p: &Point) -> Option<u64> {
+    match p.concurrency {
+        Some(_) => None,
+        None => p.max_batch_size(),
     }
 }
 
 impl std::fmt::Display for AlignKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-        write!(
-            f,
-            "isl {} osl {} conc {}",
-            o(self.isl),
-            o(self.osl),
-            o(self.concurrency)
-        )
+        write!(f, "isl {} osl {} ", o(self.isl), o(self.osl))?;
+        match (self.concurrency, self.max_batch_size) {
+            (None, Some(bs)) => write!(f, "bs {bs}"),
+            (c, _) => write!(f, "conc {}", o(c)),
+        }
     }
 }
 
