@@ -381,7 +381,8 @@ fn conc_series(
     metric: Metric,
     load: LoadAxis,
 ) -> Vec<Series> {
-    let mut groups: Vec<((Option<u64>, Option<u64>), Vec<Mark>)> = Vec::new();
+    type Workload = (Option<u64>, Option<u64>);
+    let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
     for p in points_of(sweep, label) {
         let (Some(x), Some(y)) = (load.x(p), finite(p.get(metric))) else {
             continue;
