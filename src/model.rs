@@ -567,6 +567,16 @@ impl Sweep {
     }
 }
 
+/// A point at concurrency `c` with an average TTFT and a request throughput, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_point(c: u64, ttft_avg_ms: f64, request_throughput: f64) -> Point {
+    let mut p = Point::new(Source::Aiperf, format!("c{c}"));
+    p.concurrency = Some(c);
+    p.set(Metric::Latency(Latency::Ttft, Stat::Avg), ttft_avg_ms);
+    p.set(Metric::RequestThroughput, request_throughput);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,15 +257,8 @@ pub fn regressions(c: &Comparison, pct: f64) -> Vec<(AlignKey, &Delta)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Source;
 
-    fn pt(c: u64, ttft: f64, tput: f64) -> Point {
-        let mut p = Point::new(Source::Aiperf, format!("c{c}"));
-        p.concurrency = Some(c);
-        p.set(Metric::Latency(Latency::Ttft, Stat::Avg), ttft);
-        p.set(Metric::RequestThroughput, tput);
-        p
-    }
+    use crate::model::test_point as pt;
 
     #[test]
     fn aligns_judges_by_direction_and_lists_unaligned() {

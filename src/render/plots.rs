@@ -121,6 +121,14 @@ struct Series {
     line: Vec<(f64, f64)>,
 }
 
+/// Every mark's x and y over all series, for sizing the axes.
+fn mark_coordinates(series: &[Series]) -> (Vec<f64>, Vec<f64>) {
+    series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| (m.x, m.y)))
+        .unzip()
+}
+
 struct Mark {
     x: f64,
     y: f64,
@@ -335,14 +343,7 @@ fn conc_figure(
             s.color = i;
         }
     }
-    let concs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    let (concs, ys) = mark_coordinates(&series);
     let mut notes = vec![direction_note(chart.metric)];
     let dropped = sweep
         .points
@@ -443,14 +444,7 @@ fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Opt
     if series.is_empty() {
         return None;
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    let (xs, ys) = mark_coordinates(&series);
     let y_title = if per_gpu {
         "Output tokens/s per GPU".to_string()
     } else {
