@@ -291,4 +291,40 @@ mod tests {
         assert_eq!(regressions(&r, 5.0).len(), 2);
         assert_eq!(regressions(&r, 25.0).len(), 1);
     }
+
+    /// A trtllm-bench throughput point: no concurrency, a max batch size.
+    fn bs_point(bs: u64, tput: f64) -> Point {
+        let mut p = pt(1, 100.0, tput);
+        p.concurrency = None;
+        (p.isl, p.osl) = (Some(128), Some(64));
+        p.extra.insert("max_batch_size".into(), bs.to_string());
+        p
+    }
+
+    #[test]
+    fn points_without_concurrency_align_on_max_batch_size() {
+        let base = [bs_point(32, 10.0), bs_point(64, 20.0)];
+        let other = [bs_point(64, 22.0), bs_point(128, 30.0)];
+        let c = compare(
+            "pytorch",
+            &base.iter().collect::<Vec<_>>(),
+            "_autodeploy",
+            &other.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(c.pairs.len(), 1);
+        assert_eq!(c.pairs[0].key.max_batch_size, Some(64));
+        assert_eq!(c.pairs[0].key.to_string(), "isl 128 osl 64 bs 64");
+        let tput = c.pairs[0]
+            .deltas
+            .iter()
+            .find(|d| d.metric == "request_throughput")
+            .unwrap();
+        assert_eq!((tput.baseline, tput.value), (20.0, 22.0));
+        assert_eq!(c.only_in_label[0].to_string(), "isl 128 osl 64 bs 128");
+        // With a concurrency, the batch size is a fact, not the axis.
+        let mut p = bs_point(64, 1.0);
+        p.concurrency = Some(8);
+        assert_eq!(AlignKey::of(&p).max_batch_size, None);
+        assert_eq!(AlignKey::of(&p).to_string(), "isl 128 osl 64 conc 8");
+    }
 }

@@ -742,3 +742,58 @@ fn miss_text(sla: &Sla) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_point;
+
+    /// A trtllm-bench throughput point of `label`: no concurrency, a max batch size.
+    fn bs_point(label: &str, isl: u64, bs: u64, tput: f64) -> Point {
+        let mut p = test_point(1, 100.0, tput);
+        p.label = label.into();
+        p.concurrency = None;
+        (p.isl, p.osl) = (Some(isl), Some(128));
+        p.extra.insert("max_batch_size".into(), bs.to_string());
+        p
+    }
+
+    #[test]
+    fn sweeps_without_concurrency_plot_against_max_batch_size_one_line_per_workload() {
+        let mut sweep = Sweep::default();
+        for (label, isl) in [("pytorch", 128), ("pytorch", 512), ("_autodeploy", 128)] {
+            for bs in [32, 64] {
+                sweep.points.push(bs_point(label, isl, bs, bs as f64));
+            }
+        }
+        let figs = figures(&sweep, None);
+        let (file, fig) = figs
+            .iter()
+            .find(|(f, _)| f.starts_with("request_throughput"))
+            .unwrap();
+        assert_eq!(file, "request_throughput_vs_batch_size.png");
+        assert_eq!(fig.title, "Request throughput vs max batch size");
+        assert_eq!(fig.x.title, "Max batch size");
+        let names: Vec<(&str, usize)> = fig
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.color))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("pytorch isl 128 osl 128", 0),
+                ("pytorch isl 512 osl 128", 1),
+                ("_autodeploy", 2)
+            ]
+        );
+        let xy: Vec<(f64, f64)> = fig.series[0].marks.iter().map(|m| (m.x, m.y)).collect();
+        assert_eq!(xy, [(32.0, 32.0), (64.0, 64.0)]);
+        // One point with a concurrency: the sweep is plotted by concurrency, as before.
+        sweep.points.push(test_point(4, 1.0, 1.0));
+        let figs = figures(&sweep, None);
+        assert!(figs
+            .iter()
+            .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
+    }
+}
