@@ -439,6 +439,12 @@ impl Point {
         self.metrics.get(&m).copied()
     }
 
+    /// The max batch size the run was set to (trtllm-bench's `max_batch_size`, kept in `extra`):
+    /// the load axis of offline sweeps, which have no concurrency.
+    pub fn max_batch_size(&self) -> Option<u64> {
+        self.extra.get("max_batch_size")?.parse().ok()
+    }
+
     /// Sets a metric; non-finite values are dropped so no NaN reaches a report.
     pub fn set(&mut self, m: Metric, v: f64) {
         if v.is_finite() {
