@@ -287,7 +287,9 @@ pub fn is_complete(dir: &Path) -> bool {
 }
 
 /// Runs the sweep: skips complete points, runs the rest, applies the failure policy.
-/// Stops the driver's server before returning, whatever happened.
+/// Stops the driver's server before returning, whatever happened. `Err` only when nothing
+/// could start; an error once points run (a point directory that cannot be written) ends
+/// the sweep with `Outcome::stopped` saying why.
 pub fn run(driver: &mut dyn Driver, sweep: &Sweep) -> Result<Outcome, RunError> {
     for p in &sweep.points {
         check_point_name(&p.name)?;
@@ -318,9 +320,8 @@ pub fn run(driver: &mut dyn Driver, sweep: &Sweep) -> Result<Outcome, RunError> 
             outcome.signal = Some(last_signal());
             outcome.stopped = Some("interrupted while starting".into());
         } else {
-            let result = run_points(driver, sweep, &todo, &progress, &mut outcome);
+            run_points(driver, sweep, &todo, &progress, &mut outcome);
             driver.stop();
-            result?;
         }
     }
     progress.finish();
@@ -339,7 +340,7 @@ fn run_points(
     todo: &[&PointSpec],
     progress: &Progress,
     outcome: &mut Outcome,
-) -> Result<(), RunError> {
+) {
     let nvidia_smi = manifest::nvidia_smi();
     let mut restarts = 0u32;
     for (i, point) in todo.iter().enumerate() {
@@ -349,7 +350,7 @@ fn run_points(
             if interrupted() {
                 outcome.signal = Some(last_signal());
                 outcome.stopped = Some(format!("interrupted by signal {}", last_signal()));
-                return Ok(());
+                return;
             }
             progress.begin(n, total, &point.name);
             let ctx = PointCtx {
@@ -358,7 +359,16 @@ fn run_points(
                 attempt,
                 nvidia_smi: nvidia_smi.as_deref(),
             };
-            let next = match run_point(driver, &ctx)? {
+            // An error of adreport's own (a point's files cannot be written, the client
+            // cannot start) ends the sweep; the outcome still lists what is complete.
+            let result = match run_point(driver, &ctx) {
+                Ok(r) => r,
+                Err(e) => {
+                    outcome.stopped = Some(e.to_string());
+                    return;
+                }
+            };
+            let next = match result {
                 PointResult::Complete(summary) => {
                     progress.end(n, total, &point.name, &summary);
                     outcome.ran += 1;
@@ -399,12 +409,11 @@ fn run_points(
             match next {
                 Next::Retry => attempt += 1,
                 Next::Advance => break,
-                Next::End => return Ok(()),
+                Next::End => return,
             }
         }
         progress.advance();
     }
-    Ok(())
 }
 
 /// What the sweep does after a point.
