@@ -98,6 +98,110 @@ pub enum RunCommand {
     /// aiperf, benchmark_serving or SGLang's bench_serving. Writes OUT/LABEL/isl_X_osl_Y_conc_C/.
     #[command(after_help = RUN_EXIT_CODES)]
     Online(Box<OnlineArgs>),
+    /// Run `trtllm-bench throughput` over backends x ISL x OSL x max batch sizes, no server.
+    /// Writes OUT/LABEL/BACKEND/isl_X_osl_Y_bs_B/ and OUT/LABEL/datasets/.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Offline(Box<OfflineArgs>),
+}
+
+/// `run offline` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
+/// `-` or `_`); flags win.
+#[derive(Args, Debug, Default)]
+pub struct OfflineArgs {
+    /// YAML file with the same settings as the flags (e.g. `backend: [_autodeploy, pytorch]`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Model name or path given to trtllm-bench --model.
+    #[arg(long, help_heading = "Benchmark")]
+    pub model: Option<String>,
+    /// trtllm-bench backends, e.g. "_autodeploy,pytorch"; the first is the report's baseline
+    /// [default: _autodeploy].
+    #[arg(long, value_name = "LIST", help_heading = "Benchmark")]
+    pub backend: Option<String>,
+    /// Tensor parallel size (GPUs) [default: 1].
+    #[arg(long, value_name = "N", help_heading = "Benchmark")]
+    pub tp: Option<u64>,
+    /// Requests per point: the dataset size, also passed as --num_requests
+    /// [default: 4 x the largest batch size, at least 256].
+    #[arg(long, value_name = "N", help_heading = "Benchmark")]
+    pub num_requests: Option<u64>,
+    /// trtllm-bench --warmup requests [default: trtllm-bench's own].
+    #[arg(long, value_name = "N", help_heading = "Benchmark")]
+    pub warmup: Option<u64>,
+    /// Stream the responses (trtllm-bench --streaming): TTFT and TPOT get measured.
+    #[arg(long, help_heading = "Benchmark")]
+    pub streaming: bool,
+    /// --extra_llm_api_options YAML for every backend without its own --backend-config.
+    #[arg(long, value_name = "FILE", help_heading = "Benchmark")]
+    pub extra_llm_api_options: Option<PathBuf>,
+    /// The options YAML of one backend, e.g. _autodeploy=ad.yaml (repeat for more).
+    #[arg(long, value_name = "BACKEND=FILE", help_heading = "Benchmark")]
+    pub backend_config: Vec<String>,
+    /// How to run trtllm-bench [default: trtllm-bench on PATH].
+    #[arg(long, value_name = "CMD", help_heading = "Benchmark")]
+    pub trtllm_bench: Option<String>,
+
+    /// Input lengths (dataset means), e.g. "128,512" [default: 128].
+    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
+    pub isl: Option<String>,
+    /// Output lengths, e.g. "128,512"; every ISL runs with every OSL [default: 128].
+    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
+    pub osl: Option<String>,
+    /// trtllm-bench --max_batch_size values [default: 32,64,128,256].
+    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
+    pub batch_sizes: Option<String>,
+    /// Output root; results go to OUT/LABEL/ [default: adreport-runs].
+    #[arg(short = 'o', long = "out", value_name = "DIR", help_heading = "Sweep")]
+    pub out: Option<PathBuf>,
+    /// The sweep's directory under OUT [default: offline].
+    #[arg(long, help_heading = "Sweep")]
+    pub label: Option<String>,
+
+    /// Token ids are drawn from 0..N.
+    #[arg(long, value_name = "N", help_heading = "Dataset")]
+    pub vocab_size: Option<u32>,
+    /// A HF tokenizer.json (or its directory) giving the vocabulary size and EOS id
+    /// [default: the --model directory when it holds one].
+    #[arg(long, value_name = "PATH", help_heading = "Dataset")]
+    pub tokenizer: Option<PathBuf>,
+    /// Standard deviation of the input lengths [default: 0, fixed lengths].
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        allow_negative_numbers = true,
+        help_heading = "Dataset"
+    )]
+    pub isl_stdev: Option<i64>,
+    /// Standard deviation of the output lengths [default: 0].
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        allow_negative_numbers = true,
+        help_heading = "Dataset"
+    )]
+    pub osl_stdev: Option<i64>,
+    /// Dataset random seed [default: 420, prepare_dataset.py's].
+    #[arg(long, value_name = "N", help_heading = "Dataset")]
+    pub seed: Option<u64>,
+
+    /// Redo points that are already complete.
+    #[arg(long, help_heading = "Failures")]
+    pub force: bool,
+    /// After a failed point: stop, or skip it and go on (restart acts as skip: there is no
+    /// server) [default: skip].
+    #[arg(long, value_enum, help_heading = "Failures")]
+    pub on_failure: Option<OnFailure>,
+    /// Kill a trtllm-bench run that takes longer than this many seconds; the point fails.
+    #[arg(long, value_name = "SECS", help_heading = "Failures")]
+    pub point_timeout: Option<f64>,
+
+    /// Do not run `report` on the results at the end.
+    #[arg(long, help_heading = "Report")]
+    pub no_report: bool,
+    /// SLA targets for the report, e.g. ttft=500,tpot=7 (TTFT/TPOT need --streaming).
+    #[arg(long, value_name = "TARGETS", help_heading = "Report")]
+    pub sla: Option<String>,
 }
 
 /// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
 fn run_command(cmd: &RunCommand) -> ExitCode {
     let result = match cmd {
         RunCommand::Online(args) => adreport::run::online::run(args),
+        RunCommand::Offline(args) => adreport::run::offline::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

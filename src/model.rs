@@ -439,6 +439,12 @@ impl Point {
         self.metrics.get(&m).copied()
     }
 
+    /// The max batch size the run was set to (trtllm-bench's `max_batch_size`, kept in `extra`):
+    /// the load axis of offline sweeps, which have no concurrency.
+    pub fn max_batch_size(&self) -> Option<u64> {
+        self.extra.get("max_batch_size")?.parse().ok()
+    }
+
     /// Sets a metric; non-finite values are dropped so no NaN reaches a report.
     pub fn set(&mut self, m: Metric, v: f64) {
         if v.is_finite() {
@@ -559,6 +565,16 @@ impl Sweep {
             .filter(|m| self.points.iter().any(|p| p.metrics.contains_key(m)))
             .collect()
     }
+}
+
+/// A point at concurrency `c` with an average TTFT and a request throughput, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_point(c: u64, ttft_avg_ms: f64, request_throughput: f64) -> Point {
+    let mut p = Point::new(Source::Aiperf, format!("c{c}"));
+    p.concurrency = Some(c);
+    p.set(Metric::Latency(Latency::Ttft, Stat::Avg), ttft_avg_ms);
+    p.set(Metric::RequestThroughput, request_throughput);
+    p
 }
 
 #[cfg(test)]

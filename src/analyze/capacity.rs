@@ -88,15 +88,9 @@ pub fn capacity(points: &[&Point], sla: &Sla) -> Capacity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Latency, Source, Stat};
+    use crate::model::Stat;
 
-    fn pt(c: u64, ttft: f64, tput: f64) -> Point {
-        let mut p = Point::new(Source::Aiperf, format!("c{c}"));
-        p.concurrency = Some(c);
-        p.set(Metric::Latency(Latency::Ttft, Stat::Avg), ttft);
-        p.set(Metric::RequestThroughput, tput);
-        p
-    }
+    use crate::model::test_point as pt;
 
     #[test]
     fn finds_highest_passing_and_interpolates_the_crossing() {

@@ -1,6 +1,7 @@
 //! Compare each label against the first (the baseline), point by point.
 //!
-//! Points align on (ISL, OSL, concurrency). For every judged metric both sides have:
+//! Points align on (ISL, OSL, concurrency), or (ISL, OSL, max batch size) for points without a
+//! concurrency (trtllm-bench throughput sweeps). For every judged metric both sides have:
 //! absolute and relative delta and a verdict by the metric's direction. Where both
 //! sides have per-request data, the verdict also asks whether the difference is real.
 
@@ -14,12 +15,15 @@ use crate::model::{Direction, Latency, Metric, Point, Stat};
 /// Significance level for "within noise".
 pub const ALPHA: f64 = 0.05;
 
-/// (ISL, OSL, concurrency) of a point.
+/// (ISL, OSL, concurrency) of a point; without a concurrency, its max batch size stands in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AlignKey {
     pub isl: Option<u64>,
     pub osl: Option<u64>,
     pub concurrency: Option<u64>,
+    /// Only for points without a concurrency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<u64>,
 }
 
 impl AlignKey {
@@ -28,20 +32,28 @@ impl AlignKey {
             isl: p.isl,
             osl: p.osl,
             concurrency: p.concurrency,
+            max_batch_size: batch_axis(p),
         }
+    }
+}
+
+/// The max batch size when it is a point's load axis: it has no concurrency (trtllm-bench
+/// throughput runs all requests at once; the batch size is what a sweep varies).
+pub fn batch_axis(p: &Point) -> Option<u64> {
+    match p.concurrency {
+        Some(_) => None,
+        None => p.max_batch_size(),
     }
 }
 
 impl std::fmt::Display for AlignKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-        write!(
-            f,
-            "isl {} osl {} conc {}",
-            o(self.isl),
-            o(self.osl),
-            o(self.concurrency)
-        )
+        write!(f, "isl {} osl {} ", o(self.isl), o(self.osl))?;
+        match (self.concurrency, self.max_batch_size) {
+            (None, Some(bs)) => write!(f, "bs {bs}"),
+            (c, _) => write!(f, "conc {}", o(c)),
+        }
     }
 }
 
@@ -245,15 +257,8 @@ pub fn regressions(c: &Comparison, pct: f64) -> Vec<(AlignKey, &Delta)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Source;
 
-    fn pt(c: u64, ttft: f64, tput: f64) -> Point {
-        let mut p = Point::new(Source::Aiperf, format!("c{c}"));
-        p.concurrency = Some(c);
-        p.set(Metric::Latency(Latency::Ttft, Stat::Avg), ttft);
-        p.set(Metric::RequestThroughput, tput);
-        p
-    }
+    use crate::model::test_point as pt;
 
     #[test]
     fn aligns_judges_by_direction_and_lists_unaligned() {
@@ -285,5 +290,41 @@ mod tests {
         );
         assert_eq!(regressions(&r, 5.0).len(), 2);
         assert_eq!(regressions(&r, 25.0).len(), 1);
+    }
+
+    /// A trtllm-bench throughput point: no concurrency, a max batch size.
+    fn bs_point(bs: u64, tput: f64) -> Point {
+        let mut p = pt(1, 100.0, tput);
+        p.concurrency = None;
+        (p.isl, p.osl) = (Some(128), Some(64));
+        p.extra.insert("max_batch_size".into(), bs.to_string());
+        p
+    }
+
+    #[test]
+    fn points_without_concurrency_align_on_max_batch_size() {
+        let base = [bs_point(32, 10.0), bs_point(64, 20.0)];
+        let other = [bs_point(64, 22.0), bs_point(128, 30.0)];
+        let c = compare(
+            "pytorch",
+            &base.iter().collect::<Vec<_>>(),
+            "_autodeploy",
+            &other.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(c.pairs.len(), 1);
+        assert_eq!(c.pairs[0].key.max_batch_size, Some(64));
+        assert_eq!(c.pairs[0].key.to_string(), "isl 128 osl 64 bs 64");
+        let tput = c.pairs[0]
+            .deltas
+            .iter()
+            .find(|d| d.metric == "request_throughput")
+            .unwrap();
+        assert_eq!((tput.baseline, tput.value), (20.0, 22.0));
+        assert_eq!(c.only_in_label[0].to_string(), "isl 128 osl 64 bs 128");
+        // With a concurrency, the batch size is a fact, not the axis.
+        let mut p = bs_point(64, 1.0);
+        p.concurrency = Some(8);
+        assert_eq!(AlignKey::of(&p).max_batch_size, None);
+        assert_eq!(AlignKey::of(&p).to_string(), "isl 128 osl 64 conc 8");
     }
 }

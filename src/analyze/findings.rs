@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::capacity::{capacity, Capacity};
-use super::compare::{compare, regressions, AlignKey, Comparison, Verdict};
+use super::compare::{batch_axis, compare, regressions, AlignKey, Comparison, Verdict};
 use super::goodput::{goodput, Goodput};
 use super::pareto::{efficiency_y_metric, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
-use crate::render::format::{human, pct};
+use crate::render::format::{human, load_text, pct};
 
 /// What the user asked for.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +31,9 @@ pub struct PointFinding {
     pub isl: Option<u64>,
     pub osl: Option<u64>,
     pub concurrency: Option<u64>,
+    /// The load axis of a point without a concurrency (trtllm-bench throughput).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<u64>,
     pub num_gpus: Option<u64>,
     pub num_gpus_from: Option<String>,
     pub metrics: BTreeMap<String, f64>,
@@ -48,6 +51,9 @@ pub struct Series {
     pub isl: Option<u64>,
     pub osl: Option<u64>,
     pub concurrencies: Vec<u64>,
+    /// Max batch sizes of the points without a concurrency.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch_sizes: Vec<u64>,
     pub capacity: Option<Capacity>,
     /// Concurrencies on the tokens/s/user vs `pareto_y` frontier, low to high tokens/s/user.
     pub pareto_concurrencies: Vec<u64>,
@@ -154,6 +160,7 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
         isl: p.isl,
         osl: p.osl,
         concurrency: p.concurrency,
+        max_batch_size: batch_axis(p),
         num_gpus: p.num_gpus,
         num_gpus_from: p.num_gpus_from.clone(),
         metrics: p.metrics.iter().map(|(m, v)| (m.name(), *v)).collect(),
@@ -183,6 +190,9 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
             let mut concurrencies: Vec<u64> = pts.iter().filter_map(|p| p.concurrency).collect();
             concurrencies.sort_unstable();
             concurrencies.dedup();
+            let mut batch_sizes: Vec<u64> = pts.iter().filter_map(|p| batch_axis(p)).collect();
+            batch_sizes.sort_unstable();
+            batch_sizes.dedup();
             let sources: BTreeSet<&str> = pts.iter().map(|p| p.source.name()).collect();
             Series {
                 source: sources.into_iter().collect::<Vec<_>>().join("+"),
@@ -193,6 +203,7 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
                 isl,
                 osl,
                 concurrencies,
+                batch_sizes,
             }
         })
         .collect()
@@ -244,10 +255,8 @@ fn gates(
                     gate: "sla",
                     label: p.label.clone(),
                     message: format!(
-                        "conc {} misses the SLA on {failed} ({})",
-                        p.concurrency
-                            .map(|c| c.to_string())
-                            .unwrap_or_else(|| "?".into()),
+                        "{} misses the SLA on {failed} ({})",
+                        load_text(p.concurrency, p.max_batch_size, "conc ", "?"),
                         p.path
                     ),
                 });
@@ -378,5 +387,6 @@ pub fn key_of(p: &PointFinding) -> AlignKey {
         isl: p.isl,
         osl: p.osl,
         concurrency: p.concurrency,
+        max_batch_size: p.max_batch_size,
     }
 }

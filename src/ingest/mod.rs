@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::analyze::compare::batch_axis;
 use crate::error::{Error, ReadError};
 use crate::model::{Latency, Metric, Point, Stat, Sweep, Warning};
 use crate::stats;
@@ -493,8 +494,8 @@ fn sort_points(sweep: &mut Sweep) {
     let labels = sweep.labels();
     let rank = |l: &str| labels.iter().position(|x| x == l).unwrap_or(usize::MAX);
     sweep.points.sort_by(|a, b| {
-        (rank(&a.label), a.isl, a.osl, a.concurrency)
-            .cmp(&(rank(&b.label), b.isl, b.osl, b.concurrency))
+        (rank(&a.label), a.isl, a.osl, a.concurrency, batch_axis(a))
+            .cmp(&(rank(&b.label), b.isl, b.osl, b.concurrency, batch_axis(b)))
             .then(
                 a.request_rate
                     .unwrap_or(f64::INFINITY)
@@ -503,9 +504,17 @@ fn sort_points(sweep: &mut Sweep) {
     });
 }
 
-/// Two points of one label at the same (ISL, OSL, concurrency, rate) make comparisons ambiguous.
+/// Two points of one label at the same (ISL, OSL, concurrency or else max batch size, rate)
+/// make comparisons ambiguous.
 fn warn_duplicates(sweep: &mut Sweep) {
-    type Key<'a> = (&'a str, Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+    type Key<'a> = (
+        &'a str,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+    );
     let mut seen: Vec<(Key, &Path)> = Vec::new();
     let mut warnings = Vec::new();
     for p in sweep
@@ -518,13 +527,14 @@ fn warn_duplicates(sweep: &mut Sweep) {
             p.isl,
             p.osl,
             p.concurrency,
+            batch_axis(p),
             p.request_rate.map(f64::to_bits),
         );
         match seen.iter().find(|(k, _)| *k == key) {
             Some((_, prev)) => warnings.push(Warning {
                 path: p.path.clone(),
                 message: format!(
-                    "label `{}` has another point at the same ISL/OSL/concurrency ({}): {}",
+                    "label `{}` has another point at the same load ({}): {}",
                     p.label,
                     load_key(p),
                     prev.display()
@@ -536,7 +546,7 @@ fn warn_duplicates(sweep: &mut Sweep) {
     sweep.warnings.extend(warnings);
 }
 
-/// `isl 128 osl 64 conc 8` (and the rate when set), `?` for unknown parts.
+/// `isl 128 osl 64 conc 8` (and the batch size or rate when set), `?` for unknown parts.
 fn load_key(p: &Point) -> String {
     let o = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
     let mut s = format!(
@@ -545,6 +555,9 @@ fn load_key(p: &Point) -> String {
         o(p.osl),
         o(p.concurrency)
     );
+    if let Some(b) = batch_axis(p) {
+        s.push_str(&format!(" batch {b}"));
+    }
     if let Some(r) = p.request_rate {
         s.push_str(&format!(" rate {r}"));
     }

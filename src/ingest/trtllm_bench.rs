@@ -29,8 +29,21 @@ const PRE_PERF_SECTIONS: [&str; 5] = [
     "WORLD + RUNTIME INFORMATION",
 ];
 
-pub fn sniff(_path: &Path, head: &str) -> bool {
-    sniff_json(head) || sniff_text(head)
+pub fn sniff(path: &Path, head: &str) -> bool {
+    sniff_json(head) || (sniff_text(head) && !is_runner_stdout_copy(path))
+}
+
+/// The printed report `adreport run offline` keeps (its client stdout, next to the point's
+/// run.json) when trtllm-bench also wrote the report JSON beside it: the same run, read from
+/// the JSON. Passed over quietly; a stdout copy of the user's own gets a "left out" note.
+fn is_runner_stdout_copy(path: &Path) -> bool {
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    path.file_name()
+        .is_some_and(|n| n == crate::run::CLIENT_STDOUT)
+        && dir.join(crate::run::manifest::FILE).is_file()
+        && !sibling_reports(path).is_empty()
 }
 
 pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {

@@ -32,6 +32,21 @@ pub fn human_opt(v: Option<f64>) -> String {
     v.map(human).unwrap_or_else(|| "-".into())
 }
 
+/// The load of a point for people: its concurrency (after `conc_prefix`), or `bs N` for a
+/// point whose axis is the max batch size, or `missing`.
+pub fn load_text(
+    concurrency: Option<u64>,
+    max_batch_size: Option<u64>,
+    conc_prefix: &str,
+    missing: &str,
+) -> String {
+    match (concurrency, max_batch_size) {
+        (Some(c), _) => format!("{conc_prefix}{c}"),
+        (None, Some(bs)) => format!("bs {bs}"),
+        (None, None) => missing.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +62,8 @@ mod tests {
         assert_eq!(human(12345.6), "12346");
         assert_eq!(pct(-3.04), "-3.0%");
         assert_eq!(human_opt(None), "-");
+        assert_eq!(load_text(Some(8), None, "", "-"), "8");
+        assert_eq!(load_text(None, Some(64), "", "-"), "bs 64");
+        assert_eq!(load_text(None, None, "conc ", "?"), "?");
     }
 }

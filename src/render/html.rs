@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::format::{human, human_opt, pct};
+use super::format::{human, human_opt, load_text, pct};
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
 use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
 use crate::error::Error;
@@ -354,7 +354,15 @@ fn pass_cell(pass: Option<bool>, yes: &str, no: &str) -> Cell {
 fn sorted_points(f: &Findings) -> Vec<&PointFinding> {
     let mut pts: Vec<&PointFinding> = f.points.iter().collect();
     let rank = |l: &str| f.labels.iter().position(|x| x == l).unwrap_or(usize::MAX);
-    pts.sort_by_key(|p| (rank(&p.label), p.isl, p.osl, p.concurrency));
+    pts.sort_by_key(|p| {
+        (
+            rank(&p.label),
+            p.isl,
+            p.osl,
+            p.concurrency,
+            p.max_batch_size,
+        )
+    });
     pts
 }
 
@@ -406,7 +414,7 @@ fn sla_view(f: &Findings) -> Option<SlaView> {
             label: p.label.clone(),
             source: p.source.clone(),
             workload: workload(p.isl, p.osl),
-            concurrency: opt_u64(p.concurrency),
+            concurrency: load_text(p.concurrency, p.max_batch_size, "", "-"),
             checks,
             verdict: pass_cell(p.sla_pass, "pass", "FAIL"),
             goodput,
@@ -564,7 +572,7 @@ fn glance(c: &Comparison) -> (Vec<GlanceHead>, Vec<GlanceRow>) {
         .iter()
         .map(|p| GlanceRow {
             workload: workload(p.key.isl, p.key.osl),
-            concurrency: opt_u64(p.key.concurrency),
+            concurrency: load_text(p.key.concurrency, p.key.max_batch_size, "", "-"),
             cells: metrics
                 .iter()
                 .map(|m| {
@@ -801,7 +809,7 @@ fn provenance_row(p: &PointFinding) -> ProvenanceRow {
         label: p.label.clone(),
         source: p.source.clone(),
         workload: workload(p.isl, p.osl),
-        concurrency: opt_u64(p.concurrency),
+        concurrency: load_text(p.concurrency, p.max_batch_size, "", "-"),
         model: p.model.clone().unwrap_or_else(|| "-".into()),
         gpus,
         per_request: if p.per_request { "yes" } else { "no" },

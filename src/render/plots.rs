@@ -1,4 +1,4 @@
-//! PNG charts: metrics vs concurrency, the efficiency (Pareto) view and per-request
+//! PNG charts: metrics vs concurrency (or max batch size), the efficiency (Pareto) view and per-request
 //! latency distributions.
 //!
 //! Every chart is first built as plain data (a [`Figure`]: axes, series, SLA lines,
@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle, RGBColor};
 
+use crate::analyze::compare::batch_axis;
 use crate::analyze::pareto::{efficiency_y_metric, pareto_frontier};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
@@ -72,7 +73,7 @@ pub fn write_plots(
     })?;
     let mut written = Vec::new();
     for (file, fig) in figures(sweep, sla) {
-        let path = out_dir.join(file);
+        let path = out_dir.join(&file);
         render(&fig, &path)?;
         written.push(path);
     }
@@ -118,6 +119,14 @@ struct Series {
     label: String,
     marks: Vec<Mark>,
     line: Vec<(f64, f64)>,
+}
+
+/// Every mark's x and y over all series, for sizing the axes.
+fn mark_coordinates(series: &[Series]) -> (Vec<f64>, Vec<f64>) {
+    series
+        .iter()
+        .flat_map(|s| s.marks.iter().map(|m| (m.x, m.y)))
+        .unzip()
 }
 
 struct Mark {
@@ -232,26 +241,70 @@ const CONC_CHARTS: [ConcChart; 6] = [
     },
 ];
 
-fn figures(sweep: &Sweep, sla: Option<&Sla>) -> Vec<(&'static str, Figure)> {
+fn figures(sweep: &Sweep, sla: Option<&Sla>) -> Vec<(String, Figure)> {
     let labels = sweep.labels();
+    let load = LoadAxis::of(sweep);
     let mut out = Vec::new();
     for chart in &CONC_CHARTS {
-        if let Some(fig) = conc_figure(sweep, sla, &labels, chart) {
-            out.push((chart.file, fig));
+        if let Some(fig) = conc_figure(sweep, sla, &labels, chart, load) {
+            out.push((load.file_name(chart.file), fig));
         }
     }
     if let Some(fig) = efficiency_figure(sweep, sla, &labels) {
-        out.push(("efficiency_tok_s_gpu_vs_user.png", fig));
+        out.push(("efficiency_tok_s_gpu_vs_user.png".into(), fig));
     }
     for (lat, file) in [
         (Latency::Ttft, "ttft_distribution.png"),
         (Latency::Tpot, "tpot_distribution.png"),
     ] {
         if let Some(fig) = distribution_figure(sweep, sla, &labels, lat) {
-            out.push((file, fig));
+            out.push((file.into(), fig));
         }
     }
     out
+}
+
+/// The x axis of the "metric vs load" charts: concurrency, or for sweeps without any (trtllm-bench
+/// throughput runs), the max batch size.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LoadAxis {
+    Concurrency,
+    BatchSize,
+}
+
+impl LoadAxis {
+    fn of(sweep: &Sweep) -> LoadAxis {
+        let any_conc = sweep.points.iter().any(|p| p.concurrency.is_some());
+        let any_bs = sweep.points.iter().any(|p| batch_axis(p).is_some());
+        if !any_conc && any_bs {
+            LoadAxis::BatchSize
+        } else {
+            LoadAxis::Concurrency
+        }
+    }
+
+    fn x(self, p: &Point) -> Option<u64> {
+        match self {
+            LoadAxis::Concurrency => p.concurrency,
+            LoadAxis::BatchSize => batch_axis(p),
+        }
+        .filter(|&v| v > 0)
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            LoadAxis::Concurrency => "concurrency",
+            LoadAxis::BatchSize => "max batch size",
+        }
+    }
+
+    /// `x_vs_concurrency.png` -> `x_vs_batch_size.png` on the batch-size axis.
+    fn file_name(self, file: &str) -> String {
+        match self {
+            LoadAxis::Concurrency => file.to_string(),
+            LoadAxis::BatchSize => file.replace("_vs_concurrency", "_vs_batch_size"),
+        }
+    }
 }
 
 fn misses(sla: Option<&Sla>, p: &Point) -> bool {
@@ -275,32 +328,32 @@ fn conc_figure(
     sla: Option<&Sla>,
     labels: &[String],
     chart: &ConcChart,
+    load: LoadAxis,
 ) -> Option<Figure> {
-    let series: Vec<Series> = labels
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| conc_series(sweep, sla, i, l, chart.metric))
-        .collect();
+    let mut series: Vec<Series> = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        series.extend(conc_series(sweep, sla, i, l, chart.metric, load));
+    }
     if series.is_empty() {
         return None;
     }
-    let concs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    // A label over several workloads draws one line per workload, each in its own colour.
+    if series.len() > labels.len() {
+        for (i, s) in series.iter_mut().enumerate() {
+            s.color = i;
+        }
+    }
+    let (concs, ys) = mark_coordinates(&series);
     let mut notes = vec![direction_note(chart.metric)];
     let dropped = sweep
         .points
         .iter()
-        .filter(|p| p.concurrency.is_none() && finite(p.get(chart.metric)).is_some())
+        .filter(|p| load.x(p).is_none() && finite(p.get(chart.metric)).is_some())
         .count();
     if dropped > 0 {
         notes.push(format!(
-            "{dropped} point(s) without a concurrency are not shown."
+            "{dropped} point(s) without a {} are not shown.",
+            load.title()
         ));
     }
     let y_title = format!("{}, {}", chart.what, chart.metric.unit());
@@ -308,48 +361,64 @@ fn conc_figure(
         Metric::Latency(lat, stat) => sla_lines(sla, lat, Some(stat)),
         _ => Vec::new(),
     };
-    let title = format!("{} vs concurrency", chart.what);
-    let mut fig = Figure::new(
-        title,
-        concurrency_axis(&concs),
-        value_axis(y_title, &ys),
-        notes,
-    );
+    let title = format!("{} vs {}", chart.what, load.title());
+    let mut x = concurrency_axis(&concs);
+    if load == LoadAxis::BatchSize {
+        x.title = "Max batch size".into();
+    }
+    let mut fig = Figure::new(title, x, value_axis(y_title, &ys), notes);
     fig.series = series;
     fit_sla_lines(&mut fig, lines, &ys);
     finish_legend(&mut fig, sla);
     Some(fig)
 }
 
+/// One label's line, or one per workload (ISL/OSL) when the label has several.
 fn conc_series(
     sweep: &Sweep,
     sla: Option<&Sla>,
     color: usize,
     label: &str,
     metric: Metric,
-) -> Option<Series> {
-    let mut marks: Vec<Mark> = points_of(sweep, label)
-        .filter_map(|p| {
-            Some(Mark {
-                x: p.concurrency.filter(|&c| c > 0)? as f64,
-                y: finite(p.get(metric))?,
-                tag: None,
-                miss: misses(sla, p),
-                hollow: false,
-            })
-        })
-        .collect();
-    if marks.is_empty() {
-        return None;
+    load: LoadAxis,
+) -> Vec<Series> {
+    type Workload = (Option<u64>, Option<u64>);
+    let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
+    for p in points_of(sweep, label) {
+        let (Some(x), Some(y)) = (load.x(p), finite(p.get(metric))) else {
+            continue;
+        };
+        let mark = Mark {
+            x: x as f64,
+            y,
+            tag: None,
+            miss: misses(sla, p),
+            hollow: false,
+        };
+        match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
+            Some((_, marks)) => marks.push(mark),
+            None => groups.push(((p.isl, p.osl), vec![mark])),
+        }
     }
-    marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let line = marks.iter().map(|m| (m.x, m.y)).collect();
-    Some(Series {
-        color,
-        label: label.to_string(),
-        marks,
-        line,
-    })
+    let several = groups.len() > 1;
+    groups
+        .into_iter()
+        .map(|((isl, osl), mut marks)| {
+            marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let line = marks.iter().map(|m| (m.x, m.y)).collect();
+            let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
+            Series {
+                color,
+                label: if several {
+                    format!("{label} isl {} osl {}", o(isl), o(osl))
+                } else {
+                    label.to_string()
+                },
+                marks,
+                line,
+            }
+        })
+        .collect()
 }
 
 fn direction_note(metric: Metric) -> String {
@@ -375,14 +444,7 @@ fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Opt
     if series.is_empty() {
         return None;
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|m| m.y))
-        .collect();
+    let (xs, ys) = mark_coordinates(&series);
     let y_title = if per_gpu {
         "Output tokens/s per GPU".to_string()
     } else {
@@ -401,7 +463,7 @@ fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Opt
 
 fn efficiency_notes(sweep: &Sweep, per_gpu: bool) -> Vec<String> {
     let mut notes = vec![
-        "Numbers on dots: concurrency.".to_string(),
+        format!("Numbers on dots: {}.", LoadAxis::of(sweep).title()),
         "Line: Pareto frontier of each label (no other point of the label is better on both axes). Up and right is better.".to_string(),
     ];
     if per_gpu {
@@ -435,7 +497,7 @@ fn efficiency_series(
             Some(Mark {
                 x: finite(p.get(Metric::TokensPerSUser))?,
                 y: finite(p.get(y_metric))?,
-                tag: p.concurrency.map(|c| c.to_string()),
+                tag: p.concurrency.or(batch_axis(p)).map(|c| c.to_string()),
                 miss: misses(sla, p),
                 hollow: false,
             })
@@ -679,4 +741,59 @@ fn miss_text(sla: &Sla) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_point;
+
+    /// A trtllm-bench throughput point of `label`: no concurrency, a max batch size.
+    fn bs_point(label: &str, isl: u64, bs: u64, tput: f64) -> Point {
+        let mut p = test_point(1, 100.0, tput);
+        p.label = label.into();
+        p.concurrency = None;
+        (p.isl, p.osl) = (Some(isl), Some(128));
+        p.extra.insert("max_batch_size".into(), bs.to_string());
+        p
+    }
+
+    #[test]
+    fn sweeps_without_concurrency_plot_against_max_batch_size_one_line_per_workload() {
+        let mut sweep = Sweep::default();
+        for (label, isl) in [("pytorch", 128), ("pytorch", 512), ("_autodeploy", 128)] {
+            for bs in [32, 64] {
+                sweep.points.push(bs_point(label, isl, bs, bs as f64));
+            }
+        }
+        let figs = figures(&sweep, None);
+        let (file, fig) = figs
+            .iter()
+            .find(|(f, _)| f.starts_with("request_throughput"))
+            .unwrap();
+        assert_eq!(file, "request_throughput_vs_batch_size.png");
+        assert_eq!(fig.title, "Request throughput vs max batch size");
+        assert_eq!(fig.x.title, "Max batch size");
+        let names: Vec<(&str, usize)> = fig
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.color))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("pytorch isl 128 osl 128", 0),
+                ("pytorch isl 512 osl 128", 1),
+                ("_autodeploy", 2)
+            ]
+        );
+        let xy: Vec<(f64, f64)> = fig.series[0].marks.iter().map(|m| (m.x, m.y)).collect();
+        assert_eq!(xy, [(32.0, 32.0), (64.0, 64.0)]);
+        // One point with a concurrency: the sweep is plotted by concurrency, as before.
+        sweep.points.push(test_point(4, 1.0, 1.0));
+        let figs = figures(&sweep, None);
+        assert!(figs
+            .iter()
+            .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
+    }
 }

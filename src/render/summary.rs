@@ -27,7 +27,12 @@ impl Exporter for SummaryTxt {
                 (Some(lo), Some(hi)) => {
                     format!("{} concurrency levels ({lo}-{hi})", s.concurrencies.len())
                 }
-                _ => "no concurrency levels".into(),
+                _ => match (s.batch_sizes.first(), s.batch_sizes.last()) {
+                    (Some(lo), Some(hi)) => {
+                        format!("{} max batch sizes ({lo}-{hi})", s.batch_sizes.len())
+                    }
+                    _ => "no concurrency levels".into(),
+                },
             };
             let workload = match (s.isl, s.osl) {
                 (Some(i), Some(o)) => format!(", isl {i} osl {o}"),

@@ -5,7 +5,7 @@ use comfy_table::{
     presets, Attribute, Cell as TCell, CellAlignment, Color, ContentArrangement, Table,
 };
 
-use super::format::{human, human_opt, pct};
+use super::format::{human, human_opt, load_text, pct};
 use crate::analyze::compare::{Comparison, Verdict};
 use crate::analyze::findings::{Findings, KEY_METRICS};
 use crate::model::Metric;
@@ -81,7 +81,7 @@ pub fn points_table(f: &Findings) -> ReportTable {
         .map(|p| {
             let mut row = vec![
                 ToneCell::text(&p.label),
-                ToneCell::num(opt_u(p.concurrency)),
+                ToneCell::num(load_text(p.concurrency, p.max_batch_size, "", "-")),
                 ToneCell::num(opt_u(p.isl)),
                 ToneCell::num(opt_u(p.osl)),
             ];
@@ -165,7 +165,12 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
                 None => "no per-request data",
             };
             rows.push(vec![
-                ToneCell::num(opt_u(pair.key.concurrency)),
+                ToneCell::num(load_text(
+                    pair.key.concurrency,
+                    pair.key.max_batch_size,
+                    "",
+                    "-",
+                )),
                 ToneCell::num(opt_u(pair.key.isl)),
                 ToneCell::num(opt_u(pair.key.osl)),
                 ToneCell::text(&d.metric),
@@ -207,7 +212,12 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
         .iter()
         .map(|pair| {
             let mut row = vec![
-                ToneCell::num(opt_u(pair.key.concurrency)),
+                ToneCell::num(load_text(
+                    pair.key.concurrency,
+                    pair.key.max_batch_size,
+                    "",
+                    "-",
+                )),
                 ToneCell::num(opt_u(pair.key.isl)),
                 ToneCell::num(opt_u(pair.key.osl)),
             ];

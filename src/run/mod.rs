@@ -14,6 +14,7 @@
 pub mod autodeploy;
 pub mod http;
 pub mod manifest;
+pub mod offline;
 pub mod online;
 pub mod process;
 
@@ -29,6 +30,7 @@ use serde_json::{Map, Value};
 
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::{Latency, Metric, Stat};
+
 use crate::report::write_atomic;
 use manifest::{ClientRecord, Manifest, Status};
 use process::{Group, Spec, Waited};
@@ -285,7 +287,9 @@ pub fn is_complete(dir: &Path) -> bool {
 }
 
 /// Runs the sweep: skips complete points, runs the rest, applies the failure policy.
-/// Stops the driver's server before returning, whatever happened.
+/// Stops the driver's server before returning, whatever happened. `Err` only when nothing
+/// could start; an error once points run (a point directory that cannot be written) ends
+/// the sweep with `Outcome::stopped` saying why.
 pub fn run(driver: &mut dyn Driver, sweep: &Sweep) -> Result<Outcome, RunError> {
     for p in &sweep.points {
         check_point_name(&p.name)?;
@@ -316,9 +320,8 @@ pub fn run(driver: &mut dyn Driver, sweep: &Sweep) -> Result<Outcome, RunError> 
             outcome.signal = Some(last_signal());
             outcome.stopped = Some("interrupted while starting".into());
         } else {
-            let result = run_points(driver, sweep, &todo, &progress, &mut outcome);
+            run_points(driver, sweep, &todo, &progress, &mut outcome);
             driver.stop();
-            result?;
         }
     }
     progress.finish();
@@ -337,7 +340,7 @@ fn run_points(
     todo: &[&PointSpec],
     progress: &Progress,
     outcome: &mut Outcome,
-) -> Result<(), RunError> {
+) {
     let nvidia_smi = manifest::nvidia_smi();
     let mut restarts = 0u32;
     for (i, point) in todo.iter().enumerate() {
@@ -347,7 +350,7 @@ fn run_points(
             if interrupted() {
                 outcome.signal = Some(last_signal());
                 outcome.stopped = Some(format!("interrupted by signal {}", last_signal()));
-                return Ok(());
+                return;
             }
             progress.begin(n, total, &point.name);
             let ctx = PointCtx {
@@ -356,7 +359,16 @@ fn run_points(
                 attempt,
                 nvidia_smi: nvidia_smi.as_deref(),
             };
-            let next = match run_point(driver, &ctx)? {
+            // An error of adreport's own (a point's files cannot be written, the client
+            // cannot start) ends the sweep; the outcome still lists what is complete.
+            let result = match run_point(driver, &ctx) {
+                Ok(r) => r,
+                Err(e) => {
+                    outcome.stopped = Some(e.to_string());
+                    return;
+                }
+            };
+            let next = match result {
                 PointResult::Complete(summary) => {
                     progress.end(n, total, &point.name, &summary);
                     outcome.ran += 1;
@@ -397,12 +409,11 @@ fn run_points(
             match next {
                 Next::Retry => attempt += 1,
                 Next::Advance => break,
-                Next::End => return Ok(()),
+                Next::End => return,
             }
         }
         progress.advance();
     }
-    Ok(())
 }
 
 /// What the sweep does after a point.
@@ -482,13 +493,12 @@ fn last_lines(text: &str, n: usize) -> String {
         .join("\n")
 }
 
-/// A point name is one plain directory name.
+/// A point name is a plain directory name, or a few of them joined by `/` (the offline
+/// runner groups points by backend: `pytorch/isl_128_osl_128_bs_64`). Never absolute, never `..`.
 fn check_point_name(name: &str) -> Result<(), RunError> {
-    let ok = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains('/')
-        && !name.contains('\0');
+    let plain =
+        |part: &str| !part.is_empty() && part != "." && part != ".." && !part.contains('\0');
+    let ok = name.split('/').all(plain);
     if ok {
         Ok(())
     } else {
@@ -754,6 +764,154 @@ fn mark_complete(dir: &Path) -> Result<(), RunError> {
     write_atomic(&dir.join(COMPLETE), text.as_bytes()).map_err(|e| RunError::Other(e.to_string()))
 }
 
+// ---------------------------------------------------------------------------------------
+// Settings files: what both runners' `--config sweep.yaml` share
+
+/// A command as text (split like a shell would) or as a list.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum CmdSpec {
+    Text(String),
+    Argv(Vec<String>),
+}
+
+/// A list of numbers as `"1 4 8"`, `"1,4,8"`, a preset name, a YAML list or one number.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum ListSpec {
+    One(u64),
+    Text(String),
+    List(Vec<u64>),
+}
+
+impl ListSpec {
+    /// The numbers (no presets), each > 0.
+    pub fn numbers(self, what: &str) -> Result<Vec<u64>, RunError> {
+        match self {
+            ListSpec::One(n) => parse_list(&n.to_string(), what),
+            ListSpec::Text(t) => parse_list(&t, what),
+            ListSpec::List(v) => parse_list(
+                &v.iter().map(u64::to_string).collect::<Vec<_>>().join(" "),
+                what,
+            ),
+        }
+    }
+}
+
+/// Splits a command given as text; a list is taken as is.
+pub fn split_cmd(spec: CmdSpec, what: &str) -> Result<Vec<String>, RunError> {
+    let argv = match spec {
+        CmdSpec::Text(t) => shell_words::split(&t)
+            .map_err(|e| RunError::Usage(format!("{what}: cannot split `{t}`: {e}")))?,
+        CmdSpec::Argv(v) => v,
+    };
+    if argv.is_empty() {
+        return Err(RunError::Usage(format!("{what} is empty")));
+    }
+    Ok(argv)
+}
+
+pub fn secs(v: f64, what: &str) -> Result<Duration, RunError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(RunError::Usage(format!(
+            "{what} takes seconds > 0, not {v}"
+        )))
+    }
+}
+
+/// Reads `--config sweep.yaml`: a mapping whose top-level keys are the flags' names, with
+/// `-` or `_` (`server-cmd` or `server_cmd`). `example` shows the expected shape in errors.
+pub fn load_settings_file<T>(path: &Path, example: &str) -> Result<T, RunError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    let text = fs::read_to_string(path).map_err(|e| RunError::io(path, e))?;
+    let bad = |e: String| RunError::Usage(format!("{}: {e}", path.display()));
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let value = match value {
+        serde_yaml::Value::Null => return Ok(T::default()),
+        serde_yaml::Value::Mapping(m) => serde_yaml::Value::Mapping(
+            m.into_iter()
+                .map(|(k, v)| match k {
+                    serde_yaml::Value::String(s) => {
+                        (serde_yaml::Value::String(s.replace('_', "-")), v)
+                    }
+                    other => (other, v),
+                })
+                .collect(),
+        ),
+        _ => return Err(bad(format!("expected a mapping of settings ({example})"))),
+    };
+    serde_yaml::from_value(value).map_err(|e| bad(e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------
+// After the sweep: what both runners print and the report they write
+
+/// Says how the sweep ended, on stderr.
+pub fn print_outcome(o: &Outcome, sweep: &Sweep) {
+    eprintln!(
+        "{} of {} points complete in {} (this run: {} ran, {} skipped as already complete, {} failed)",
+        o.complete.len(),
+        sweep.points.len(),
+        sweep.root.display(),
+        o.ran,
+        o.skipped,
+        o.failed.len()
+    );
+    for (name, reason) in &o.failed {
+        eprintln!("  failed: {name}: {reason}");
+    }
+    if let Some(why) = &o.stopped {
+        eprintln!("stopped early: {why}; a rerun resumes with the points not complete");
+    }
+}
+
+/// `report` on `inputs` (`label=dir` each) into `out`; prints its warnings and summary.
+pub fn write_report(
+    inputs: &[String],
+    out: &Path,
+    sla: Option<&str>,
+    gpus: Option<u64>,
+) -> Result<crate::report::ReportRun, String> {
+    use crate::analyze::findings::Settings;
+    use crate::render::terminal;
+    let settings = Settings {
+        sla: sla
+            .map(|s| crate::analyze::sla::Sla::parse(s, Stat::Avg))
+            .transpose()?,
+        fail_on_regression: None,
+        fail_on_sla: false,
+    };
+    let done = crate::report::run(inputs, &IngestOptions { gpus }, &settings, out)
+        .map_err(|e| e.to_string())?;
+    for w in &done.sweep.warnings {
+        eprintln!("warning: {w}");
+    }
+    print!(
+        "{}",
+        terminal::summary(&done.findings, terminal::use_color())
+    );
+    Ok(done)
+}
+
+/// The last line: where the report is and which file to open.
+pub fn print_report_location(out: &Path, files: usize) {
+    let html = out.join("report.html");
+    let open = if html.is_file() {
+        html
+    } else {
+        out.join("SUMMARY.txt")
+    };
+    println!(
+        "\nreport: {} ({files} files; open {})",
+        out.display(),
+        open.display()
+    );
+}
+
 /// Parses `--concurrencies`: a preset name or numbers separated by spaces or commas.
 pub fn parse_list(text: &str, what: &str) -> Result<Vec<u64>, RunError> {
     let values: Result<Vec<u64>, _> =
@@ -790,7 +948,8 @@ mod tests {
     #[test]
     fn point_names_are_plain() {
         assert!(check_point_name("isl_1_osl_1_conc_1").is_ok());
-        for bad in ["", ".", "..", "a/b"] {
+        assert!(check_point_name("pytorch/isl_1_osl_1_bs_1").is_ok());
+        for bad in ["", ".", "..", "/a", "a/", "a//b", "a/../b", "../a"] {
             assert!(check_point_name(bad).is_err(), "{bad}");
         }
     }

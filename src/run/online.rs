@@ -19,15 +19,12 @@ use super::http::{self, Endpoint};
 use super::manifest;
 use super::process::{self, Group, Spec};
 use super::{
-    hurry, interrupted, parse_list, ClientCmd, Driver, Health, OnFailure, Outcome, PointSpec,
-    Policy, Progress, RunError, Sweep, TAIL_LINES,
+    hurry, interrupted, secs, split_cmd, ClientCmd, CmdSpec, Driver, Health, ListSpec, OnFailure,
+    Outcome, PointSpec, Policy, Progress, RunError, Sweep, TAIL_LINES,
 };
-use crate::analyze::findings::Settings as ReportSettings;
 use crate::analyze::sla::Sla;
 use crate::cli::OnlineArgs;
-use crate::ingest::IngestOptions;
 use crate::model::Stat;
-use crate::render::terminal;
 
 /// The seed's concurrency presets.
 pub const QUICK: &[u64] = &[1, 8, 32, 64];
@@ -119,23 +116,6 @@ pub enum ReadyOn {
 // ---------------------------------------------------------------------------------------
 // Settings: flags over the YAML file over defaults
 
-/// A command as text (split like a shell would) or as a list.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-enum CmdSpec {
-    Text(String),
-    Argv(Vec<String>),
-}
-
-/// A list as `"1 4 8"`, `quick`, a YAML list or one number.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-enum ListSpec {
-    One(u64),
-    Text(String),
-    List(Vec<u64>),
-}
-
 /// `KEY=VALUE,...` or a YAML mapping.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -183,29 +163,7 @@ struct SweepFile {
 
 impl SweepFile {
     fn load(path: &Path) -> Result<SweepFile, RunError> {
-        let text = fs::read_to_string(path).map_err(|e| RunError::io(path, e))?;
-        let bad = |e: String| RunError::Usage(format!("{}: {e}", path.display()));
-        let value: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let value = match value {
-            serde_yaml::Value::Null => return Ok(SweepFile::default()),
-            serde_yaml::Value::Mapping(m) => serde_yaml::Value::Mapping(
-                m.into_iter()
-                    .map(|(k, v)| match k {
-                        serde_yaml::Value::String(s) => {
-                            (serde_yaml::Value::String(s.replace('_', "-")), v)
-                        }
-                        other => (other, v),
-                    })
-                    .collect(),
-            ),
-            _ => {
-                return Err(bad(
-                    "expected a mapping of settings (server-cmd: ..., concurrencies: ...)".into(),
-                ))
-            }
-        };
-        serde_yaml::from_value(value).map_err(|e| bad(e.to_string()))
+        super::load_settings_file(path, "server-cmd: ..., concurrencies: ...")
     }
 }
 
@@ -249,18 +207,6 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
 }
 
-fn split_cmd(spec: CmdSpec, what: &str) -> Result<Vec<String>, RunError> {
-    let argv = match spec {
-        CmdSpec::Text(t) => shell_words::split(&t)
-            .map_err(|e| RunError::Usage(format!("{what}: cannot split `{t}`: {e}")))?,
-        CmdSpec::Argv(v) => v,
-    };
-    if argv.is_empty() {
-        return Err(RunError::Usage(format!("{what} is empty")));
-    }
-    Ok(argv)
-}
-
 fn parse_env(spec: EnvSpec) -> Result<Vec<(String, String)>, RunError> {
     match spec {
         EnvSpec::Text(t) => t
@@ -292,26 +238,9 @@ fn parse_env(spec: EnvSpec) -> Result<Vec<(String, String)>, RunError> {
 
 fn parse_concurrencies(spec: ListSpec) -> Result<Vec<u64>, RunError> {
     match spec {
-        ListSpec::One(n) => parse_list(&n.to_string(), "--concurrencies"),
-        ListSpec::List(v) => parse_list(
-            &v.iter().map(u64::to_string).collect::<Vec<_>>().join(" "),
-            "--concurrencies",
-        ),
-        ListSpec::Text(t) => match t.trim() {
-            "quick" => Ok(QUICK.to_vec()),
-            "full" => Ok(FULL.to_vec()),
-            other => parse_list(other, "--concurrencies"),
-        },
-    }
-}
-
-fn secs(v: f64, what: &str) -> Result<Duration, RunError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        Err(RunError::Usage(format!(
-            "{what} takes seconds > 0, not {v}"
-        )))
+        ListSpec::Text(t) if t.trim() == "quick" => Ok(QUICK.to_vec()),
+        ListSpec::Text(t) if t.trim() == "full" => Ok(FULL.to_vec()),
+        other => other.numbers("--concurrencies"),
     }
 }
 
@@ -1095,7 +1024,7 @@ pub fn run(args: &OnlineArgs) -> Result<u8, RunError> {
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
     let mut driver = OnlineDriver::new(settings);
     let outcome = super::run(&mut driver, &sweep)?;
-    print_outcome(&outcome, &sweep);
+    super::print_outcome(&outcome, &sweep);
     let mut code = outcome.exit_code();
     if let (Some((sla, gpus)), false) = (report, outcome.complete.is_empty()) {
         if outcome.signal.is_none() {
@@ -1106,24 +1035,6 @@ pub fn run(args: &OnlineArgs) -> Result<u8, RunError> {
         }
     }
     Ok(code)
-}
-
-fn print_outcome(o: &Outcome, sweep: &Sweep) {
-    eprintln!(
-        "{} of {} points complete in {} (this run: {} ran, {} skipped as already complete, {} failed)",
-        o.complete.len(),
-        sweep.points.len(),
-        sweep.root.display(),
-        o.ran,
-        o.skipped,
-        o.failed.len()
-    );
-    for (name, reason) in &o.failed {
-        eprintln!("  failed: {name}: {reason}");
-    }
-    if let Some(why) = &o.stopped {
-        eprintln!("stopped early: {why}; a rerun resumes with the points not complete");
-    }
 }
 
 /// `report` on the complete points, into `OUT/LABEL/report/`.
@@ -1138,33 +1049,9 @@ fn write_report(
         .iter()
         .map(|d| format!("{}={}", sweep.label, d.display()))
         .collect();
-    let settings = ReportSettings {
-        sla: sla.map(|s| Sla::parse(s, Stat::Avg)).transpose()?,
-        fail_on_regression: None,
-        fail_on_sla: false,
-    };
     let out = sweep.root.join("report");
-    let done = crate::report::run(&inputs, &IngestOptions { gpus }, &settings, &out)
-        .map_err(|e| e.to_string())?;
-    for w in &done.sweep.warnings {
-        eprintln!("warning: {w}");
-    }
-    print!(
-        "{}",
-        terminal::summary(&done.findings, terminal::use_color())
-    );
-    let html = out.join("report.html");
-    let open = if html.is_file() {
-        html
-    } else {
-        out.join("SUMMARY.txt")
-    };
-    println!(
-        "\nreport: {} ({} files; open {})",
-        out.display(),
-        done.files.len(),
-        open.display()
-    );
+    let done = super::write_report(&inputs, &out, sla, gpus)?;
+    super::print_report_location(&out, done.files.len());
     Ok(())
 }
 
@@ -1181,7 +1068,9 @@ mod tests {
         let crate::cli::Command::Run(run) = cli.command else {
             panic!("not run")
         };
-        let crate::cli::RunCommand::Online(a) = run.command;
+        let crate::cli::RunCommand::Online(a) = run.command else {
+            panic!("not run online")
+        };
         Settings::resolve(&a)
     }
 
