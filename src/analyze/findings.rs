@@ -354,6 +354,12 @@ fn capacity_line(s: &Series, show_workload: bool) -> String {
     let Some(c) = &s.capacity else {
         return format!("{name}: no SLA given");
     };
+    if s.concurrencies.is_empty() {
+        // Request-rate and offline runs have no concurrency axis to find a limit on.
+        return format!(
+            "{name}: no concurrency axis (rate or offline runs); see the SLA per point"
+        );
+    }
     let mut line = match c.max_passing_concurrency {
         Some(conc) => format!(
             "{name}: meets the SLA up to concurrency {conc} ({} req/s, {} output tok/s{})",

@@ -34,12 +34,16 @@ impl Exporter for SummaryMd {
                 md_escape(&c.label),
                 md_escape(&c.baseline)
             ));
-            out.push_str(&format!(
-                "Cells: {} → {} (change); ~ = within noise.\n\n",
-                md_escape(&c.baseline),
-                md_escape(&c.label)
-            ));
-            out.push_str(&draw_markdown(&comparison_matrix(c)));
+            if c.pairs.is_empty() {
+                out.push_str("No points align on ISL/OSL/concurrency.\n");
+            } else {
+                out.push_str(&format!(
+                    "Cells: {} → {} (change); ~ = within noise.\n\n",
+                    md_escape(&c.baseline),
+                    md_escape(&c.label)
+                ));
+                out.push_str(&draw_markdown(&comparison_matrix(c)));
+            }
             if !c.only_in_baseline.is_empty() || !c.only_in_label.is_empty() {
                 out.push_str(&format!(
                     "\nNot aligned: {} point(s) only in {}, {} only in {}.\n",
