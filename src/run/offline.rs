@@ -819,15 +819,8 @@ mod tests {
     use super::*;
 
     fn settings(extra: &[&str]) -> Result<Settings, RunError> {
-        use clap::Parser;
-        let mut argv = vec!["adreport", "run", "offline"];
-        argv.extend_from_slice(extra);
-        let cli =
-            crate::cli::Cli::try_parse_from(argv).map_err(|e| RunError::Usage(e.to_string()))?;
-        let crate::cli::Command::Run(run) = cli.command else {
-            panic!("not run")
-        };
-        let crate::cli::RunCommand::Offline(a) = run.command else {
+        let crate::cli::RunCommand::Offline(a) = crate::run::parse_run_command("offline", extra)?
+        else {
             panic!("not run offline")
         };
         Settings::resolve(&a)
