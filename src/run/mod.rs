@@ -930,6 +930,23 @@ pub fn parse_list(text: &str, what: &str) -> Result<Vec<u64>, RunError> {
     Ok(values)
 }
 
+/// `adreport run KIND ARGS...` parsed as the CLI would, for the runners' unit tests.
+#[cfg(test)]
+pub(crate) fn parse_run_command(
+    kind: &str,
+    args: &[&str],
+) -> Result<crate::cli::RunCommand, RunError> {
+    use clap::Parser;
+    let argv = ["adreport", "run", kind]
+        .into_iter()
+        .chain(args.iter().copied());
+    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| RunError::Usage(e.to_string()))?;
+    match cli.command {
+        crate::cli::Command::Run(run) => Ok(run.command),
+        _ => Err(RunError::Usage("not a run command".into())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,22 +979,5 @@ mod tests {
         assert_eq!(o.exit_code(), 1);
         o.signal = Some(2);
         assert_eq!(o.exit_code(), 130);
-    }
-}
-
-/// `adreport run KIND ARGS...` parsed as the CLI would, for the runners' unit tests.
-#[cfg(test)]
-pub(crate) fn parse_run_command(
-    kind: &str,
-    args: &[&str],
-) -> Result<crate::cli::RunCommand, RunError> {
-    use clap::Parser;
-    let argv = ["adreport", "run", kind]
-        .into_iter()
-        .chain(args.iter().copied());
-    let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| RunError::Usage(e.to_string()))?;
-    match cli.command {
-        crate::cli::Command::Run(run) => Ok(run.command),
-        _ => Err(RunError::Usage("not a run command".into())),
     }
 }
