@@ -6,7 +6,7 @@ use comfy_table::{
 };
 
 use super::format::{human, human_opt, load_text, pct};
-use crate::analyze::compare::{Comparison, Verdict};
+use crate::analyze::compare::{AlignKey, Comparison, Verdict};
 use crate::analyze::findings::{Findings, KEY_METRICS};
 use crate::model::Metric;
 
@@ -164,23 +164,20 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
                 Some(false) => "not significant",
                 None => "no per-request data",
             };
-            rows.push(vec![
-                ToneCell::num(load_text(
-                    pair.key.concurrency,
-                    pair.key.max_batch_size,
-                    "",
-                    "-",
-                )),
-                ToneCell::num(opt_u(pair.key.isl)),
-                ToneCell::num(opt_u(pair.key.osl)),
-                ToneCell::text(&d.metric),
-                ToneCell::num(human(d.baseline)),
-                ToneCell::num(human(d.value)),
-                ToneCell::num(d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs)))
-                    .toned(verdict_tone(d.verdict)),
-                ToneCell::text(d.verdict.word()).toned(verdict_tone(d.verdict)),
-                ToneCell::text(evidence).toned(Tone::Muted),
-            ]);
+            rows.push(
+                key_cells(&pair.key)
+                    .into_iter()
+                    .chain([
+                        ToneCell::text(&d.metric),
+                        ToneCell::num(human(d.baseline)),
+                        ToneCell::num(human(d.value)),
+                        ToneCell::num(d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs)))
+                            .toned(verdict_tone(d.verdict)),
+                        ToneCell::text(d.verdict.word()).toned(verdict_tone(d.verdict)),
+                        ToneCell::text(evidence).toned(Tone::Muted),
+                    ])
+                    .collect(),
+            );
         }
     }
     ReportTable {
@@ -211,16 +208,7 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
         .pairs
         .iter()
         .map(|pair| {
-            let mut row = vec![
-                ToneCell::num(load_text(
-                    pair.key.concurrency,
-                    pair.key.max_batch_size,
-                    "",
-                    "-",
-                )),
-                ToneCell::num(opt_u(pair.key.isl)),
-                ToneCell::num(opt_u(pair.key.osl)),
-            ];
+            let mut row = key_cells(&pair.key);
             for m in &metrics {
                 row.push(match pair.deltas.iter().find(|d| d.metric == m.name()) {
                     Some(d) => {
@@ -248,6 +236,15 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
         headers,
         rows,
     }
+}
+
+/// The load, ISL and OSL cells of an aligned pair.
+fn key_cells(key: &AlignKey) -> Vec<ToneCell> {
+    vec![
+        ToneCell::num(load_text(key.concurrency, key.max_batch_size, "", "-")),
+        ToneCell::num(opt_u(key.isl)),
+        ToneCell::num(opt_u(key.osl)),
+    ]
 }
 
 /// Draws a table for a terminal (`color`) or a plain text file.
