@@ -20,13 +20,33 @@ use crate::ingest::configs::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
 
 const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
-pub(crate) const CSS: &str = include_str!("../../report-templates/report.css");
+const CSS: &str = include_str!("../../report-templates/report.css");
 /// Sets `data-images-ok="decoded/total"` on <body> after load, for the browser test.
 /// Its SHA-256 is allowed by the page's Content-Security-Policy (`SELFCHECK_SHA256`).
-pub(crate) const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
+const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
 /// `openssl dgst -sha256 -binary report-templates/selfcheck.js | base64`; the browser test
 /// fails (CSP refuses the script, the body attribute never appears) if this is stale.
-pub(crate) const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+
+/// What every report page carries besides its content: style, self-check script and version.
+#[derive(Serialize)]
+pub(crate) struct Chrome {
+    css: &'static str,
+    selfcheck: &'static str,
+    selfcheck_sha256: &'static str,
+    version: &'static str,
+}
+
+impl Chrome {
+    pub(crate) fn new(version: &'static str) -> Chrome {
+        Chrome {
+            css: CSS,
+            selfcheck: SELFCHECK,
+            selfcheck_sha256: SELFCHECK_SHA256,
+            version,
+        }
+    }
+}
 
 /// Writes `out_dir/report.html` and returns its path.
 pub fn write_html(
@@ -77,10 +97,8 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
 #[derive(Serialize)]
 struct View {
     title: String,
-    css: &'static str,
-    selfcheck: &'static str,
-    selfcheck_sha256: &'static str,
-    version: &'static str,
+    #[serde(flatten)]
+    chrome: Chrome,
     labels: Vec<String>,
     baseline: Option<String>,
     sla_text: Option<String>,
@@ -275,10 +293,7 @@ fn build_view(f: &Findings, configs: &[ConfigFile], plot_files: &[PathBuf]) -> V
     };
     View {
         title,
-        css: CSS,
-        selfcheck: SELFCHECK,
-        selfcheck_sha256: SELFCHECK_SHA256,
-        version: f.adreport_version,
+        chrome: Chrome::new(f.adreport_version),
         labels: f.labels.clone(),
         baseline: f.baseline.clone(),
         sla_text: f.sla_text.clone(),

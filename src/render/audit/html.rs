@@ -16,7 +16,7 @@ use super::tables::{
 use super::{AuditCtx, AuditExporter};
 use crate::analyze::audit::Audit;
 use crate::error::Error;
-use crate::render::html::{chain, plots, PlotView, CSS, SELFCHECK, SELFCHECK_SHA256};
+use crate::render::html::{chain, plots, Chrome, PlotView};
 use crate::render::tables::{ReportTable, Tone};
 
 const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera");
@@ -40,10 +40,8 @@ impl AuditExporter for AuditHtml {
 #[derive(Serialize)]
 struct View {
     title: String,
-    css: &'static str,
-    selfcheck: &'static str,
-    selfcheck_sha256: &'static str,
-    version: &'static str,
+    #[serde(flatten)]
+    chrome: Chrome,
     facts: Vec<String>,
     headline: Vec<String>,
     gate_hits: Vec<String>,
@@ -137,10 +135,7 @@ pub fn render_html(a: &Audit, plot_files: &[PathBuf]) -> Result<String, String> 
             "{} predictions vs measured",
             a.model.clone().unwrap_or_else(|| "AIConfigurator".into())
         ),
-        css: CSS,
-        selfcheck: SELFCHECK,
-        selfcheck_sha256: SELFCHECK_SHA256,
-        version: a.adreport_version,
+        chrome: Chrome::new(a.adreport_version),
         facts: predicted_facts(a),
         headline: a.headline.clone(),
         gate_hits: a.gate_hits.clone(),
