@@ -151,14 +151,7 @@ fn metric_figure(a: &Audit, m: AuditMetric, sla: Option<&Sla>) -> Option<Figure>
             line: Vec::new(),
         });
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|k| k.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|k| k.y))
-        .collect();
+    let (xs, ys) = super::mark_coordinates(&series);
     let mut x = concurrency_axis(&xs);
     x.title = "Concurrency per replica".into();
     let notes = vec![
@@ -254,14 +247,7 @@ fn pareto_figure(a: &Audit, sla: Option<&Sla>) -> Option<Figure> {
     if series.is_empty() {
         return None;
     }
-    let xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|k| k.x))
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.marks.iter().map(|k| k.y))
-        .collect();
+    let (xs, ys) = super::mark_coordinates(&series);
     let notes = vec![
         "Lines: Pareto frontiers (no other point of the series is better on both axes). Up and right is better.".to_string(),
         "Predicted: every pareto.csv row of the config. Numbers on measured dots: measured concurrency.".to_string(),
