@@ -64,16 +64,4 @@ pub fn run(
     })
 }
 
-/// Writes through a temporary file and a rename, so a crash never leaves half a report.
-/// A failed write (disk full) removes its partial temporary file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("tmp~");
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
+pub use crate::write::write_atomic;

@@ -6,6 +6,7 @@ pub mod findings_json;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod output;
 pub mod plots;
 pub mod point_table;
 pub mod points_csv;

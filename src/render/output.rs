@@ -1,0 +1,109 @@
+//! The one exporter interface every job's outputs go through (report, compare, audit, run,
+//! history), and the one place they are written to disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::write::write_atomic;
+
+/// One file an exporter produced, not yet on disk.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The file name inside the output directory.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    pub fn text(file_name: impl Into<String>, text: String) -> Output {
+        Output {
+            file_name: file_name.into(),
+            bytes: text.into_bytes(),
+        }
+    }
+}
+
+/// One output (or one family of outputs, like the PNG charts) of a job whose results are `Ctx`.
+pub trait Exporter<Ctx: ?Sized> {
+    /// Renders this exporter's files. `earlier` holds what the exporters before it in the list
+    /// produced, so report.html can embed the charts and the text outputs can name them
+    /// without reading anything back from disk.
+    fn render(&self, ctx: &Ctx, earlier: &[Output]) -> Result<Vec<Output>, Error>;
+}
+
+/// Runs the exporters in order, each seeing the outputs of those before it.
+pub fn render_all<Ctx: ?Sized>(
+    exporters: &[Box<dyn Exporter<Ctx>>],
+    ctx: &Ctx,
+) -> Result<Vec<Output>, Error> {
+    let mut outputs: Vec<Output> = Vec::new();
+    for e in exporters {
+        let mut made = e.render(ctx, &outputs)?;
+        outputs.append(&mut made);
+    }
+    Ok(outputs)
+}
+
+/// Renders every exporter, then writes each file atomically into `out_dir` (created when
+/// missing). Nothing is written when an exporter fails, so a run never mixes old and new files.
+pub fn write_outputs<Ctx: ?Sized>(
+    exporters: &[Box<dyn Exporter<Ctx>>],
+    ctx: &Ctx,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    let outputs = render_all(exporters, ctx)?;
+    fs::create_dir_all(out_dir).map_err(|source| Error::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let mut files = Vec::with_capacity(outputs.len());
+    for o in &outputs {
+        let path = out_dir.join(&o.file_name);
+        write_atomic(&path, &o.bytes)?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
+/// The file names of the PNGs among `outputs`, in order.
+pub fn png_names(outputs: &[Output]) -> Vec<String> {
+    outputs
+        .iter()
+        .filter(|o| o.file_name.ends_with(".png"))
+        .map(|o| o.file_name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed(&'static str);
+    impl Exporter<str> for Fixed {
+        fn render(&self, ctx: &str, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+            Ok(vec![Output::text(
+                self.0,
+                format!("{ctx} after {}", earlier.len()),
+            )])
+        }
+    }
+
+    #[test]
+    fn each_exporter_sees_the_ones_before_it_and_files_land_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new");
+        let list: Vec<Box<dyn Exporter<str>>> =
+            vec![Box::new(Fixed("a.txt")), Box::new(Fixed("b.png"))];
+        let files = write_outputs(&list, "x", &out).unwrap();
+        assert_eq!(files, vec![out.join("a.txt"), out.join("b.png")]);
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "x after 0");
+        assert_eq!(fs::read_to_string(out.join("b.png")).unwrap(), "x after 1");
+        let leftovers: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with('~'))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}
