@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod capacity;
 pub mod compare;
+pub mod evidence;
 pub mod findings;
 pub mod goodput;
 pub mod pareto;
