@@ -3,9 +3,11 @@
 pub mod audit;
 pub mod capacity;
 pub mod compare;
+pub mod cost;
 pub mod evidence;
 pub mod findings;
 pub mod goodput;
 pub mod pareto;
+pub mod plan;
 pub mod significance;
 pub mod sla;
