@@ -46,6 +46,35 @@ pub struct Sizing {
     pub kwh_per_million_output_tokens: Option<f64>,
 }
 
+/// A whole plan for one series (label at one ISL/OSL): its capacity under the SLA and the
+/// fleet for the target rate or trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapacityPlan {
+    pub label: String,
+    pub isl: Option<u64>,
+    pub osl: Option<u64>,
+    pub sla: String,
+    pub capacity: ReplicaCapacity,
+    pub settings: PlanSettings,
+    /// Energy per output token at the capacity point (J), when the point has GPU telemetry.
+    pub energy_per_output_token_j: Option<f64>,
+    /// Dollars per million output tokens at the capacity point (replicas fully loaded).
+    pub usd_per_million_output_tokens_at_capacity: Option<f64>,
+    /// `--rate`: the fleet for that rate.
+    pub rate: Option<Sizing>,
+    /// `--trace`: the fleet over time.
+    pub trace: Option<TracePlan>,
+}
+
+impl CapacityPlan {
+    /// The sizing the plan leads with: the target rate's, else the trace's peak.
+    pub fn sizing(&self) -> Option<&Sizing> {
+        self.rate
+            .as_ref()
+            .or_else(|| self.trace.as_ref().map(|t| &t.at_peak))
+    }
+}
+
 /// Replicas, GPUs, cost and energy for `target_rate` req/s.
 pub fn size(
     cap: &ReplicaCapacity,

@@ -11,6 +11,7 @@ pub mod configs;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;
+pub mod rate_trace;
 pub mod telemetry;
 pub mod trtllm_bench;
 

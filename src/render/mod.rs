@@ -7,6 +7,7 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod output;
+pub mod plan;
 pub mod plots;
 pub mod point_table;
 pub mod points_csv;

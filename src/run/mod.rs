@@ -12,6 +12,7 @@
 //! points; anything else in a point directory is cleared before the point runs again.
 
 pub mod autodeploy;
+pub mod gpu_trace;
 pub mod http;
 pub mod manifest;
 pub mod offline;

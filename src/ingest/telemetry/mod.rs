@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub use samples::{aiperf_samples, nvidia_smi_samples, GpuSeries, Sample};
 pub use summary::from_aiperf_export;
-pub use window::{profiling_window, Window};
+pub use window::{profiling_window, utc_ns, Window};
 
 use crate::error::ReadError;
 

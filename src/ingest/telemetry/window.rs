@@ -125,7 +125,7 @@ fn client_span(path: &Path) -> Result<Option<Window>, ReadError> {
 
 /// A UTC time (`2026-11-25T14:33:09Z`, `2026-11-25 14:33:09.5`, `2026/11/25 14:33:09.500`) in
 /// ns since the epoch.
-pub(super) fn utc_ns(text: &str) -> Option<i128> {
+pub fn utc_ns(text: &str) -> Option<i128> {
     let t = text.trim().replace('/', "-");
     let time = humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok()?;
     let d = time.duration_since(UNIX_EPOCH).ok()?;
