@@ -399,6 +399,16 @@ pub struct LoadArgs {
     /// GPUs serving each point, for tokens/s/gpu when the results do not say.
     #[arg(long, value_name = "N")]
     pub gpus: Option<u64>,
+    /// Dollars per GPU hour, for usd_per_million_output_tokens.
+    #[arg(long, value_name = "USD", value_parser = non_negative_usd)]
+    pub gpu_hour_cost: Option<f64>,
+}
+
+fn non_negative_usd(s: &str) -> Result<f64, String> {
+    match s.trim_start_matches('$').parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of dollars >= 0")),
+    }
 }
 
 #[derive(Args, Debug)]

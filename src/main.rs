@@ -7,7 +7,7 @@ use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, RunCommand, ShowArgs, SlaStat,
+    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, LoadArgs, RunCommand, ShowArgs, SlaStat,
     TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
@@ -76,14 +76,16 @@ fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
+fn ingest_options(load: &LoadArgs) -> IngestOptions {
+    IngestOptions {
+        gpus: load.gpus,
+        gpu_hour_cost: load.gpu_hour_cost,
+    }
+}
+
 fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-    let sweep = ingest::load(
-        &inputs,
-        &IngestOptions {
-            gpus: args.load.gpus,
-        },
-    )?;
+    let sweep = ingest::load(&inputs, &ingest_options(&args.load))?;
     print_warnings(&sweep.warnings);
     let columns = match (args.format, &args.metrics) {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
@@ -127,12 +129,7 @@ fn run_report(
     fail_on_regression: Option<f64>,
 ) -> Result<ExitCode, Error> {
     let settings = settings(a, fail_on_regression)?;
-    let done = report::run(
-        runs,
-        &IngestOptions { gpus: a.load.gpus },
-        &settings,
-        &a.out.out,
-    )?;
+    let done = report::run(runs, &ingest_options(&a.load), &settings, &a.out.out)?;
     print_warnings(&done.sweep.warnings);
     print(&terminal::summary(&done.findings, terminal::use_color()));
     print(&format!(

@@ -3,7 +3,6 @@
 pub mod audit;
 pub mod capacity;
 pub mod compare;
-pub mod cost;
 pub mod evidence;
 pub mod findings;
 pub mod goodput;

@@ -650,6 +650,18 @@ fn read_json_export(
         read_input_config(&ic, &mut p)?;
     }
     check_not_all_failed(&p, path)?;
+    match super::telemetry::from_aiperf_export(path, &value) {
+        Ok(Some(t)) => {
+            // The window's exact output token count, for energy per token.
+            let tokens = match metrics.opt_obj("total_output_tokens", "total_output_tokens.")? {
+                Some(b) => b.opt_nonneg("avg")?,
+                None => None,
+            };
+            super::energy::apply_telemetry(&mut p, &t, tokens);
+        }
+        Ok(None) => {}
+        Err(e) => super::energy::warn_left_out(ctx, &e),
+    }
     if let Some(jsonl) = find_records_file(dir, path, single) {
         let requests = read_records(&jsonl)?;
         check_record_count(&p, &jsonl, &requests, ctx);

@@ -8,6 +8,7 @@ pub mod aiconfigurator;
 pub mod aiperf;
 pub mod benchmark_serving;
 pub mod configs;
+pub mod energy;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;
@@ -59,6 +60,8 @@ impl Input {
 pub struct IngestOptions {
     /// GPUs serving each point, for tokens/s/gpu when the source does not say.
     pub gpus: Option<u64>,
+    /// `--gpu-hour-cost`: dollars per GPU hour, for cost per million output tokens.
+    pub gpu_hour_cost: Option<f64>,
 }
 
 /// What readers get: options plus a place to put warnings about what they read.
@@ -437,6 +440,7 @@ fn finalize(p: &mut Point, ctx: &mut ReadCtx) {
     if p.get(Metric::TokensPerSUser).is_none() {
         p.set_opt(Metric::TokensPerSUser, user_speed(p));
     }
+    energy::finish_point(p, ctx);
 }
 
 /// Tokens/s one user sees after the first token, as the tools define it: the mean over requests

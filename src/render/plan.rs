@@ -18,7 +18,11 @@ pub fn render(plan: &CapacityPlan, format: PlanFormat) -> String {
     match format {
         PlanFormat::Table => draw(&table(plan), false, true) + "\n" + &notes(plan),
         PlanFormat::Json => serde_json::to_string_pretty(&json(plan)).unwrap_or_default() + "\n",
-        PlanFormat::Markdown => format!("## Capacity plan\n\n{}\n{}", draw_markdown(&table(plan)), notes(plan)),
+        PlanFormat::Markdown => format!(
+            "## Capacity plan\n\n{}\n{}",
+            draw_markdown(&table(plan)),
+            notes(plan)
+        ),
     }
 }
 
@@ -71,29 +75,65 @@ fn table(plan: &CapacityPlan) -> ReportTable {
     let mut rows: Vec<(&str, String)> = vec![
         ("series", series_name(plan)),
         ("SLA", plan.sla.clone()),
-        ("capacity per replica", format!("{} req/s{ci}", human_opt(Some(c.capacity_rate)))),
+        (
+            "capacity per replica",
+            format!("{} req/s{ci}", human_opt(Some(c.capacity_rate))),
+        ),
         ("concurrency per replica", int(c.concurrency_per_replica)),
         ("GPUs per replica", c.gpus_per_replica.to_string()),
         ("headroom", format!("{}%", plan.settings.headroom_pct)),
     ];
     if let Some(t) = &plan.trace {
-        rows.push(("trace peak / mean rate", format!("{} / {} req/s", human_opt(Some(t.peak_rate)), human_opt(Some(t.mean_rate)))));
-        rows.push(("GPUs at peak / mean over time", format!("{} / {}", t.peak_gpus, human_opt(Some(t.mean_gpus)))));
+        rows.push((
+            "trace peak / mean rate",
+            format!(
+                "{} / {} req/s",
+                human_opt(Some(t.peak_rate)),
+                human_opt(Some(t.mean_rate))
+            ),
+        ));
+        rows.push((
+            "GPUs at peak / mean over time",
+            format!("{} / {}", t.peak_gpus, human_opt(Some(t.mean_gpus))),
+        ));
         rows.push(("cost of the trace, autoscaled", usd(t.usd_autoscaled)));
     }
     if let Some(z) = z {
-        let what = if plan.rate.is_some() { "target rate" } else { "sized for the peak" };
+        let what = if plan.rate.is_some() {
+            "target rate"
+        } else {
+            "sized for the peak"
+        };
         rows.push((what, format!("{} req/s", human_opt(Some(z.target_rate)))));
         rows.push(("replicas", z.replicas.to_string()));
         rows.push(("GPUs", z.gpus.to_string()));
-        rows.push(("load per replica", format!("{:.1}% of capacity", z.replica_load_pct)));
+        rows.push((
+            "load per replica",
+            format!("{:.1}% of capacity", z.replica_load_pct),
+        ));
         rows.push(("cost per hour", usd(z.usd_per_hour)));
-        rows.push(("GPU energy per hour", z.kwh_per_hour.map_or("-".into(), |k| format!("{} kWh", human_opt(Some(k))))));
-        rows.push(("$ per million output tokens", usd(z.usd_per_million_output_tokens)));
-        rows.push(("kWh per million output tokens", human_opt(z.kwh_per_million_output_tokens)));
+        rows.push((
+            "GPU energy per hour",
+            z.kwh_per_hour
+                .map_or("-".into(), |k| format!("{} kWh", human_opt(Some(k)))),
+        ));
+        rows.push((
+            "$ per million output tokens",
+            usd(z.usd_per_million_output_tokens),
+        ));
+        rows.push((
+            "kWh per million output tokens",
+            human_opt(z.kwh_per_million_output_tokens),
+        ));
     }
-    rows.push(("J per output token at capacity", human_opt(plan.energy_per_output_token_j)));
-    rows.push(("$ per million output tokens at capacity", usd(plan.usd_per_million_output_tokens_at_capacity)));
+    rows.push((
+        "J per output token at capacity",
+        human_opt(plan.energy_per_output_token_j),
+    ));
+    rows.push((
+        "$ per million output tokens at capacity",
+        usd(plan.usd_per_million_output_tokens_at_capacity),
+    ));
     ReportTable {
         title: "Capacity plan".into(),
         headers: vec!["".into(), "value".into()],
@@ -102,8 +142,16 @@ fn table(plan: &CapacityPlan) -> ReportTable {
             .map(|(k, v)| {
                 let muted = v == "-" || v.starts_with("- ");
                 vec![
-                    ToneCell { text: k.to_string(), tone: Tone::Plain, numeric: false },
-                    ToneCell { text: v, tone: if muted { Tone::Muted } else { Tone::Plain }, numeric: true },
+                    ToneCell {
+                        text: k.to_string(),
+                        tone: Tone::Plain,
+                        numeric: false,
+                    },
+                    ToneCell {
+                        text: v,
+                        tone: if muted { Tone::Muted } else { Tone::Plain },
+                        numeric: true,
+                    },
                 ]
             })
             .collect(),

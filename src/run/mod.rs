@@ -886,8 +886,16 @@ pub fn write_report(
         fail_on_regression: None,
         fail_on_sla: false,
     };
-    let done = crate::report::run(inputs, &IngestOptions { gpus }, &settings, out)
-        .map_err(|e| e.to_string())?;
+    let done = crate::report::run(
+        inputs,
+        &IngestOptions {
+            gpus,
+            ..IngestOptions::default()
+        },
+        &settings,
+        out,
+    )
+    .map_err(|e| e.to_string())?;
     for w in &done.sweep.warnings {
         eprintln!("warning: {w}");
     }
