@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::plan::PlanFormat;
 use crate::render::show::ShowFormat;
 use crate::run::online::{ClientKind, ReadyOn};
 use crate::run::OnFailure;
@@ -27,6 +28,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Audit AIConfigurator's predictions against measured sweeps of the predicted config.
     Audit(AuditArgs),
+    /// Replicas, GPUs, energy and cost to serve a request rate (or a rate trace) under the SLA.
+    Plan(PlanArgs),
     /// Write a synthetic dataset for trtllm-bench (no Python needed).
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -409,6 +412,49 @@ fn non_negative_usd(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("`{s}` is not a number of dollars >= 0")),
     }
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The measured sweep: a result directory or file, optionally `label=path`.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Target request rate, requests per second.
+    #[arg(
+        long,
+        value_name = "R",
+        required_unless_present = "trace",
+        conflicts_with = "trace"
+    )]
+    pub rate: Option<f64>,
+    /// A request-rate trace: CSV rows of `timestamp, requests per second`.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// SLA targets in ms, e.g. `ttft=500,tpot=7` (also itl=, e2el=).
+    #[arg(long, value_name = "TARGETS", required = true)]
+    pub sla: String,
+    /// Statistic the SLA is judged on.
+    #[arg(long, value_enum, default_value = "avg")]
+    pub sla_stat: SlaStat,
+    /// Spare capacity per replica in percent: replicas run at most at (100 - PCT)% of capacity.
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    pub headroom: f64,
+    /// Plan for this label when the run holds several.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Plan for this input length when the run holds several.
+    #[arg(long, value_name = "N")]
+    pub isl: Option<u64>,
+    /// Plan for this output length when the run holds several.
+    #[arg(long, value_name = "N")]
+    pub osl: Option<u64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PlanFormat,
+    /// Also write plan.json, plan.md (and the trace chart) into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod parallel;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod run;

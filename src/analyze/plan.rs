@@ -2,6 +2,11 @@
 //! trace over time) needs, given one replica's measured capacity, and what that costs.
 
 use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::capacity::capacity;
+use super::sla::Sla;
+use crate::model::{Metric, Point};
 
 /// One replica's measured capacity under the SLA: its highest passing point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -73,6 +78,62 @@ impl CapacityPlan {
             .as_ref()
             .or_else(|| self.trace.as_ref().map(|t| &t.at_peak))
     }
+}
+
+/// One replica's capacity from a measured series: the highest concurrency whose points meet
+/// the SLA, with every figure the mean over the points at that concurrency (its repeats) and
+/// a 95 % confidence interval of the request rate when there are several.
+/// `Ok(None)`: no point meets the SLA.
+pub fn replica_capacity(
+    points: &[&Point],
+    sla: &Sla,
+    gpus_per_replica: u64,
+) -> Result<Option<ReplicaCapacity>, String> {
+    let Some(conc) = capacity(points, sla).max_passing_concurrency else {
+        return Ok(None);
+    };
+    let at: Vec<&Point> = points
+        .iter()
+        .copied()
+        .filter(|p| p.concurrency == Some(conc) && sla.check(p).pass() == Some(true))
+        .collect();
+    let mean = |m: Metric| -> Option<f64> {
+        let v: Vec<f64> = at.iter().filter_map(|p| p.get(m)).collect();
+        crate::stats::mean(&v)
+    };
+    let rates: Vec<f64> = at
+        .iter()
+        .filter_map(|p| p.get(Metric::RequestThroughput))
+        .collect();
+    let Some(rate) = crate::stats::mean(&rates) else {
+        return Err(format!(
+            "the points at concurrency {conc} have no request throughput"
+        ));
+    };
+    let tokens = mean(Metric::OutputTokenThroughput).map(|t| t / rate);
+    Ok(Some(ReplicaCapacity {
+        capacity_rate: rate,
+        concurrency_per_replica: Some(conc),
+        capacity_rate_ci: mean_ci95(&rates),
+        gpus_per_replica,
+        output_tokens_per_request: tokens,
+        power_w: mean(Metric::GpuPowerAvgW),
+    }))
+}
+
+/// Student-t 95 % confidence interval of the mean of repeated runs; `None` below two runs.
+pub fn mean_ci95(values: &[f64]) -> Option<(f64, f64)> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let m = crate::stats::mean(values)?;
+    let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
+    let half = t * (var / n as f64).sqrt();
+    Some((m - half, m + half))
 }
 
 /// Replicas, GPUs, cost and energy for `target_rate` req/s.
@@ -202,6 +263,45 @@ mod tests {
             output_tokens_per_request: Some(500.0),
             power_w: Some(4000.0),
         }
+    }
+
+    #[test]
+    fn ci_of_repeats_matches_scipy() {
+        // python3 -c "from scipy import stats; import numpy as np; v=[3.9,4.1,4.3];
+        //   print(stats.t.interval(0.95, 2, loc=np.mean(v), scale=stats.sem(v)))"
+        // -> (3.6031724576499347, 4.596827542350066)
+        let (lo, hi) = mean_ci95(&[3.9, 4.1, 4.3]).unwrap();
+        assert!((lo - 3.6031724576499347).abs() < 1e-8, "{lo}");
+        assert!((hi - 4.596827542350066).abs() < 1e-8, "{hi}");
+        assert_eq!(mean_ci95(&[4.0]), None);
+    }
+
+    #[test]
+    fn capacity_comes_from_the_highest_passing_concurrency() {
+        use crate::model::{test_point as pt, Stat};
+        // TTFT 100, 200, 400, 700 ms at 1, 4, 8, 16: ttft=500 passes up to 8 (30 req/s).
+        let mut pts = vec![
+            pt(1, 100.0, 5.0),
+            pt(4, 200.0, 15.0),
+            pt(8, 400.0, 30.0),
+            pt(16, 700.0, 40.0),
+        ];
+        pts[2].set(Metric::OutputTokenThroughput, 3000.0);
+        pts[2].set(Metric::GpuPowerAvgW, 2800.0);
+        let refs: Vec<&Point> = pts.iter().collect();
+        let sla = Sla::parse("ttft=500", Stat::Avg).unwrap();
+        let c = replica_capacity(&refs, &sla, 4).unwrap().unwrap();
+        assert_eq!(
+            (c.capacity_rate, c.concurrency_per_replica),
+            (30.0, Some(8))
+        );
+        assert_eq!(c.output_tokens_per_request, Some(100.0));
+        assert_eq!(
+            (c.power_w, c.gpus_per_replica, c.capacity_rate_ci),
+            (Some(2800.0), 4, None)
+        );
+        let strict = Sla::parse("ttft=50", Stat::Avg).unwrap();
+        assert_eq!(replica_capacity(&refs, &strict, 4).unwrap(), None);
     }
 
     #[test]

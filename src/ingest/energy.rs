@@ -84,8 +84,8 @@ pub fn warn_left_out(ctx: &mut ReadCtx, e: &ReadError) {
     ctx.warn(&e.path, format!("GPU telemetry left out: {what}"));
 }
 
-/// The GPU count the telemetry saw, when the result states none.
-fn telemetry_gpus(p: &Point) -> Option<u64> {
+/// The GPU count the telemetry saw (for points whose result states none).
+pub fn telemetry_gpus(p: &Point) -> Option<u64> {
     p.extra
         .get("gpu_telemetry")?
         .split(' ')

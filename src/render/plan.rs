@@ -3,8 +3,10 @@
 use serde_json::{json, Value};
 
 use super::format::human_opt;
+use super::output::{Exporter, Output};
 use super::tables::{draw, draw_markdown, ReportTable, Tone, ToneCell};
 use crate::analyze::plan::CapacityPlan;
+use crate::error::Error;
 
 /// Output format of `plan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +25,34 @@ pub fn render(plan: &CapacityPlan, format: PlanFormat) -> String {
             draw_markdown(&table(plan)),
             notes(plan)
         ),
+    }
+}
+
+/// `plan.json` and `plan.md`.
+pub fn plan_exporters() -> Vec<Box<dyn Exporter<CapacityPlan>>> {
+    vec![Box::new(PlanJson), Box::new(PlanMd)]
+}
+
+struct PlanJson;
+
+impl Exporter<CapacityPlan> for PlanJson {
+    fn render(&self, plan: &CapacityPlan, _: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(vec![Output::text(
+            "plan.json",
+            render(plan, PlanFormat::Json),
+        )])
+    }
+}
+
+struct PlanMd;
+
+impl Exporter<CapacityPlan> for PlanMd {
+    fn render(&self, plan: &CapacityPlan, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let mut text = render(plan, PlanFormat::Markdown);
+        for png in super::output::png_names(earlier) {
+            text.push_str(&format!("\n![{png}]({png})\n"));
+        }
+        Ok(vec![Output::text("plan.md", text)])
     }
 }
 
