@@ -280,7 +280,7 @@ mod tests {
     fn capacity_comes_from_the_highest_passing_concurrency() {
         use crate::model::{test_point as pt, Stat};
         // TTFT 100, 200, 400, 700 ms at 1, 4, 8, 16: ttft=500 passes up to 8 (30 req/s).
-        let mut pts = vec![
+        let mut pts = [
             pt(1, 100.0, 5.0),
             pt(4, 200.0, 15.0),
             pt(8, 400.0, 30.0),
