@@ -579,7 +579,7 @@ fn chromium_renders_the_audit_report() {
         "{:?}",
         console_errors(&run.stderr)
     );
-    // TTFT MAPE over the hand-made sweep (see tests/audit_cli.rs) and the interpolated point.
+    // TTFT MAPE over the hand-made sweep (see tests/cli_audit.rs) and the interpolated point.
     for needle in ["19.7%", "interpolated 32..96", "tp8pp1dp1etp1ep1"] {
         assert!(run.stdout.contains(needle), "DOM lacks {needle:?}");
     }
