@@ -19,8 +19,8 @@ use std::time::Duration;
 
 mod common;
 use common::{
-    aiperf_standin, complete, eventually, logged_pids, mock_server, pids, proc_info, run_json,
-    tagged_processes, text, trtllm_bench_standin, ADREPORT,
+    aiperf_standin, complete, eventually, kill_tagged, logged_pids, mock_server, pids, proc_info,
+    run_json, signal_and_wait, tagged_processes, text, trtllm_bench_standin, ADREPORT,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -247,12 +247,7 @@ exit $rc
 impl Drop for Case {
     /// Nothing the test started keeps running; no mount or immutable flag outlives it.
     fn drop(&mut self) {
-        for pid in tagged_processes(&self.tag()) {
-            // SAFETY: SIGKILL to a process this test started (found by its unique tag).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_tagged(&self.tag());
         self.undo_all();
     }
 }
@@ -335,7 +330,7 @@ fn signal_mid_sweep(runner: Runner, sig: i32) {
         ("FAULT_AT", case.fault_at(2)),
         ("FAULT_HANG", pids_file.display().to_string()),
     ];
-    let mut child: Child = case
+    let child: Child = case
         .command(&case.args("1,2,4"), &env)
         .spawn()
         .expect("spawn");
@@ -366,14 +361,7 @@ fn signal_mid_sweep(runner: Runner, sig: i32) {
             "pid {p} is not running before the signal"
         );
     }
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: a signal to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, sig);
-    }
-    let exited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(exited, "adreport did not exit after signal {sig}");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, sig);
     let stderr = text(&out.stderr);
     eprintln!("--- {runner:?} signal {sig}:\n{stderr}");
     assert_eq!(out.status.code(), Some(128 + sig), "{stderr}");
@@ -429,7 +417,7 @@ fn offline_sigint_mid_sweep_kills_the_clients_whole_group() {
 fn online_sigterm_while_the_server_starts() {
     let mut case = Case::new(Runner::Online);
     case.server_extra = "--startup-delay-ms 60000".into();
-    let mut child = case.command(&case.args("1,2"), &[]).spawn().expect("spawn");
+    let child = case.command(&case.args("1,2"), &[]).spawn().expect("spawn");
     let log = case.root().join("server.log");
     let starting = eventually(30, || {
         fs::read_to_string(&log).is_ok_and(|l| l.contains("Waiting for application startup."))
@@ -443,14 +431,7 @@ fn online_sigterm_while_the_server_starts() {
         "{}",
         fs::read_to_string(&log).unwrap_or_default()
     );
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGTERM to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let exited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(exited, "adreport did not exit after SIGTERM");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGTERM);
     let stderr = text(&out.stderr);
     eprintln!("--- Online signal 15 while starting:\n{stderr}");
     assert_eq!(out.status.code(), Some(143), "{stderr}");

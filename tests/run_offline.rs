@@ -15,8 +15,8 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    assert_no_processes_tagged, complete, data, eventually, json_of, text, trtllm_bench_standin,
-    ADREPORT,
+    assert_no_processes_tagged, complete, data, eventually, json_of, signal_and_wait, text,
+    trtllm_bench_standin, ADREPORT,
 };
 
 /// One test's world: a temp dir whose path appears in every command line the test starts.
@@ -519,18 +519,12 @@ fn ctrl_c_leaves_no_orphans_keeps_finished_cells_and_rerun_resumes() {
         .position(|a| a == "--trtllm-bench")
         .expect("flag");
     args[at + 1] = wrapper.display().to_string();
-    let mut child: Child = case.command(&args, &[]).spawn().expect("spawn");
+    let child: Child = case.command(&args, &[]).spawn().expect("spawn");
     let first = case.point("_autodeploy", 128, 128, 4);
     let second = case.point("_autodeploy", 128, 128, 8);
     let sleeping = eventually(30, || complete(&first) && case.calls().len() == 2);
     assert!(sleeping, "the second cell did not start");
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGINT to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    assert!(eventually(20, || matches!(child.try_wait(), Ok(Some(_)))));
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(complete(&first));

@@ -16,8 +16,8 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    aiperf_standin, alive, assert_no_processes_tagged, complete, eventually, logged_pids,
-    mock_server, run_json, show_json, tagged_processes, text, ADREPORT,
+    aiperf_standin, alive, assert_no_processes_tagged, complete, eventually, kill_tagged,
+    logged_pids, mock_server, run_json, show_json, signal_and_wait, text, ADREPORT,
 };
 
 fn free_port() -> u16 {
@@ -111,12 +111,7 @@ impl Case {
 impl Drop for Case {
     /// Whatever a failed assertion left behind is not left running.
     fn drop(&mut self) {
-        for pid in tagged_processes(&self.tag()) {
-            // SAFETY: SIGKILL to a pid this test started (found by its unique tag).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_tagged(&self.tag());
     }
 }
 
@@ -361,7 +356,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
     let case = Case::new();
     // The server ignores SIGTERM and has a child: stopping it takes the group SIGKILL.
     let args = case.args("--spawn-helper --ignore-sigterm", "1 2 4", &["--no-report"]);
-    let mut child: Child = case
+    let child: Child = case
         .command(&args, &[("STANDIN_DELAY_S", "1")])
         .spawn()
         .expect("spawn");
@@ -370,14 +365,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
         complete(&case.point(1)) && case.point(2).join("run.json").is_file()
     });
     assert!(started, "point 1 did not finish");
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGINT to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    let waited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(waited, "adreport did not exit after SIGINT");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(complete(&case.point(1)));

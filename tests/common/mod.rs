@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -200,4 +200,27 @@ pub fn assert_no_processes_tagged(tag: &str) {
         "processes left running: {:?}",
         tagged_processes(tag)
     );
+}
+
+/// Sends `sig` to a child this test started, waits up to 20 s for it to exit, and returns its
+/// output.
+pub fn signal_and_wait(mut child: Child, sig: i32) -> Output {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: a signal to a child process this test spawned.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+    let exited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
+    assert!(exited, "adreport did not exit after signal {sig}");
+    child.wait_with_output().expect("output")
+}
+
+/// SIGKILL to every live process tagged `tag`: a test cleaning up what it started.
+pub fn kill_tagged(tag: &str) {
+    for pid in tagged_processes(tag) {
+        // SAFETY: SIGKILL to a process this test started (found by its unique tag).
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
 }
