@@ -7,16 +7,14 @@ use std::path::{Path, PathBuf};
 use adreport::ingest::{load, read_head, trtllm_bench, IngestOptions, Input, ReadCtx};
 use adreport::model::{Latency, Metric, Point, Stat};
 
+mod common;
+
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-results/trtllm-bench")
-        .join(name)
+    common::sample("trtllm-bench").join(name)
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/trtllm-bench")
-        .join(name)
+    common::data("trtllm-bench").join(name)
 }
 
 fn read(path: &Path) -> (Vec<Point>, ReadCtx) {

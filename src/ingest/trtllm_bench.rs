@@ -1,7 +1,7 @@
 //! trtllm-bench `throughput` results: the printed report (saved stdout) and `--report_json`.
 //!
 //! The printed report is parsed by label, never by position: labels were renamed between
-//! versions (see shared/formats/FORMATS.md section 2). A file may hold several reports
+//! versions (see docs/formats.md). A file may hold several reports
 //! (a log of consecutive runs, or extracted `PERFORMANCE OVERVIEW` blocks); each one
 //! becomes a point. When a report JSON of the same run sits in the same directory, the
 //! printed copy is left out so no run is counted twice.
