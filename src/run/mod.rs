@@ -33,8 +33,9 @@ pub use progress::Progress;
 pub use signals::{hurry, install_signal_handlers, interrupted};
 pub use sweep_loop::run;
 
-/// The client's output files inside a point directory.
-pub const CLIENT_STDOUT: &str = "client_stdout.log";
+/// The client's output files inside a point directory. A `.stdout` file beside a
+/// trtllm-bench report JSON is read as the printed copy of that run, not as a second run.
+pub const CLIENT_STDOUT: &str = "client.stdout";
 pub const CLIENT_STDERR: &str = "client_stderr.log";
 /// Lines of a log shown and recorded when something fails.
 pub const TAIL_LINES: usize = 30;

@@ -12,6 +12,7 @@ use super::settings::Settings;
 use crate::run::{interrupted, ClientCmd, Driver, Health, PointSpec, Progress, RunError};
 use crate::run::{manifest, process};
 
+/// The offline runner has no server: only datasets to write before the first point.
 pub struct OfflineDriver {
     s: Settings,
     /// ISL/OSL pairs of the points that will run: their datasets are made in `start`.

@@ -31,11 +31,8 @@ pub use settings::{
 
 use serde_json::Value;
 
-use crate::run::finish;
+use crate::run::finish::{self, ReportOn};
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
-
-// ---------------------------------------------------------------------------------------
-// The command
 
 /// `adreport run offline`: returns the process exit code.
 pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
@@ -52,20 +49,15 @@ pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
         policy: settings.policy.clone(),
     };
     let needed = needed_workloads(&sweep);
-    let report = (!settings.no_report).then(|| settings.clone());
+    let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.backends.clone()));
     let mut driver = OfflineDriver::new(settings, needed);
     let outcome = crate::run::run(&mut driver, &sweep)?;
-    finish::print_outcome(&outcome, &sweep);
-    let mut code = outcome.exit_code();
-    if let (Some(s), false) = (report, outcome.complete.is_empty()) {
-        if outcome.signal.is_none() {
-            if let Err(e) = write_report(&outcome, &sweep, &s) {
-                eprintln!("error: the report failed: {e}");
-                code = code.max(1);
-            }
-        }
-    }
-    Ok(code)
+    let report = report.map(|(sla, backends)| ReportOn {
+        inputs: report_inputs(&outcome, &sweep, &backends),
+        sla,
+        gpus: None,
+    });
+    Ok(finish::conclude(&outcome, &sweep, report))
 }
 
 /// ISL/OSL pairs of the points this run will run (those not complete, or all with --force).
@@ -85,17 +77,14 @@ fn needed_workloads(sweep: &SweepPlan) -> Vec<(u64, u64)> {
     out
 }
 
-/// `report` on the complete points, one label per backend (the first is the baseline).
-fn write_report(o: &Outcome, sweep: &SweepPlan, s: &Settings) -> Result<(), String> {
+/// `label=dir` of the complete points, one label per backend (the first is the baseline).
+fn report_inputs(o: &Outcome, sweep: &SweepPlan, backends: &[String]) -> Vec<String> {
     let mut inputs = Vec::new();
-    for b in &s.backends {
+    for b in backends {
         let dir = sweep.root.join(b);
         for d in o.complete.iter().filter(|d| d.starts_with(&dir)) {
             inputs.push(format!("{b}={}", d.display()));
         }
     }
-    let out = sweep.root.join("report");
-    let done = finish::write_report(&inputs, &out, s.sla.as_deref(), None)?;
-    finish::print_report_location(&out, done.files.len());
-    Ok(())
+    inputs
 }

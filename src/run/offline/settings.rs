@@ -206,6 +206,7 @@ where
     })
 }
 
+/// What every dataset shares; ISL and OSL vary per dataset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatasetSettings {
     pub num_requests: u64,

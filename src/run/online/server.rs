@@ -56,8 +56,6 @@ pub struct ServerSpec {
     pub profile: bool,
 }
 
-/// Everything the online runner needs, resolved.
-
 /// The argv actually launched: world_size added to a copy of the options YAML, nsys around it.
 pub fn server_argv(
     spec: &ServerSpec,
