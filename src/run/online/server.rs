@@ -15,7 +15,7 @@ pub const SERVER_LOG: &str = "server.log";
 /// The line uvicorn prints when trtllm-serve, vLLM or SGLang is up.
 pub const READY_LINE: &str = "Application startup complete";
 /// nsys flags of TensorRT-LLM's profiling recipe: CUDA, cuBLAS and NVTX traces, CUDA graphs
-/// node by node, and the LLM API's own NVTX ranges and GC records.
+/// node by node, and the LLM API's NVTX ranges, GC records and PyTorch profiler trace.
 const NSYS_FLAGS: &[&str] = &[
     "-f",
     "true",
