@@ -10,6 +10,14 @@
 //! and adreport's own ingest reads its artifacts; then `run.json` is written and, last, the
 //! `.complete` marker appears atomically (temporary file + rename). A rerun skips complete
 //! points; anything else in a point directory is cleared before the point runs again.
+//!
+//! The core: [`plan`] (a sweep's points and policy, the [`Driver`] trait, the outcome),
+//! [`sweep_loop`] (running the points), [`complete`] (when a point counts as done),
+//! [`signals`], [`progress`], [`finish`] (the outcome and the report job at the end) and
+//! [`options`] (what both runners' flags and `--config` files share). Underneath: [`process`]
+//! (process groups), [`http`], [`manifest`] (`run.json`), [`autodeploy`] (options YAML
+//! checks). The runners: [`online`] and [`offline`], each with its settings, client argv,
+//! driver and command.
 
 pub mod autodeploy;
 pub mod complete;
@@ -18,10 +26,10 @@ pub mod http;
 pub mod manifest;
 pub mod offline;
 pub mod online;
+pub mod options;
 pub mod plan;
 pub mod process;
 pub mod progress;
-pub mod settings_file;
 pub mod signals;
 pub mod sweep_loop;
 

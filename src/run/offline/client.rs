@@ -53,7 +53,7 @@ mod tests {
 
     use super::super::settings::OfflineOptions;
     use super::*;
-    use crate::run::settings_file::parse_flags;
+    use crate::run::options::parse_flags;
     use crate::run::RunError;
 
     fn settings(flags: &[&str]) -> Result<Settings, RunError> {

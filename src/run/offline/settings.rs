@@ -11,8 +11,8 @@ use serde_json::{json, Map};
 use crate::analyze::sla::Sla;
 use crate::dataset::{self, NormDist, TokenNormDist};
 use crate::model::Stat;
-use crate::run::settings_file::{
-    load_settings_file, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
+use crate::run::options::{
+    load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
 };
 use crate::run::{OnFailure, PointSpec, Policy, RunError};
 
@@ -177,7 +177,7 @@ impl OfflineOptions {
     /// The flags over their `--config` file (when they name one).
     pub fn with_file(self) -> Result<OfflineOptions, RunError> {
         let file = match &self.config {
-            Some(p) => load_settings_file(p, "model: ..., backend: [...], isl: [...]")?,
+            Some(p) => load_options(p, "model: ..., backend: [...], isl: [...]")?,
             None => OfflineOptions::default(),
         };
         Ok(self.over(file))
@@ -505,7 +505,7 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::run::settings_file::parse_flags;
+    use crate::run::options::parse_flags;
 
     fn settings(flags: &[&str]) -> Result<Settings, RunError> {
         Settings::resolve(parse_flags::<OfflineOptions>(flags)?)

@@ -163,7 +163,7 @@ impl Settings {
 mod tests {
     use super::super::settings::OnlineOptions;
     use super::*;
-    use crate::run::settings_file::parse_flags;
+    use crate::run::options::parse_flags;
     use crate::run::RunError;
 
     fn settings(flags: &[&str]) -> Result<Settings, RunError> {

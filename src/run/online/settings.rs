@@ -13,8 +13,8 @@ use super::server::{ReadyOn, ServerSpec, READY_LINE};
 use crate::analyze::sla::Sla;
 use crate::model::Stat;
 use crate::run::http::Endpoint;
-use crate::run::settings_file::{
-    load_settings_file, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
+use crate::run::options::{
+    load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
 };
 use crate::run::{OnFailure, PointSpec, Policy, RunError};
 
@@ -206,7 +206,7 @@ impl OnlineOptions {
     /// The flags over their `--config` file (when they name one).
     pub fn with_file(self) -> Result<OnlineOptions, RunError> {
         let file = match &self.config {
-            Some(p) => load_settings_file(p, "server-cmd: ..., concurrencies: ...")?,
+            Some(p) => load_options(p, "server-cmd: ..., concurrencies: ...")?,
             None => OnlineOptions::default(),
         };
         Ok(self.over(file))
@@ -451,7 +451,7 @@ mod tests {
     use std::fs;
 
     use super::*;
-    use crate::run::settings_file::parse_flags;
+    use crate::run::options::parse_flags;
 
     fn settings(flags: &[&str]) -> Result<Settings, RunError> {
         Settings::resolve(parse_flags::<OnlineOptions>(flags)?)

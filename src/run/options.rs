@@ -2,9 +2,11 @@
 //! the flags take (commands, number lists, seconds), and [`Layer`], which puts the settings
 //! given on the command line over those of the file.
 //!
-//! Each runner has one options struct that is both its flags (clap) and its file (serde):
-//! every field optional, so a file, the flags, or (later) one entry of a list of configs in
-//! the file are all the same type, and one `over` layers them ("the upper one wins").
+//! Each runner has one options struct that is both its flags (clap) and its file (serde),
+//! every field optional: the flags and the file are the same type, one `over` layers them
+//! (the upper one wins), and the runner's `Settings::resolve` applies defaults and checks
+//! once. Any further layer (a part of the file that overrides its top level) is the same
+//! type and one more `over`.
 
 use std::fs;
 use std::path::Path;
@@ -120,7 +122,7 @@ pub fn secs(v: f64, what: &str) -> Result<Duration, RunError> {
 
 /// Reads `--config sweep.yaml`: a mapping whose top-level keys are the flags' names, with
 /// `-` or `_` (`server-cmd` or `server_cmd`). `example` shows the expected shape in errors.
-pub fn load_settings_file<T>(path: &Path, example: &str) -> Result<T, RunError>
+pub fn load_options<T>(path: &Path, example: &str) -> Result<T, RunError>
 where
     T: serde::de::DeserializeOwned + Default,
 {
