@@ -150,7 +150,7 @@ fn sweep_completes_every_point_and_report_reads_it_then_rerun_skips() {
         assert!(argv.contains(&r#"{"ignore_eos":true,"min_tokens":16}"#));
         assert_eq!(m["context"]["model"], "mock-llm"); // learnt from /v1/models
         assert_eq!(m["context"]["server"]["as_given"][2], case.port.to_string());
-        assert!(dir.join("client_stdout.log").is_file());
+        assert!(dir.join("client.stdout").is_file());
     }
 
     // What `report` and `show` read from the sweep.
