@@ -416,3 +416,40 @@ fn shifts(c: &Comparison) -> Vec<Shift> {
     })
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_point;
+
+    #[test]
+    fn frontiers_index_the_points_of_each_label_by_tokens_per_user() {
+        let mut sweep = Sweep::default();
+        // (label, tokens/s/user, output tokens/s): (60, 100) is beaten by (80, 120).
+        for (c, (label, user, out)) in [
+            ("a", 100.0, 50.0),
+            ("a", 80.0, 120.0),
+            ("a", 60.0, 100.0),
+            ("b", 10.0, 10.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut p = test_point(c as u64 + 1, 100.0, 1.0);
+            p.label = label.into();
+            p.set(Metric::TokensPerSUser, user);
+            p.set(Metric::OutputTokenThroughput, out);
+            sweep.points.push(p);
+        }
+        let f = analyze(&sweep, &Settings::default());
+        // No GPU count anywhere: the frontier is over total output tokens/s.
+        assert_eq!(f.efficiency_y, Metric::OutputTokenThroughput);
+        let got: Vec<(&str, &[usize])> = f
+            .frontiers
+            .iter()
+            .map(|fr| (fr.label.as_str(), fr.points.as_slice()))
+            .collect();
+        assert_eq!(got, [("a", &[1, 0][..]), ("b", &[3][..])]);
+        assert_eq!(f.series[0].pareto_concurrencies, [2, 1]);
+    }
+}

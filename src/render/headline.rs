@@ -193,4 +193,48 @@ mod tests {
         );
         assert_eq!(verdict_word(Verdict::WithinNoise), "within noise");
     }
+
+    #[test]
+    fn comparison_headline_and_regression_gate_read_as_sentences() {
+        // TTFT 100 -> 150 ms at concurrency 1 (+50%) and 200 -> 210 ms at 4 (+5%); request
+        // throughput 10 -> 8 req/s at 1 (-20%), unchanged at 4.
+        let mut sweep = Sweep::default();
+        for (label, c, ttft, rps) in [
+            ("base", 1, 100.0, 10.0),
+            ("base", 4, 200.0, 20.0),
+            ("new", 1, 150.0, 8.0),
+            ("new", 4, 210.0, 20.0),
+        ] {
+            let mut p = test_point(c, ttft, rps);
+            p.label = label.into();
+            sweep.points.push(p);
+        }
+        let settings = Settings {
+            fail_on_regression: Some(10.0),
+            ..Settings::default()
+        };
+        let f = analyze(&sweep, &settings);
+        assert_eq!(
+            headline_lines(&f),
+            ["new vs base over 2 aligned points: avg TTFT +5.0% to +50.0% (better at 0, worse at 2 of 2)"]
+        );
+        let gates: Vec<(&str, String)> = f
+            .gate_hits
+            .iter()
+            .map(|g| (gate_name(g), gate_message(&f, g)))
+            .collect();
+        assert_eq!(
+            gates,
+            [
+                (
+                    "regression",
+                    "ttft_avg_ms at isl ? osl ? conc 1: 100.0 -> 150.0 (+50.0%, worse than the 10% allowed)".to_string()
+                ),
+                (
+                    "regression",
+                    "request_throughput at isl ? osl ? conc 1: 10.00 -> 8.00 (-20.0%, worse than the 10% allowed)".to_string()
+                ),
+            ]
+        );
+    }
 }
