@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use super::headline::{gate_message, gate_name, headline_lines};
 use super::tables::{comparison_matrix, draw, points_table};
 use crate::analyze::findings::Findings;
 
@@ -15,7 +16,7 @@ pub fn summary(f: &Findings, color: bool) -> String {
     if let Some(s) = &f.sla_text {
         out.push_str(&format!("SLA: {s}\n"));
     }
-    for l in &f.headline {
+    for l in headline_lines(f) {
         out.push_str(&format!("  {l}\n"));
     }
     out.push_str(&draw(&points_table(f), color, true));
@@ -34,7 +35,12 @@ pub fn summary(f: &Findings, color: bool) -> String {
         } else {
             "GATE"
         };
-        out.push_str(&format!("{tag} {} [{}]: {}\n", g.gate, g.label, g.message));
+        out.push_str(&format!(
+            "{tag} {} [{}]: {}\n",
+            gate_name(g),
+            g.label,
+            gate_message(f, g)
+        ));
     }
     out
 }
