@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 
 use super::headline::{gate_message, gate_name, headline_lines};
+use super::isl_osl_table::isl_osl_table;
 use super::tables::{comparison_matrix, draw, points_table};
 use crate::analyze::findings::Findings;
 
@@ -21,6 +22,11 @@ pub fn summary(f: &Findings, color: bool) -> String {
     }
     out.push_str(&draw(&points_table(f), color, true));
     out.push('\n');
+    // Sweeps over several ISL/OSL (offline grids) also get the best throughput per workload.
+    if let Some(table) = isl_osl_table(f) {
+        out.push('\n');
+        out.push_str(&table);
+    }
     for c in &f.comparisons {
         out.push_str(&format!(
             "\n{} vs {} (baseline → {}; ~ = within noise)\n",
