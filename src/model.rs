@@ -46,7 +46,7 @@ impl fmt::Display for Source {
     }
 }
 
-/// Percentile definitions used by the tools (see shared/formats/FORMATS.md).
+/// Percentile definitions used by the tools (see docs/formats.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PercentileMethod {
     /// numpy's default: linear interpolation between closest ranks (aiperf, genai-perf, benchmark_serving).
@@ -391,6 +391,16 @@ impl Requests {
         self.ok.is_empty()
     }
 
+    /// Adds every row of `other` (pooling the requests of several runs).
+    pub fn append(&mut self, other: &Requests) {
+        self.ttft_ms.extend_from_slice(&other.ttft_ms);
+        self.tpot_ms.extend_from_slice(&other.tpot_ms);
+        self.e2el_ms.extend_from_slice(&other.e2el_ms);
+        self.isl.extend_from_slice(&other.isl);
+        self.osl.extend_from_slice(&other.osl);
+        self.ok.extend_from_slice(&other.ok);
+    }
+
     pub fn push(&mut self, r: RequestRow) {
         self.ttft_ms.push(r.ttft_ms);
         self.tpot_ms.push(r.tpot_ms);
@@ -455,6 +465,12 @@ pub struct Point {
     pub requests: Option<Requests>,
     /// Source-specific facts worth showing (e.g. AIConfigurator `parallel`, `mode`).
     pub extra: BTreeMap<String, String>,
+    /// The separate runs of this point when it was measured more than once, in order, each a
+    /// complete point of its own; empty for a single run. The point's metrics are then the mean
+    /// over its repeats (see [`Point::from_repeats`]).
+    pub repeats: Vec<Point>,
+    /// For one repeat: its number, 1-based (from `rep_N/`, `run_NNNN/`, ... or reading order).
+    pub repeat: Option<u32>,
 }
 
 impl Point {
@@ -475,6 +491,52 @@ impl Point {
             metrics: BTreeMap::new(),
             requests: None,
             extra: BTreeMap::new(),
+            repeats: Vec::new(),
+            repeat: None,
+        }
+    }
+
+    /// One point from its repeats: identity from the first, each metric the mean over the
+    /// repeats that have it, per-request rows pooled (for distributions and goodput).
+    /// A single repeat is returned as it is.
+    pub fn from_repeats(mut repeats: Vec<Point>) -> Option<Point> {
+        if repeats.len() <= 1 {
+            return repeats.pop();
+        }
+        let mut point = repeats[0].clone();
+        point.repeat = None;
+        point.metrics = BTreeMap::new();
+        let metrics: std::collections::BTreeSet<Metric> = repeats
+            .iter()
+            .flat_map(|r| r.metrics.keys().copied())
+            .collect();
+        for m in metrics {
+            let values: Vec<f64> = repeats.iter().filter_map(|r| r.get(m)).collect();
+            point.set(m, values.iter().sum::<f64>() / values.len() as f64);
+        }
+        point.requests = repeats.iter().filter_map(|r| r.requests.as_ref()).fold(
+            None,
+            |acc: Option<Requests>, r| {
+                let mut acc = acc.unwrap_or_default();
+                acc.append(r);
+                Some(acc)
+            },
+        );
+        point.repeats = repeats;
+        Some(point)
+    }
+
+    /// How many runs this point stands for (1 for a single run).
+    pub fn runs(&self) -> usize {
+        self.repeats.len().max(1)
+    }
+
+    /// One value of `m` per run: the repeats' values, or the point's own for a single run.
+    pub fn run_values(&self, m: Metric) -> Vec<f64> {
+        if self.repeats.is_empty() {
+            self.get(m).into_iter().collect()
+        } else {
+            self.repeats.iter().filter_map(|r| r.get(m)).collect()
         }
     }
 
@@ -654,5 +716,42 @@ mod tests {
             latency_for(Source::BenchmarkServing, "tpot"),
             Some(Latency::Tpot)
         );
+    }
+
+    #[test]
+    fn repeats_make_one_point_with_per_run_values_and_the_mean() {
+        let ttft = Metric::Latency(Latency::Ttft, Stat::Avg);
+        let run = |n: u32, v: Option<f64>, rows: usize| {
+            let mut p = Point::new(Source::Aiperf, format!("rep_{n}"));
+            p.repeat = Some(n);
+            p.set_opt(ttft, v);
+            p.set(Metric::RequestThroughput, f64::from(n));
+            let mut r = Requests::default();
+            for _ in 0..rows {
+                r.push(RequestRow {
+                    ok: true,
+                    ..RequestRow::default()
+                });
+            }
+            p.requests = Some(r);
+            p
+        };
+        let p = Point::from_repeats(vec![
+            run(1, Some(10.0), 2),
+            run(2, None, 3),
+            run(3, Some(14.0), 1),
+        ])
+        .unwrap();
+        assert_eq!(p.runs(), 3);
+        assert_eq!(p.repeat, None);
+        // A repeat without the metric does not count as a zero.
+        assert_eq!(p.get(ttft), Some(12.0));
+        assert_eq!(p.run_values(ttft), vec![10.0, 14.0]);
+        assert_eq!(p.get(Metric::RequestThroughput), Some(2.0));
+        assert_eq!(p.requests.as_ref().map(Requests::len), Some(6));
+        let single = Point::from_repeats(vec![run(1, Some(10.0), 2)]).unwrap();
+        assert_eq!(single.runs(), 1);
+        assert_eq!(single.run_values(ttft), vec![10.0]);
+        assert!(Point::from_repeats(Vec::new()).is_none());
     }
 }

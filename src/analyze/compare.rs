@@ -67,17 +67,6 @@ pub enum Verdict {
     WithinNoise,
 }
 
-impl Verdict {
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Better => "better",
-            Verdict::Worse => "worse",
-            Verdict::Same => "same",
-            Verdict::WithinNoise => "within noise",
-        }
-    }
-}
-
 /// Evidence from per-request data for one latency family.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Significance {

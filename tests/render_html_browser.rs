@@ -11,9 +11,16 @@ use std::time::{Duration, Instant};
 
 use adreport::analyze::findings::{analyze, Findings, Settings};
 use adreport::analyze::sla::Sla;
+use adreport::error::Error;
 use adreport::ingest::configs::{find_configs, ConfigFile};
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
-use adreport::render::html::write_html;
+use adreport::render::headline::headline_lines;
+use adreport::render::html::ReportHtml;
+use adreport::render::output::{write_outputs, Exporter, Output};
+use adreport::render::ReportCtx;
+
+mod common;
+use common::{adreport, text};
 
 const PLOT_NAMES: [&str; 5] = [
     "p50_inter_token_latency_vs_concurrency.png",
@@ -107,6 +114,36 @@ struct Report {
     configs: Vec<ConfigFile>,
 }
 
+/// Hands report.html the given images as if the charts exporter had drawn them.
+struct StandInCharts(Vec<Output>);
+
+impl Exporter<ReportCtx<'_>> for StandInCharts {
+    fn render(&self, _ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Writes the images and report.html into `out` through the report's writer.
+fn write_html(
+    sweep: &Sweep,
+    findings: &Findings,
+    configs: &[ConfigFile],
+    images: Vec<Output>,
+    out: &Path,
+) -> Result<PathBuf, Error> {
+    let ctx = ReportCtx {
+        findings,
+        sweep,
+        inputs: &[],
+        out_dir: out,
+        configs,
+    };
+    let list: Vec<Box<dyn Exporter<ReportCtx>>> =
+        vec![Box::new(StandInCharts(images)), Box::new(ReportHtml)];
+    let files = write_outputs(&list, &ctx, out)?;
+    Ok(files.last().expect("report.html").clone())
+}
+
 /// Writes runs, configs and plots under a temp dir and renders report.html from them.
 fn make_report(hostile: bool) -> Report {
     let dir = tempfile::tempdir().unwrap();
@@ -146,17 +183,15 @@ fn make_report(hostile: bool) -> Report {
     let (configs, warnings) = find_configs(&sweep);
     findings.warnings.extend(warnings);
     let out = dir.path().join("out");
-    fs::create_dir_all(&out).unwrap();
-    let plots: Vec<PathBuf> = PLOT_NAMES
+    let plots: Vec<Output> = PLOT_NAMES
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            let p = out.join(name);
-            write_test_png(&p, i);
-            p
+        .map(|(i, name)| Output {
+            file_name: name.to_string(),
+            bytes: test_png(i),
         })
         .collect();
-    let html = write_html(&findings, &configs, &plots, &out).unwrap();
+    let html = write_html(&sweep, &findings, &configs, plots, &out).unwrap();
     Report {
         _dir: dir,
         out,
@@ -167,7 +202,7 @@ fn make_report(hostile: bool) -> Report {
 }
 
 /// A 1600x1000 stand-in plot: white, a grid and a coloured diagonal band.
-fn write_test_png(path: &Path, seed: usize) {
+fn test_png(seed: usize) -> Vec<u8> {
     let (w, h) = (1600u32, 1000u32);
     let mut data = vec![255u8; (w * h * 3) as usize];
     for y in 0..h {
@@ -181,11 +216,12 @@ fn write_test_png(path: &Path, seed: usize) {
             }
         }
     }
-    let file = fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.write_header().unwrap().write_image_data(&data).unwrap();
+    bytes
 }
 
 #[test]
@@ -206,7 +242,7 @@ fn report_is_self_contained_and_carries_the_numbers() {
     }
     assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 5);
     // Headline and gates.
-    for line in &r.findings.headline {
+    for line in &headline_lines(&r.findings) {
         // Tera escapes `/`; compare on a fragment without one.
         let frag: String = line.chars().take_while(|c| *c != '/').collect();
         assert!(html.contains(&frag), "headline {line:?} missing");
@@ -257,28 +293,30 @@ fn renders_without_sla_comparison_configs_or_plots() {
         .points
         .push(point(dir.path(), "only", "m", BASELINE[0]));
     let findings = analyze(&sweep, &Settings::default());
-    // A plot that vanished and a file that is no image: left out with a warning, not an error.
-    let not_png = dir.path().join("notes.png");
-    fs::write(&not_png, "text").unwrap();
-    let plots = [dir.path().join("missing.png"), not_png];
-    let html = fs::read_to_string(write_html(&findings, &[], &plots, dir.path()).unwrap()).unwrap();
+    // A .png that is no image: left out with a warning, not an error.
+    let not_png = Output::text("notes.png", "text".into());
+    let out = dir.path().join("out");
+    let html = write_html(&sweep, &findings, &[], vec![not_png], &out).unwrap();
+    let html = fs::read_to_string(html).unwrap();
     assert!(html.contains("no SLA given"));
     assert!(!html.contains("id=\"sla\""));
     assert!(!html.contains("id=\"compare\""));
     assert!(!html.contains("<img"));
-    assert!(html.contains("missing.png: plot left out of the report"));
     assert!(html.contains("notes.png: plot left out of the report: not a PNG"));
     // Nothing at all still renders.
-    let empty = analyze(&Sweep::default(), &Settings::default());
-    write_html(&empty, &[], &[], dir.path()).unwrap();
+    let empty_sweep = Sweep::default();
+    let empty = analyze(&empty_sweep, &Settings::default());
+    write_html(&empty_sweep, &empty, &[], Vec::new(), &out).unwrap();
 }
 
 #[test]
-fn write_error_names_the_file() {
+fn write_error_names_the_directory() {
     let r = make_report(false);
-    let missing = r.out.join("no/such/dir");
-    let err = write_html(&r.findings, &r.configs, &[], &missing).unwrap_err();
-    assert!(err.to_string().contains("no/such/dir/report.html"), "{err}");
+    // A file where the output directory should be.
+    let blocked = r.out.join("report.html").join("sub");
+    let sweep = Sweep::default();
+    let err = write_html(&sweep, &r.findings, &r.configs, Vec::new(), &blocked).unwrap_err();
+    assert!(err.to_string().contains("report.html/sub"), "{err}");
 }
 
 // ---------------------------------------------------------------------------
@@ -487,23 +525,16 @@ fn chromium_keeps_hostile_names_inert() {
 fn chromium_renders_the_real_compare_report() {
     let Some(bin) = chromium() else { return };
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args([
-            "compare",
-            "sample-results/aiperf/baseline",
-            "sample-results/aiperf/tuned",
-        ])
-        .args(["--sla", "ttft=500,tpot=7", "-o"])
-        .arg(out.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run adreport");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let status = adreport(&[
+        "compare",
+        "sample-results/aiperf/baseline",
+        "sample-results/aiperf/tuned",
+        "--sla",
+        "ttft=500,tpot=7",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
     let pngs = fs::read_dir(out.path())
         .unwrap()
         .filter(|e| {
@@ -549,24 +580,16 @@ fn chromium_renders_the_real_compare_report() {
 fn chromium_renders_the_audit_report() {
     let Some(bin) = chromium() else { return };
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args([
-            "audit",
-            "--predicted",
-            "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
-            "--measured",
-            "tests/data/audit/qwen3_32b_tp8_measured",
-            "-o",
-        ])
-        .arg(out.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let status = adreport(&[
+        "audit",
+        "--predicted",
+        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+        "--measured",
+        "tests/data/audit/qwen3_32b_tp8_measured",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
     let html = out.path().join("report.html");
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
     // Six metric charts and the Pareto chart.
@@ -579,7 +602,7 @@ fn chromium_renders_the_audit_report() {
         "{:?}",
         console_errors(&run.stderr)
     );
-    // TTFT MAPE over the hand-made sweep (see tests/audit_cli.rs) and the interpolated point.
+    // TTFT MAPE over the hand-made sweep (see tests/cli_audit.rs) and the interpolated point.
     for needle in ["19.7%", "interpolated 32..96", "tp8pp1dp1etp1ep1"] {
         assert!(run.stdout.contains(needle), "DOM lacks {needle:?}");
     }
