@@ -81,8 +81,8 @@ impl CapacityPlan {
 }
 
 /// One replica's capacity from a measured series: the highest concurrency whose points meet
-/// the SLA, with every figure the mean over the points at that concurrency (its repeats) and
-/// a 95 % confidence interval of the request rate when there are several.
+/// the SLA (judged on the mean over repeats), with every figure the mean over the runs at that
+/// concurrency and a 95 % confidence interval of the request rate when there are several.
 /// `Ok(None)`: no point meets the SLA.
 pub fn replica_capacity(
     points: &[&Point],
@@ -101,9 +101,10 @@ pub fn replica_capacity(
         let v: Vec<f64> = at.iter().filter_map(|p| p.get(m)).collect();
         crate::stats::mean(&v)
     };
+    // One value per run: a point's repeats (rep_N/, run_NNNN/) and duplicate points alike.
     let rates: Vec<f64> = at
         .iter()
-        .filter_map(|p| p.get(Metric::RequestThroughput))
+        .flat_map(|p| p.run_values(Metric::RequestThroughput))
         .collect();
     let Some(rate) = crate::stats::mean(&rates) else {
         return Err(format!(
@@ -302,6 +303,14 @@ mod tests {
         );
         let strict = Sla::parse("ttft=50", Stat::Avg).unwrap();
         assert_eq!(replica_capacity(&refs, &strict, 4).unwrap(), None);
+        // Three runs at concurrency 8 (3.9, 4.1, 4.3 req/s): their mean and the CI above.
+        let runs: Vec<Point> = [3.9, 4.1, 4.3].iter().map(|r| pt(8, 400.0, *r)).collect();
+        let eight = Point::from_repeats(runs).unwrap();
+        let refs: Vec<&Point> = vec![&pts[0], &eight, &pts[3]];
+        let c = replica_capacity(&refs, &sla, 4).unwrap().unwrap();
+        assert!((c.capacity_rate - 4.1).abs() < 1e-12);
+        let (lo, hi) = c.capacity_rate_ci.unwrap();
+        assert!((lo - 3.6031724576499347).abs() < 1e-8 && (hi - 4.596827542350066).abs() < 1e-8);
     }
 
     #[test]

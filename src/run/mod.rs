@@ -20,9 +20,9 @@
 //! driver and command.
 
 pub mod autodeploy;
-pub mod gpu_trace;
 pub mod complete;
 pub mod finish;
+pub mod gpu_trace;
 pub mod http;
 pub mod manifest;
 pub mod offline;
