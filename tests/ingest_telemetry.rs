@@ -140,7 +140,7 @@ fn a_trace_that_misses_the_window_is_an_error_naming_the_file() {
     .unwrap();
     let err = read_point_dir(&out, None).unwrap_err().to_string();
     assert!(
-        err.contains(GPU_TRACE_FILE) && err.contains("not all of it"),
+        err.contains(GPU_TRACE_FILE) && err.contains("must cover all of it"),
         "{err}"
     );
 }

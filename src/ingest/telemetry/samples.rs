@@ -237,7 +237,7 @@ pub(super) fn over_window(
             return Err(ReadError::file(
                 path,
                 format!(
-                    "GPU {gpu}: samples cover {:.1} s to {:.1} s of the {:.1} s profiling window, not all of it",
+                    "GPU {gpu}: the samples run from {:.1} s to {:.1} s after the start of the {:.1} s profiling window; they must cover all of it",
                     (first.t_ns - window.start_ns) as f64 / 1e9,
                     (last.t_ns - window.start_ns) as f64 / 1e9,
                     window.seconds()

@@ -32,6 +32,7 @@ pub use settings::{
 use serde_json::Value;
 
 use crate::run::finish::{self, ReportOn};
+use crate::run::manifest;
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
 
 /// `adreport run offline`: returns the process exit code.
@@ -41,12 +42,15 @@ pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
         eprintln!("warning: {w}");
     }
     install_signal_handlers()?;
+    let nvidia_smi = manifest::nvidia_smi();
     let sweep = SweepPlan {
         root: settings.root(),
         label: settings.label.clone(),
         runner: "offline".into(),
         points: settings.points(),
         policy: settings.policy.clone(),
+        nvidia_smi: nvidia_smi.clone(),
+        gpu_trace: settings.gpu_trace,
     };
     let needed = needed_workloads(&sweep);
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.backends.clone()));

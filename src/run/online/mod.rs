@@ -17,12 +17,16 @@ pub use server::ReadyOn;
 pub use settings::{OnlineOptions, Settings};
 
 use crate::run::finish::{self, ReportOn};
+use crate::run::manifest;
 use crate::run::{install_signal_handlers, RunError, SweepPlan};
 
 /// `adreport run online`: returns the process exit code.
 pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
-    let settings = Settings::resolve(flags)?;
+    let mut settings = Settings::resolve(flags)?;
     install_signal_handlers()?;
+    let nvidia_smi = manifest::nvidia_smi();
+    // With a GPU here, aiperf records its own telemetry over its profiling phase.
+    settings.gpu_telemetry = nvidia_smi.is_some();
     let root = settings.root();
     let sweep = SweepPlan {
         root: root.clone(),
@@ -30,6 +34,8 @@ pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
         runner: "online".into(),
         points: settings.points(),
         policy: settings.policy.clone(),
+        nvidia_smi: nvidia_smi.clone(),
+        gpu_trace: settings.gpu_trace,
     };
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
     let mut driver = OnlineDriver::new(settings);

@@ -1,24 +1,15 @@
 //! Energy and cost through `show` and `compare`, on real aiperf 0.13 telemetry from one H100
 //! (tests/data/gpu_telemetry/README.md). Every expected number is read from the file named.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
+mod common;
+use common::{adreport, json_of, text};
 
 fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -79,9 +70,9 @@ fn energy_per_token_is_the_window_energy_over_its_output_tokens() {
 fn a_point_without_telemetry_has_empty_energy_fields_never_zero() {
     let out = adreport(&["show", &format!("{DATA}/no_telemetry"), "--format", "csv"]);
     assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let csv = text(&out.stdout);
     // No point has them: the columns are left out rather than filled with 0.
-    assert!(!text.contains("energy_per_output_token_j"), "{text}");
+    assert!(!csv.contains("energy_per_output_token_j"), "{csv}");
     let pts = json(&adreport(&[
         "show",
         &format!("{DATA}/no_telemetry"),
@@ -103,14 +94,14 @@ fn a_point_without_telemetry_has_empty_energy_fields_never_zero() {
         &format!("{DATA}/no_telemetry"),
         &format!("{DATA}/with_pynvml"),
     ]);
-    let text = String::from_utf8_lossy(&table.stdout);
-    let header = text.lines().find(|l| l.contains("label")).unwrap();
+    let table = text(&table.stdout);
+    let header = table.lines().find(|l| l.contains("label")).unwrap();
     assert!(
         header.contains("energy_per_output_token_j ┆ output_tokens_per_joule"),
         "{header}"
     );
     // The last two columns (energy per token, tokens per joule) show a dash, not 0.
-    let row = text.lines().find(|l| l.contains("no_telemetry")).unwrap();
+    let row = table.lines().find(|l| l.contains("no_telemetry")).unwrap();
     let cells: Vec<&str> = row.trim_matches('│').split('┆').map(str::trim).collect();
     assert_eq!(cells[cells.len() - 2..], ["-", "-"], "{row}");
 }
@@ -129,14 +120,8 @@ fn compare_judges_energy_and_cost_with_their_direction() {
         "-o",
         dir.path().to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let f: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("findings.json")).unwrap())
-            .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let f = json_of(&dir.path().join("findings.json"));
     let pair = f["comparisons"][0]["pairs"]
         .as_array()
         .unwrap()

@@ -4,30 +4,19 @@
 //! profile_export_aiperf.json has request_throughput 1.333226384134842 req/s, output tokens
 //! 128 per request, nvidia_total_gpu_power 135.76753703703704 W on one GPU.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
+
+mod common;
+use common::{adreport, text};
 
 const RUN: &str = "tests/data/gpu_telemetry/with_pynvml";
 const CAPACITY: f64 = 1.333226384134842;
-
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
 
 fn plan_json(extra: &[&str]) -> Value {
     let mut args = vec!["plan", RUN, "--sla", "ttft=500,tpot=50", "--format", "json"];
     args.extend_from_slice(extra);
     let out = adreport(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
@@ -123,7 +112,7 @@ fn a_trace_gives_peak_and_mean_gpus_and_a_chart() {
 fn no_passing_point_and_several_series_are_clear_errors() {
     let out = adreport(&["plan", RUN, "--sla", "ttft=10", "--rate", "1"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(
         err.contains("no measured concurrency meets the SLA"),
         "{err}"
@@ -137,7 +126,7 @@ fn no_passing_point_and_several_series_are_clear_errors() {
         "--rate",
         "1",
     ]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(
         err.contains("--label") && err.contains("second_run (ISL 512, OSL 128)"),
         "{err}"
@@ -153,9 +142,5 @@ fn no_passing_point_and_several_series_are_clear_errors() {
         "--label",
         "second_run",
     ]);
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
 }
