@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle, RGBColor};
 
-use crate::analyze::compare::batch_axis;
 use crate::analyze::pareto::{efficiency_y_metric, pareto_frontier};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
@@ -275,7 +274,7 @@ enum LoadAxis {
 impl LoadAxis {
     fn of(sweep: &Sweep) -> LoadAxis {
         let any_conc = sweep.points.iter().any(|p| p.concurrency.is_some());
-        let any_bs = sweep.points.iter().any(|p| batch_axis(p).is_some());
+        let any_bs = sweep.points.iter().any(|p| p.batch_size_load().is_some());
         if !any_conc && any_bs {
             LoadAxis::BatchSize
         } else {
@@ -286,7 +285,7 @@ impl LoadAxis {
     fn x(self, p: &Point) -> Option<u64> {
         match self {
             LoadAxis::Concurrency => p.concurrency,
-            LoadAxis::BatchSize => batch_axis(p),
+            LoadAxis::BatchSize => p.batch_size_load(),
         }
         .filter(|&v| v > 0)
     }
@@ -497,7 +496,7 @@ fn efficiency_series(
             Some(Mark {
                 x: finite(p.get(Metric::TokensPerSUser))?,
                 y: finite(p.get(y_metric))?,
-                tag: p.concurrency.or(batch_axis(p)).map(|c| c.to_string()),
+                tag: p.concurrency.or(p.batch_size_load()).map(|c| c.to_string()),
                 miss: misses(sla, p),
                 hollow: false,
             })
