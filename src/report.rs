@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::findings::{analyze, Findings, Settings};
 use crate::error::Error;
-use crate::ingest::configs::find_configs;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::html::write_html;
@@ -28,9 +27,7 @@ pub fn run(
 ) -> Result<ReportRun, Error> {
     let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
     let sweep = ingest::load(&inputs, options)?;
-    let mut findings = analyze(&sweep, settings);
-    let (configs, config_warnings) = find_configs(&sweep);
-    findings.warnings.extend(config_warnings);
+    let findings = analyze(&sweep, settings);
     let write_err = |source| Error::Write {
         path: out_dir.to_path_buf(),
         source,
@@ -56,7 +53,7 @@ pub fn run(
         write_atomic(&path, text.as_bytes())?;
         files.push(path);
     }
-    files.push(write_html(&findings, &configs, &plot_files, out_dir)?);
+    files.push(write_html(&findings, &sweep.configs, &plot_files, out_dir)?);
     Ok(ReportRun {
         sweep,
         findings,

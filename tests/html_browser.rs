@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use adreport::analyze::findings::{analyze, Findings, Settings};
 use adreport::analyze::sla::Sla;
-use adreport::ingest::configs::{find_configs, ConfigFile};
+use adreport::ingest::configs::find_configs;
+use adreport::model::ConfigFile;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::html::write_html;
 
@@ -144,7 +145,9 @@ fn make_report(hostile: bool) -> Report {
     };
     let mut findings = analyze(&sweep, &settings);
     let (configs, warnings) = find_configs(&sweep);
-    findings.warnings.extend(warnings);
+    findings
+        .warnings
+        .extend(warnings.iter().map(ToString::to_string));
     let out = dir.path().join("out");
     fs::create_dir_all(&out).unwrap();
     let plots: Vec<PathBuf> = PLOT_NAMES

@@ -98,6 +98,9 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
         let reasons = reasons.join("\n");
         return Err(Error::NothingUsable(reasons));
     }
+    let (configs, config_warnings) = configs::find_configs(&sweep);
+    sweep.configs = configs;
+    sweep.warnings.extend(config_warnings);
     Ok(sweep)
 }
 

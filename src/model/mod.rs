@@ -8,10 +8,12 @@
 //! load), [`sweep`] (what ingest returns), [`config`] (engine config files found beside the
 //! runs), [`prediction`] (an AIConfigurator save dir, as the audit consumes it).
 
+pub mod config;
 pub mod metric;
 pub mod point;
 pub mod sweep;
 
+pub use config::*;
 pub use metric::*;
 pub use point::*;
 pub use sweep::*;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use super::config::ConfigFile;
 use super::metric::Metric;
 use super::point::Point;
 
@@ -17,6 +18,10 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // An empty path marks a note about the inputs as a whole.
+        if self.path.as_os_str().is_empty() {
+            return f.write_str(&self.message);
+        }
         write!(f, "{}: {}", self.path.display(), self.message)
     }
 }
@@ -28,6 +33,8 @@ pub struct Sweep {
     pub warnings: Vec<Warning>,
     /// Every result file that contributed a point (provenance).
     pub files_read: Vec<PathBuf>,
+    /// Engine config files found beside the runs (read by `ingest::load`, shown by reports).
+    pub configs: Vec<ConfigFile>,
 }
 
 impl Sweep {

@@ -16,7 +16,7 @@ use super::format::{human, human_opt, load_text, pct};
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
 use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
 use crate::error::Error;
-use crate::ingest::configs::{config_diff, ConfigFile};
+use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
 
 const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
