@@ -14,8 +14,7 @@ use serde::Serialize;
 
 use super::sla::{Sla, Target};
 use crate::error::Error;
-use crate::ingest::aiconfigurator::{AicExperiment, AicRow, AicRun};
-use crate::model::{Latency, Metric, Point, Stat};
+use crate::model::{AicExperiment, AicRow, AicRun, Latency, Metric, Point, Stat};
 use crate::render::format::{human, pct};
 
 /// What is compared, predicted column against measured mean.

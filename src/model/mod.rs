@@ -11,11 +11,13 @@
 pub mod config;
 pub mod metric;
 pub mod point;
+pub mod prediction;
 pub mod sweep;
 
 pub use config::*;
 pub use metric::*;
 pub use point::*;
+pub use prediction::*;
 pub use sweep::*;
 
 /// A point at concurrency `c` with an average TTFT and a request throughput, for unit tests.
