@@ -323,5 +323,4 @@ fn warn_error_summary(f: &Fields, ctx: &mut ReadCtx) -> Result<Option<f64>, Read
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
