@@ -151,7 +151,7 @@ pub fn render_html(a: &Audit, plot_files: &[PathBuf]) -> Result<String, String> 
                 sla: sla_table(s).as_ref().map(table),
                 points: table(&points_table(s)),
                 skipped: skipped_table(a, &s.label).as_ref().map(table),
-                notes: s.notes.clone(),
+                notes: s.notes.iter().map(ToString::to_string).collect(),
             })
             .collect(),
         ranking: ranking_table(a).as_ref().map(table),

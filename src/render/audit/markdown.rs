@@ -52,7 +52,7 @@ impl AuditExporter for AuditMd {
                 out.push_str("\n</details>\n");
             }
             for n in &s.notes {
-                out.push_str(&format!("\n> {}\n", md_escape(n)));
+                out.push_str(&format!("\n> {}\n", md_escape(&n.to_string())));
             }
         }
         if let Some(t) = ranking_table(a) {

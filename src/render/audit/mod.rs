@@ -6,6 +6,7 @@ pub mod json;
 pub mod markdown;
 pub mod summary;
 pub mod tables;
+pub mod words;
 
 use std::path::Path;
 
