@@ -2,7 +2,6 @@
 //! audit ([`crate::analyze::audit`]) and write every output.
 
 use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -15,8 +14,7 @@ use crate::ingest::{self, default_label, IngestOptions, Input};
 use crate::model::{Point, Source};
 use crate::render::audit::words::{describe, whole};
 use crate::render::audit::{audit_exporters, AuditCtx};
-use crate::render::plots::audit::write_audit_plots;
-use crate::report::write_atomic;
+use crate::render::output::write_outputs;
 
 /// What `adreport audit` was asked.
 #[derive(Clone, Debug, Default)]
@@ -71,7 +69,11 @@ pub fn run(job: &AuditJob) -> Result<AuditRun, Error> {
         result.warnings.extend(workload_warnings(&result, points));
     }
     describe(&mut result);
-    let files = write_outputs(&result, job)?;
+    let ctx = AuditCtx {
+        audit: &result,
+        out_dir: &job.out,
+    };
+    let files = write_outputs(&audit_exporters(), &ctx, &job.out)?;
     Ok(AuditRun {
         audit: result,
         files,
@@ -251,31 +253,6 @@ fn workload_warnings(a: &Audit, points: &[Point]) -> Vec<String> {
         }
     }
     out
-}
-
-fn write_outputs(a: &Audit, job: &AuditJob) -> Result<Vec<PathBuf>, Error> {
-    let out = &job.out;
-    fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
-    let mut files = write_audit_plots(a, out)?;
-    let plots: Vec<String> = files
-        .iter()
-        .filter_map(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
-    let ctx = AuditCtx {
-        audit: a,
-        plots: &plots,
-        out_dir: out,
-    };
-    for e in audit_exporters() {
-        let path = out.join(e.file_name());
-        write_atomic(&path, e.render(&ctx)?.as_bytes())?;
-        files.push(path);
-    }
-    Ok(files)
 }
 
 /// The audit's errors in the words of the command line: the flags that fix them.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text, pct};
+use super::output::Output;
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
 use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
 use crate::error::Error;
@@ -694,6 +695,34 @@ pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotVi
             title,
             file,
             data_uri: format!("data:{mime};base64,{}", engine.encode(&bytes)),
+        });
+    }
+    out
+}
+
+/// Each image among `outputs` (charts rendered but not written yet) as a data URI.
+pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut out = Vec::new();
+    for o in outputs {
+        let path = Path::new(&o.file_name);
+        let Some(mime) = image_mime(path, &o.bytes) else {
+            if o.file_name.ends_with(".png") {
+                warnings.push(format!(
+                    "{}: plot left out of the report: not a PNG, JPEG or SVG image",
+                    o.file_name
+                ));
+            }
+            continue;
+        };
+        let title = path
+            .file_stem()
+            .map(|n| n.to_string_lossy().replace('_', " "))
+            .unwrap_or_default();
+        out.push(PlotView {
+            title,
+            file: o.file_name.clone(),
+            data_uri: format!("data:{mime};base64,{}", engine.encode(&o.bytes)),
         });
     }
     out

@@ -34,6 +34,26 @@ pub(super) fn render(fig: &Figure, path: &Path) -> Result<(), Error> {
     root.present().map_err(|e| fail(Box::new(e)))
 }
 
+/// The chart as PNG bytes, like [`render`] but in memory: `path` only names it in errors.
+pub fn render_png(fig: &Figure, path: &Path) -> Result<Vec<u8>, Error> {
+    use image::ImageEncoder;
+    let fail = |e: Box<dyn StdError>| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!("cannot draw the chart: {e}")),
+    };
+    let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_figure(&root, fig).map_err(fail)?;
+        root.present().map_err(|e| fail(Box::new(e)))?;
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&rgb, WIDTH, HEIGHT, image::ColorType::Rgb8)
+        .map_err(|e| fail(Box::new(e)))?;
+    Ok(png)
+}
+
 fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
     root.fill(&WHITE)?;
     let (head, body) = root.split_vertically(TITLE_H);
