@@ -261,92 +261,6 @@ impl fmt::Display for AuditError {
         match self {
             AuditError::BadMaxApe => f.write_str("--max-ape takes a percentage >= 0"),
             AuditError::NoMeasuredSweep => f.write_str("give at least one --measured sweep"),
-            AuditError::UnknownMode {
-                asked,
-                dir,
-                available,
-            } => write!(
-                f,
-                "--mode {asked}: {} has no such experiment; available: {}",
-                dir.display(),
-                experiment_list(available)
-            ),
-            AuditError::AmbiguousMode {
-                asked,
-                dir,
-                matches,
-            } => write!(
-                f,
-                "--mode {asked}: several experiments of {} are {asked}: {}; give the experiment's directory name",
-                dir.display(),
-                experiment_list(matches)
-            ),
-            AuditError::NothingRanked { dir, available } => write!(
-                f,
-                "{}: no experiment has a best_config_topn.csv with rows to rank configs; pass --config (available: {})",
-                dir.display(),
-                config_list(available)
-            ),
-            AuditError::NoRankedExperiment => f.write_str("no ranked experiment"),
-            AuditError::NoRanks {
-                best_csv,
-                rank,
-                experiment,
-                available,
-            } => write!(
-                f,
-                "{}: missing or empty, so there is no rank {rank} in {experiment}/; pass --config (available: {})",
-                best_csv.display(),
-                config_list(available)
-            ),
-            AuditError::RankOutOfRange {
-                rank,
-                best_csv,
-                ranks,
-            } => {
-                let ranks: Vec<String> = ranks
-                    .iter()
-                    .map(|(n, c)| format!("{n} {}", c.as_deref().unwrap_or("?")))
-                    .collect();
-                write!(
-                    f,
-                    "rank {rank}: {} ranks {} configs: {}",
-                    best_csv.display(),
-                    ranks.len(),
-                    ranks.join(", ")
-                )
-            }
-            AuditError::RankWithoutConfig { best_csv, row } => write!(
-                f,
-                "{}: row {row} has no `parallel` column to find its curve in pareto.csv",
-                best_csv.display()
-            ),
-            AuditError::UnknownConfig {
-                asked,
-                dir,
-                available,
-            } => write!(
-                f,
-                "--config {asked}: no config of {} starts with it; available: {}",
-                dir.display(),
-                config_list(available)
-            ),
-            AuditError::AmbiguousConfig {
-                asked,
-                matches,
-                several_experiments,
-            } => {
-                let list: Vec<String> = matches.iter().map(|(e, c)| format!("{e}: {c}")).collect();
-                write!(
-                    f,
-                    "--config {asked}: matches several configs ({}); give more of it{}",
-                    list.join(", "),
-                    if *several_experiments { " or --mode" } else { "" }
-                )
-            }
-            AuditError::ConfigWithoutRow { asked, config } => {
-                write!(f, "--config {asked}: no row of {config}")
-            }
             AuditError::NoParetoCsv { pareto_csv, config } => write!(
                 f,
                 "{}: missing; the predicted curve of {config} comes from the experiment's pareto.csv",
@@ -385,7 +299,101 @@ impl fmt::Display for AuditError {
                     range[1]
                 )
             }
+            choice => fmt_choice(choice, f),
         }
+    }
+}
+
+/// The errors of choosing the experiment and config (`--mode`, `--rank`, `--config`).
+fn fmt_choice(e: &AuditError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        AuditError::UnknownMode {
+            asked,
+            dir,
+            available,
+        } => write!(
+            f,
+            "--mode {asked}: {} has no such experiment; available: {}",
+            dir.display(),
+            experiment_list(available)
+        ),
+        AuditError::AmbiguousMode {
+            asked,
+            dir,
+            matches,
+        } => write!(
+            f,
+            "--mode {asked}: several experiments of {} are {asked}: {}; give the experiment's directory name",
+            dir.display(),
+            experiment_list(matches)
+        ),
+        AuditError::NothingRanked { dir, available } => write!(
+            f,
+            "{}: no experiment has a best_config_topn.csv with rows to rank configs; pass --config (available: {})",
+            dir.display(),
+            config_list(available)
+        ),
+        AuditError::NoRankedExperiment => f.write_str("no ranked experiment"),
+        AuditError::NoRanks {
+            best_csv,
+            rank,
+            experiment,
+            available,
+        } => write!(
+            f,
+            "{}: missing or empty, so there is no rank {rank} in {experiment}/; pass --config (available: {})",
+            best_csv.display(),
+            config_list(available)
+        ),
+        AuditError::RankOutOfRange {
+            rank,
+            best_csv,
+            ranks,
+        } => {
+            let ranks: Vec<String> = ranks
+                .iter()
+                .map(|(n, c)| format!("{n} {}", c.as_deref().unwrap_or("?")))
+                .collect();
+            write!(
+                f,
+                "rank {rank}: {} ranks {} configs: {}",
+                best_csv.display(),
+                ranks.len(),
+                ranks.join(", ")
+            )
+        }
+        AuditError::RankWithoutConfig { best_csv, row } => write!(
+            f,
+            "{}: row {row} has no `parallel` column to find its curve in pareto.csv",
+            best_csv.display()
+        ),
+        AuditError::UnknownConfig {
+            asked,
+            dir,
+            available,
+        } => write!(
+            f,
+            "--config {asked}: no config of {} starts with it; available: {}",
+            dir.display(),
+            config_list(available)
+        ),
+        AuditError::AmbiguousConfig {
+            asked,
+            matches,
+            several_experiments,
+        } => {
+            let list: Vec<String> = matches.iter().map(|(e, c)| format!("{e}: {c}")).collect();
+            write!(
+                f,
+                "--config {asked}: matches several configs ({}); give more of it{}",
+                list.join(", "),
+                if *several_experiments { " or --mode" } else { "" }
+            )
+        }
+        AuditError::ConfigWithoutRow { asked, config } => {
+            write!(f, "--config {asked}: no row of {config}")
+        }
+        other => write!(f, "{other:?}"),
     }
 }
 

@@ -54,13 +54,9 @@ pub(super) fn audit_sweep(
         curve.first().map_or(0, |r| r.concurrency),
         curve.last().map_or(0, |r| r.concurrency),
     ];
-    let predicted_file = sel
-        .exp
-        .pareto_csv
-        .clone()
-        .unwrap_or_else(|| sel.exp.dir.join("pareto.csv"))
-        .display()
-        .to_string();
+    let predicted_file = sel.exp.pareto_csv.clone();
+    let predicted_file = predicted_file.unwrap_or_else(|| sel.exp.dir.join("pareto.csv"));
+    let predicted_file = predicted_file.display().to_string();
     let sla = run_sla(run);
     let target = Target {
         sweep: s,
@@ -77,24 +73,11 @@ pub(super) fn audit_sweep(
         walk.point(&target, p, range);
     }
     if walk.points.is_empty() && !s.points.is_empty() {
-        return Err(AuditError::NoOverlap {
-            measured_path: s.path.clone(),
-            measured: s
-                .points
-                .iter()
-                .filter_map(|p| p.concurrency)
-                .map(|c| c as f64 / replicas as f64)
-                .collect(),
-            replicas,
-            predicted_file,
-            config: sel.config.clone(),
-            range,
-        });
+        return Err(no_overlap(&target, predicted_file, range));
     }
-    let file = if sel.rank.is_some() {
-        "best_config_topn.csv"
-    } else {
-        "pareto.csv"
+    let file = match sel.rank {
+        Some(_) => "best_config_topn.csv",
+        None => "pareto.csv",
     };
     let pick = PredictedRow::from_row(sel.row, file, run);
     let all_pass = walk.all_pass && !s.points.is_empty();
@@ -202,7 +185,7 @@ impl Walk {
             let reason = match (value_at(t.curve, at, m), m.measured(p, gpus, replicas)) {
                 (None, _) => SkipReason::NoPredictedColumn(m.predicted_column()),
                 (_, None) => SkipReason::NoMeasuredField(m.measured_field()),
-                (Some(predicted), _) if predicted == 0.0 => SkipReason::ZeroPrediction,
+                (Some(0.0), _) => SkipReason::ZeroPrediction,
                 (Some(predicted), Some(measured)) => {
                     let error_pct = (measured - predicted) / predicted * 100.0;
                     self.points.push(AuditPoint {
@@ -257,6 +240,25 @@ impl Walk {
             measured_pass,
             agree: measured_pass.map(|m| m == predicted_pass),
         });
+    }
+}
+
+/// Not one measured point falls on the predicted curve.
+fn no_overlap(t: &Target, predicted_file: String, range: [u64; 2]) -> AuditError {
+    let replicas = t.scale.replicas;
+    AuditError::NoOverlap {
+        measured_path: t.sweep.path.clone(),
+        measured: t
+            .sweep
+            .points
+            .iter()
+            .filter_map(|p| p.concurrency)
+            .map(|c| c as f64 / replicas as f64)
+            .collect(),
+        replicas,
+        predicted_file,
+        config: t.sel.config.clone(),
+        range,
     }
 }
 
