@@ -663,7 +663,6 @@ fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -
 
 /// Each plot as a data URI; unreadable or non-image files become warnings.
 pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
-    let engine = base64::engine::general_purpose::STANDARD;
     let mut out = Vec::new();
     for path in files {
         let bytes = match fs::read(path) {
@@ -676,56 +675,50 @@ pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotVi
                 continue;
             }
         };
-        let Some(mime) = image_mime(path, &bytes) else {
-            warnings.push(format!(
+        match plot_view(path, &bytes) {
+            Some(view) => out.push(view),
+            None => warnings.push(format!(
                 "{}: plot left out of the report: not a PNG, JPEG or SVG image",
                 path.display()
-            ));
-            continue;
-        };
-        let file = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let title = path
-            .file_stem()
-            .map(|n| n.to_string_lossy().replace('_', " "))
-            .unwrap_or_default();
-        out.push(PlotView {
-            title,
-            file,
-            data_uri: format!("data:{mime};base64,{}", engine.encode(&bytes)),
-        });
+            )),
+        }
     }
     out
 }
 
 /// Each image among `outputs` (charts rendered but not written yet) as a data URI.
 pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
-    let engine = base64::engine::general_purpose::STANDARD;
     let mut out = Vec::new();
     for o in outputs {
-        let path = Path::new(&o.file_name);
-        let Some(mime) = image_mime(path, &o.bytes) else {
-            if o.file_name.ends_with(".png") {
-                warnings.push(format!(
-                    "{}: plot left out of the report: not a PNG, JPEG or SVG image",
-                    o.file_name
-                ));
-            }
-            continue;
-        };
-        let title = path
-            .file_stem()
-            .map(|n| n.to_string_lossy().replace('_', " "))
-            .unwrap_or_default();
-        out.push(PlotView {
-            title,
-            file: o.file_name.clone(),
-            data_uri: format!("data:{mime};base64,{}", engine.encode(&o.bytes)),
-        });
+        match plot_view(Path::new(&o.file_name), &o.bytes) {
+            Some(view) => out.push(view),
+            None if o.file_name.ends_with(".png") => warnings.push(format!(
+                "{}: plot left out of the report: not a PNG, JPEG or SVG image",
+                o.file_name
+            )),
+            None => {}
+        }
     }
     out
+}
+
+/// One image as a data URI titled by its file name; `None` when it is no image.
+fn plot_view(path: &Path, bytes: &[u8]) -> Option<PlotView> {
+    let mime = image_mime(path, bytes)?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let title = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().replace('_', " "))
+        .unwrap_or_default();
+    Some(PlotView {
+        title,
+        file,
+        data_uri: format!("data:{mime};base64,{}", engine.encode(bytes)),
+    })
 }
 
 /// The image type from the bytes (the name only for SVG, which has no magic number).
