@@ -53,6 +53,15 @@ pub enum SkipReason {
     ZeroPrediction,
 }
 
+/// Where the GPU count of a measured sweep came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpusFrom {
+    /// One replica's `num_total_gpus`.
+    OneReplica,
+    /// The user's GPU count.
+    Given,
+}
+
 /// One sweep whose MAPE of one metric is past the `max_ape` gate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GateHit {
@@ -174,7 +183,7 @@ pub struct SweepAudit {
     pub gpus_per_replica: u64,
     /// GPUs the measured sweep used (`--gpus`, else one replica's).
     pub gpus: u64,
-    pub gpus_from: &'static str,
+    pub gpus_from: GpusFrom,
     pub replicas: u64,
     pub predicted_file: String,
     pub predicted_range: [u64; 2],

@@ -6,8 +6,8 @@ use super::error::AuditError;
 use super::metrics::AuditMetric;
 use super::pick::{select, Selection};
 use super::{
-    run_sla, summarize, AuditPoint, AuditSettings, MeasuredPoint, MeasuredSweep, SkipReason,
-    Skipped, SlaAgreement, SlaRow, SweepAudit,
+    run_sla, summarize, AuditPoint, AuditSettings, GpusFrom, MeasuredPoint, MeasuredSweep,
+    SkipReason, Skipped, SlaAgreement, SlaRow, SweepAudit,
 };
 use crate::analyze::sla::Sla;
 use crate::model::{AicRun, Latency, Point};
@@ -301,19 +301,19 @@ pub(super) fn replicas(
     gpus: Option<u64>,
     per_replica: u64,
     config: &str,
-) -> Result<(u64, u64, &'static str), AuditError> {
+) -> Result<(u64, u64, GpusFrom), AuditError> {
     if per_replica == 0 {
         return Err(AuditError::NoGpusPerReplica {
             config: config.to_string(),
         });
     }
     match gpus {
-        None => Ok((per_replica, 1, "num_total_gpus")),
+        None => Ok((per_replica, 1, GpusFrom::OneReplica)),
         Some(n) if n == 0 || n % per_replica != 0 => Err(AuditError::GpusNotWhole {
             gpus: n,
             config: config.to_string(),
             per_replica,
         }),
-        Some(n) => Ok((n, n / per_replica, "--gpus")),
+        Some(n) => Ok((n, n / per_replica, GpusFrom::Given)),
     }
 }

@@ -173,8 +173,14 @@ fn mape_is_mean_absolute_and_bias_mean_signed() {
 
 #[test]
 fn replicas_need_a_whole_number() {
-    assert_eq!(replicas(None, 8, "tp8").unwrap(), (8, 1, "num_total_gpus"));
-    assert_eq!(replicas(Some(16), 8, "tp8").unwrap(), (16, 2, "--gpus"));
+    assert_eq!(
+        replicas(None, 8, "tp8").unwrap(),
+        (8, 1, GpusFrom::OneReplica)
+    );
+    assert_eq!(
+        replicas(Some(16), 8, "tp8").unwrap(),
+        (16, 2, GpusFrom::Given)
+    );
     let e = replicas(Some(12), 8, "tp8").unwrap_err().to_string();
     assert!(e.contains("--gpus 12") && e.contains("8 GPUs each"), "{e}");
 }

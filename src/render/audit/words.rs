@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::analyze::audit::{
-    Audit, AuditMetric, ExperimentWhy, Note, Rank1, Ranking, SkipReason, Why,
+    Audit, AuditMetric, ExperimentWhy, GpusFrom, Note, Rank1, Ranking, SkipReason, Why,
 };
 use crate::render::format::{human, pct};
 
@@ -237,6 +237,15 @@ impl fmt::Display for SkipReason {
     }
 }
 
+impl fmt::Display for GpusFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GpusFrom::OneReplica => "num_total_gpus",
+            GpusFrom::Given => "--gpus",
+        })
+    }
+}
+
 /// audit.json carries the sentences, as the other outputs do.
 macro_rules! serialize_as_words {
     ($($t:ty),*) => {$(
@@ -247,4 +256,4 @@ macro_rules! serialize_as_words {
         }
     )*};
 }
-serialize_as_words!(Why, Note, SkipReason);
+serialize_as_words!(Why, Note, SkipReason, GpusFrom);
