@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::findings::{analyze, Findings, Settings};
 use crate::error::Error;
-use crate::ingest::configs::find_configs;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::output::write_outputs;
@@ -26,15 +25,12 @@ pub fn run(
 ) -> Result<ReportRun, Error> {
     let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
     let sweep = ingest::load(&inputs, options)?;
-    let mut findings = analyze(&sweep, settings);
-    let (configs, config_warnings) = find_configs(&sweep);
-    findings.warnings.extend(config_warnings);
+    let findings = analyze(&sweep, settings);
     let ctx = ReportCtx {
         findings: &findings,
         sweep: &sweep,
         inputs: args,
         out_dir,
-        configs: &configs,
     };
     let files = write_outputs(&report_exporters(), &ctx, out_dir)?;
     Ok(ReportRun {

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use adreport::analyze::findings::{analyze, Findings, Settings};
 use adreport::analyze::sla::Sla;
 use adreport::error::Error;
-use adreport::ingest::configs::{find_configs, ConfigFile};
+use adreport::ingest::configs::find_configs;
+use adreport::model::ConfigFile;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::headline::headline_lines;
 use adreport::render::html::ReportHtml;
@@ -131,12 +132,13 @@ fn write_html(
     images: Vec<Output>,
     out: &Path,
 ) -> Result<PathBuf, Error> {
+    let mut sweep = sweep.clone();
+    sweep.configs = configs.to_vec();
     let ctx = ReportCtx {
         findings,
-        sweep,
+        sweep: &sweep,
         inputs: &[],
         out_dir: out,
-        configs,
     };
     let list: Vec<Box<dyn Exporter<ReportCtx>>> =
         vec![Box::new(StandInCharts(images)), Box::new(ReportHtml)];
@@ -181,7 +183,9 @@ fn make_report(hostile: bool) -> Report {
     };
     let mut findings = analyze(&sweep, &settings);
     let (configs, warnings) = find_configs(&sweep);
-    findings.warnings.extend(warnings);
+    findings
+        .warnings
+        .extend(warnings.iter().map(ToString::to_string));
     let out = dir.path().join("out");
     let plots: Vec<Output> = PLOT_NAMES
         .iter()

@@ -143,7 +143,6 @@ fn pipeline(root: &Path) {
         sweep: &sweep,
         inputs: &[],
         out_dir: root,
-        configs: &[],
     };
     // The text outputs; the charts are drawn by their own tests, too slow to fuzz.
     let text: Vec<Box<dyn Exporter<ReportCtx>>> = vec![

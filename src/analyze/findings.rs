@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::capacity::{capacity, Capacity};
-use super::compare::{batch_axis, compare, regressions, AlignKey, Comparison, Delta, Verdict};
+use super::compare::{compare, regressions, AlignKey, Comparison, Delta, Verdict};
 use super::goodput::{goodput, Goodput};
 use super::pareto::{efficiency_y_metric, frontier, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
@@ -229,7 +229,7 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
         isl: p.isl,
         osl: p.osl,
         concurrency: p.concurrency,
-        max_batch_size: batch_axis(p),
+        max_batch_size: p.batch_size_load(),
         num_gpus: p.num_gpus,
         num_gpus_from: p.num_gpus_from.clone(),
         metrics: p.metrics.iter().map(|(m, v)| (m.name(), *v)).collect(),
@@ -258,7 +258,8 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>, pareto_y: Metric) -> Vec<Series> 
             let mut concurrencies: Vec<u64> = pts.iter().filter_map(|p| p.concurrency).collect();
             concurrencies.sort_unstable();
             concurrencies.dedup();
-            let mut batch_sizes: Vec<u64> = pts.iter().filter_map(|p| batch_axis(p)).collect();
+            let mut batch_sizes: Vec<u64> =
+                pts.iter().filter_map(|p| p.batch_size_load()).collect();
             batch_sizes.sort_unstable();
             batch_sizes.dedup();
             let sources: BTreeSet<&str> = pts.iter().map(|p| p.source.name()).collect();

@@ -5,8 +5,7 @@
 //! is marked safe: only our own CSS, self-check script and base64 image data are.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use serde::Serialize;
@@ -19,7 +18,7 @@ use super::ReportCtx;
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
 use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
 use crate::error::Error;
-use crate::ingest::configs::{config_diff, ConfigFile};
+use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
 
 const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
@@ -58,10 +57,11 @@ pub struct ReportHtml;
 
 impl Exporter<ReportCtx<'_>> for ReportHtml {
     fn render(&self, ctx: &ReportCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
-        let html = render_html(ctx.findings, ctx.configs, earlier).map_err(|e| Error::Write {
-            path: ctx.out_dir.join(FILE),
-            source: std::io::Error::other(e),
-        })?;
+        let html =
+            render_html(ctx.findings, &ctx.sweep.configs, earlier).map_err(|e| Error::Write {
+                path: ctx.out_dir.join(FILE),
+                source: std::io::Error::other(e),
+            })?;
         Ok(vec![Output::text(FILE, html)])
     }
 }
@@ -660,23 +660,8 @@ fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -
     parts.join(" · ")
 }
 
-/// Each plot file as a data URI; unreadable or non-image files become warnings.
-pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
-    let mut out = Vec::new();
-    for path in files {
-        match fs::read(path) {
-            Ok(bytes) => out.extend(plot_view(path, &bytes, warnings)),
-            Err(e) => warnings.push(format!(
-                "{}: plot left out of the report: {e}",
-                path.display()
-            )),
-        }
-    }
-    out
-}
-
 /// Each PNG among the outputs rendered before the page (the charts), as a data URI.
-fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
+pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
     pngs(outputs)
         .filter_map(|o| plot_view(Path::new(&o.file_name), &o.bytes, warnings))
         .collect()

@@ -22,7 +22,6 @@ pub mod terminal;
 use std::path::Path;
 
 use crate::analyze::findings::Findings;
-use crate::ingest::configs::ConfigFile;
 use crate::model::Sweep;
 use output::Exporter;
 
@@ -33,8 +32,6 @@ pub struct ReportCtx<'a> {
     /// The inputs as the user gave them, for headers.
     pub inputs: &'a [String],
     pub out_dir: &'a Path,
-    /// Config files found beside the runs, shown side by side in report.html.
-    pub configs: &'a [ConfigFile],
 }
 
 /// Every output of `report` and `compare`, in writing order: the charts first so the text

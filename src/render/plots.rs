@@ -24,7 +24,7 @@ mod axis;
 mod draw;
 
 use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};
-use draw::{render, render_png};
+use draw::render_png;
 
 /// Size of every PNG, in pixels.
 pub const WIDTH: u32 = 1600;

@@ -1,7 +1,6 @@
 //! Drawing a [`Figure`]: title, axes, data, SLA marks and the legend panel.
 
 use std::error::Error as StdError;
-use std::path::Path;
 
 use image::codecs::png::PngEncoder;
 use image::{ColorType, ImageEncoder};
@@ -17,7 +16,6 @@ use super::{
     SLA_RED, TICK_PX, TITLE_H, TITLE_PX, WIDTH,
 };
 use crate::error::Error;
-use crate::write::write_atomic;
 
 type Drawn = Result<(), Box<dyn StdError>>;
 /// A pixel area of the image (title, chart, legend panel).
@@ -26,11 +24,6 @@ type PlotArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 type ChartArea<'a> = DrawingArea<BitMapBackend<'a>, Cartesian2d<Ticks, Ticks>>;
 /// Text colour of a light (other statistic) SLA line's label.
 const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
-
-/// Draws `fig` into `path` (written atomically).
-pub(super) fn render(fig: &Figure, path: &Path) -> Result<(), Error> {
-    write_atomic(path, &render_png(fig, &path.to_string_lossy())?)
-}
 
 /// Draws `fig` as PNG bytes; `name` (the file it is meant for) names it in errors.
 pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
