@@ -192,6 +192,8 @@ pub fn size(
 pub struct TracePlan {
     /// (seconds from the trace's start, req/s, GPUs) per trace row.
     pub steps: Vec<(f64, f64, u64)>,
+    /// Seconds the trace covers: its last row holds for the median step.
+    pub span_s: f64,
     pub peak_gpus: u64,
     pub peak_rate: f64,
     /// GPUs averaged over time (each row holds until the next; the last for the median step).
@@ -243,6 +245,7 @@ pub fn size_trace(
     Ok(TracePlan {
         peak_gpus: at_peak.gpus,
         steps,
+        span_s: span,
         peak_rate,
         mean_gpus,
         mean_rate,
@@ -366,7 +369,7 @@ mod tests {
             t.steps.iter().map(|x| x.2).collect::<Vec<_>>(),
             vec![8, 24, 16]
         );
-        assert_eq!((t.peak_gpus, t.peak_rate), (24, 10.0));
+        assert_eq!((t.peak_gpus, t.peak_rate, t.span_s), (24, 10.0, 1800.0));
         assert!((t.mean_gpus - 16.0).abs() < 1e-12);
         assert!((t.mean_rate - 6.0).abs() < 1e-12);
         // 48 GPUs x 600 s = 8 GPU-hours at $1.

@@ -28,9 +28,13 @@ pub fn render(plan: &CapacityPlan, format: PlanFormat) -> String {
     }
 }
 
-/// `plan.json` and `plan.md`.
+/// `plan.json`, the trace chart (with `--trace`) and `plan.md`, which shows the chart.
 pub fn plan_exporters() -> Vec<Box<dyn Exporter<CapacityPlan>>> {
-    vec![Box::new(PlanJson), Box::new(PlanMd)]
+    vec![
+        Box::new(PlanJson),
+        Box::new(super::plots::plan::PlanTraceChart),
+        Box::new(PlanMd),
+    ]
 }
 
 struct PlanJson;
@@ -87,6 +91,7 @@ pub fn json(plan: &CapacityPlan) -> Value {
             "peak_gpus": t.peak_gpus,
             "mean_rate": t.mean_rate,
             "mean_gpus": t.mean_gpus,
+            "span_s": t.span_s,
             "usd_autoscaled": t.usd_autoscaled,
             "steps": t.steps.iter().map(|(s, r, g)| json!({"t_s": s, "rate": r, "gpus": g})).collect::<Vec<_>>(),
         })),
