@@ -155,8 +155,9 @@ pub struct Findings {
     pub tool_versions: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// The metrics summaries lead with, in this order.
-pub const KEY_METRICS: [Metric; 9] = [
+/// The metrics summaries lead with, in this order. Tables leave out those no point has, so the
+/// energy and cost columns appear only with GPU telemetry or `--gpu-hour-cost`.
+pub const KEY_METRICS: [Metric; 12] = [
     Metric::Latency(Latency::Ttft, Stat::Avg),
     Metric::Latency(Latency::Ttft, Stat::P99),
     Metric::Latency(Latency::Tpot, Stat::Avg),
@@ -166,6 +167,9 @@ pub const KEY_METRICS: [Metric; 9] = [
     Metric::OutputTokenThroughput,
     Metric::TokensPerSUser,
     Metric::TokensPerSGpu,
+    Metric::EnergyPerOutputTokenJ,
+    Metric::OutputTokensPerJoule,
+    Metric::UsdPerMillionOutputTokens,
 ];
 
 pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
