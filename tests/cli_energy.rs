@@ -157,3 +157,98 @@ fn compare_judges_energy_and_cost_with_their_direction() {
         .unwrap()
         .contains("energy_per_output_token_j,output_tokens_per_joule"));
 }
+
+/// Pixels of one palette colour in a PNG the report wrote.
+fn pixels_of(path: &std::path::Path, rgb: [u8; 3]) -> usize {
+    let img = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1600, 1000));
+    img.pixels().filter(|p| p.0 == rgb).count()
+}
+
+#[test]
+fn report_draws_tokens_per_joule_and_its_frontier_and_defines_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = adreport(&[
+        "compare",
+        &format!("{DATA}/with_pynvml"),
+        &format!("{DATA}/second_run"),
+        &format!("{DATA}/no_telemetry"),
+        "--sla",
+        "ttft=500,tpot=50",
+        "--gpu-hour-cost",
+        "2.5",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let f = json_of(&dir.path().join("findings.json"));
+    let series = |label: &str| {
+        f["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["label"] == label)
+            .unwrap()
+            .clone()
+    };
+    // with_pynvml: conc 2 (38.22 tok/s/user, 768 / 2131.958 = 0.360 tok/J) and conc 8 (28.29,
+    // 3072 / 2443.963 = 1.257) trade off: both on the frontier, low tokens/s/user first.
+    // second_run: conc 8 (30.16, 1.169) beats conc 2 (27.31, 0.329) on both axes.
+    let s = series("with_pynvml");
+    assert_eq!(s["energy_pareto_concurrencies"], serde_json::json!([8, 2]));
+    assert_eq!(
+        series("second_run")["energy_pareto_concurrencies"],
+        serde_json::json!([8])
+    );
+    assert!(series("no_telemetry")
+        .get("energy_pareto_concurrencies")
+        .is_none());
+    // The SLA capacity point (conc 8) carries its energy and cost.
+    let cap = &s["capacity"];
+    assert_eq!(cap["max_passing_concurrency"], 8);
+    assert_eq!(
+        cap["energy_per_output_token_j"].as_f64().unwrap(),
+        2443.963 / 3072.0
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        summary.contains("with_pynvml: meets the SLA up to concurrency 8 (1.33 req/s, 170.7 output tok/s, 0.796 J/output token, $4.07 per million output tokens)"),
+        "{summary}"
+    );
+    // Both energy charts, each drawing the two labels with telemetry (blue, orange).
+    for png in [
+        "output_tokens_per_joule_vs_concurrency.png",
+        "energy_tok_per_joule_vs_user.png",
+    ] {
+        let path = dir.path().join(png);
+        assert!(pixels_of(&path, [0, 114, 178]) > 200, "{png}: first label");
+        assert!(pixels_of(&path, [230, 159, 0]) > 200, "{png}: second label");
+    }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for text in [
+        "energy_tok_per_joule_vs_user.png",
+        "GPU energy of the profiling window &#x2F; output tokens generated in it",
+        "--gpu-hour-cost x GPUs x benchmark duration &#x2F; output tokens x 10^6",
+    ] {
+        assert!(html.contains(text), "report.html lacks {text}");
+    }
+    // Without telemetry anywhere: no energy chart at all.
+    let bare = tempfile::tempdir().unwrap();
+    let out = adreport(&[
+        "report",
+        &format!("{DATA}/no_telemetry"),
+        "-o",
+        bare.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!bare
+        .path()
+        .join("energy_tok_per_joule_vs_user.png")
+        .exists());
+    assert!(!bare
+        .path()
+        .join("output_tokens_per_joule_vs_concurrency.png")
+        .exists());
+}

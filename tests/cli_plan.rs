@@ -106,6 +106,21 @@ fn a_trace_gives_peak_and_mean_gpus_and_a_chart() {
     for f in ["plan.json", "plan.md"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
+    // The GPUs over time, drawn in the first palette colour, and shown in plan.md.
+    let img = image::open(dir.path().join("plan_gpus_over_time.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1600, 1000));
+    assert!(img.pixels().filter(|p| p.0 == [0, 114, 178]).count() > 500);
+    let md = std::fs::read_to_string(dir.path().join("plan.md")).unwrap();
+    assert!(
+        md.contains("![plan_gpus_over_time.png](plan_gpus_over_time.png)"),
+        "{md}"
+    );
+    // A single rate has no time axis: no chart.
+    let rate_dir = tempfile::tempdir().unwrap();
+    plan_json(&["--rate", "3", "-o", rate_dir.path().to_str().unwrap()]);
+    assert!(!rate_dir.path().join("plan_gpus_over_time.png").exists());
 }
 
 #[test]
