@@ -32,8 +32,6 @@ pub enum TelemetrySource {
     AiperfSamples,
     /// The runner's `nvidia-smi --query-gpu ... -l 1` trace, integrated over the window.
     NvidiaSmiTrace,
-    /// A benchmark report's own energy block (TensorRT-LLM benchmark_serving, trtllm-bench).
-    Report,
 }
 
 impl TelemetrySource {
@@ -42,7 +40,6 @@ impl TelemetrySource {
             TelemetrySource::AiperfSummary => "aiperf telemetry summary",
             TelemetrySource::AiperfSamples => "aiperf gpu_telemetry_export.jsonl",
             TelemetrySource::NvidiaSmiTrace => "nvidia-smi trace",
-            TelemetrySource::Report => "the report's energy block",
         }
     }
 }
