@@ -2,9 +2,9 @@
 //! trace over time) needs, given one replica's measured capacity, and what that costs.
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::capacity::capacity;
+use super::evidence::mean_ci;
 use super::sla::Sla;
 use crate::model::{Metric, Point};
 
@@ -82,7 +82,7 @@ impl CapacityPlan {
 
 /// One replica's capacity from a measured series: the highest concurrency whose points meet
 /// the SLA (judged on the mean over repeats), with every figure the mean over the runs at that
-/// concurrency and a 95 % confidence interval of the request rate when there are several.
+/// concurrency and the run-level confidence interval of the request rate when there are several.
 /// `Ok(None)`: no point meets the SLA.
 pub fn replica_capacity(
     points: &[&Point],
@@ -115,26 +115,11 @@ pub fn replica_capacity(
     Ok(Some(ReplicaCapacity {
         capacity_rate: rate,
         concurrency_per_replica: Some(conc),
-        capacity_rate_ci: mean_ci95(&rates),
+        capacity_rate_ci: mean_ci(&rates),
         gpus_per_replica,
         output_tokens_per_request: tokens,
         power_w: mean(Metric::GpuPowerAvgW),
     }))
-}
-
-/// Student-t 95 % confidence interval of the mean of repeated runs; `None` below two runs.
-pub fn mean_ci95(values: &[f64]) -> Option<(f64, f64)> {
-    let n = values.len();
-    if n < 2 {
-        return None;
-    }
-    let m = crate::stats::mean(values)?;
-    let var = values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1) as f64;
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .ok()?
-        .inverse_cdf(0.975);
-    let half = t * (var / n as f64).sqrt();
-    Some((m - half, m + half))
 }
 
 /// Replicas, GPUs, cost and energy for `target_rate` req/s.
@@ -267,17 +252,6 @@ mod tests {
             output_tokens_per_request: Some(500.0),
             power_w: Some(4000.0),
         }
-    }
-
-    #[test]
-    fn ci_of_repeats_matches_scipy() {
-        // python3 -c "from scipy import stats; import numpy as np; v=[3.9,4.1,4.3];
-        //   print(stats.t.interval(0.95, 2, loc=np.mean(v), scale=stats.sem(v)))"
-        // -> (3.6031724576499347, 4.596827542350066)
-        let (lo, hi) = mean_ci95(&[3.9, 4.1, 4.3]).unwrap();
-        assert!((lo - 3.6031724576499347).abs() < 1e-8, "{lo}");
-        assert!((hi - 4.596827542350066).abs() < 1e-8, "{hi}");
-        assert_eq!(mean_ci95(&[4.0]), None);
     }
 
     #[test]
