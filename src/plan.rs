@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::ingest::energy::telemetry_gpus;
 use crate::ingest::rate_trace::read_rate_trace;
 use crate::ingest::{self, IngestOptions, Input};
-use crate::model::{Metric, Point, Sweep};
+use crate::model::{Point, Sweep};
+use crate::render::plan::series_name;
 
 /// What the fleet is sized for.
 #[derive(Clone, Debug)]
@@ -48,7 +49,7 @@ pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
         .iter()
         .filter(|p| p.label == label && p.isl == isl && p.osl == osl)
         .collect();
-    let name = series_text(&label, isl, osl);
+    let name = series_name(&label, isl, osl);
     let gpus = gpus_per_replica(&points).ok_or_else(|| {
         Error::Usage(format!(
             "{name}: the results do not say how many GPUs one replica used; give --gpus N"
@@ -76,26 +77,11 @@ pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
             )
         }
     };
-    let at_capacity: Vec<&Point> = points
-        .iter()
-        .copied()
-        .filter(|p| p.concurrency == cap.concurrency_per_replica)
-        .collect();
-    let mean = |m: Metric| {
-        crate::stats::mean(
-            &at_capacity
-                .iter()
-                .filter_map(|p| p.get(m))
-                .collect::<Vec<_>>(),
-        )
-    };
     let plan = CapacityPlan {
         label,
         isl,
         osl,
         sla: job.sla.to_string(),
-        energy_per_output_token_j: mean(Metric::EnergyPerOutputTokenJ),
-        usd_per_million_output_tokens_at_capacity: mean(Metric::UsdPerMillionOutputTokens),
         capacity: cap,
         settings,
         rate,
@@ -124,7 +110,7 @@ fn pick_series(sweep: &Sweep, job: &PlanJob) -> Result<SeriesKey, Error> {
     });
     let list = |ks: &[SeriesKey]| {
         ks.iter()
-            .map(|(l, i, o)| format!("  {}", series_text(l, *i, *o)))
+            .map(|(l, i, o)| format!("  {}", series_name(l, *i, *o)))
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -141,13 +127,6 @@ fn pick_series(sweep: &Sweep, job: &PlanJob) -> Result<SeriesKey, Error> {
             "the run holds several series; pick one with --label (and --isl/--osl):\n{}",
             list(&keys)
         ))),
-    }
-}
-
-fn series_text(label: &str, isl: Option<u64>, osl: Option<u64>) -> String {
-    match (isl, osl) {
-        (Some(i), Some(o)) => format!("{label} (ISL {i}, OSL {o})"),
-        _ => label.to_string(),
     }
 }
 

@@ -22,6 +22,9 @@ pub struct ReplicaCapacity {
     pub output_tokens_per_request: Option<f64>,
     /// Total GPU power of one replica at that point (W).
     pub power_w: Option<f64>,
+    /// Energy per output token and dollars per million output tokens at that point.
+    pub energy_per_output_token_j: Option<f64>,
+    pub usd_per_million_output_tokens: Option<f64>,
 }
 
 /// What the plan was asked for.
@@ -61,10 +64,6 @@ pub struct CapacityPlan {
     pub sla: String,
     pub capacity: ReplicaCapacity,
     pub settings: PlanSettings,
-    /// Energy per output token at the capacity point (J), when the point has GPU telemetry.
-    pub energy_per_output_token_j: Option<f64>,
-    /// Dollars per million output tokens at the capacity point (replicas fully loaded).
-    pub usd_per_million_output_tokens_at_capacity: Option<f64>,
     /// `--rate`: the fleet for that rate.
     pub rate: Option<Sizing>,
     /// `--trace`: the fleet over time.
@@ -119,6 +118,8 @@ pub fn replica_capacity(
         gpus_per_replica,
         output_tokens_per_request: tokens,
         power_w: mean(Metric::GpuPowerAvgW),
+        energy_per_output_token_j: mean(Metric::EnergyPerOutputTokenJ),
+        usd_per_million_output_tokens: mean(Metric::UsdPerMillionOutputTokens),
     }))
 }
 
@@ -251,6 +252,8 @@ mod tests {
             gpus_per_replica: 8,
             output_tokens_per_request: Some(500.0),
             power_w: Some(4000.0),
+            energy_per_output_token_j: None,
+            usd_per_million_output_tokens: None,
         }
     }
 

@@ -84,8 +84,8 @@ pub fn json(plan: &CapacityPlan) -> Value {
         "output_tokens_per_hour": z.and_then(|z| z.output_tokens_per_hour),
         "usd_per_million_output_tokens": z.and_then(|z| z.usd_per_million_output_tokens),
         "kwh_per_million_output_tokens": z.and_then(|z| z.kwh_per_million_output_tokens),
-        "energy_per_output_token_j": plan.energy_per_output_token_j,
-        "usd_per_million_output_tokens_at_capacity": plan.usd_per_million_output_tokens_at_capacity,
+        "energy_per_output_token_j": c.energy_per_output_token_j,
+        "usd_per_million_output_tokens_at_capacity": c.usd_per_million_output_tokens,
         "trace": plan.trace.as_ref().map(|t| json!({
             "peak_rate": t.peak_rate,
             "peak_gpus": t.peak_gpus,
@@ -108,7 +108,7 @@ fn table(plan: &CapacityPlan) -> ReportTable {
         .map(|(lo, hi)| format!(" (CI {} - {})", human_opt(Some(lo)), human_opt(Some(hi))))
         .unwrap_or_default();
     let mut rows: Vec<(&str, String)> = vec![
-        ("series", series_name(plan)),
+        ("series", series_name(&plan.label, plan.isl, plan.osl)),
         ("SLA", plan.sla.clone()),
         (
             "capacity per replica",
@@ -163,11 +163,11 @@ fn table(plan: &CapacityPlan) -> ReportTable {
     }
     rows.push((
         "J per output token at capacity",
-        human_opt(plan.energy_per_output_token_j),
+        human_opt(c.energy_per_output_token_j),
     ));
     rows.push((
         "$ per million output tokens at capacity",
-        usd(plan.usd_per_million_output_tokens_at_capacity),
+        usd(c.usd_per_million_output_tokens),
     ));
     ReportTable {
         title: "Capacity plan".into(),
@@ -193,10 +193,11 @@ fn table(plan: &CapacityPlan) -> ReportTable {
     }
 }
 
-fn series_name(plan: &CapacityPlan) -> String {
-    match (plan.isl, plan.osl) {
-        (Some(i), Some(o)) => format!("{} (ISL {i}, OSL {o})", plan.label),
-        _ => plan.label.clone(),
+/// `label (ISL i, OSL o)`, or the label alone when the workload is unknown.
+pub fn series_name(label: &str, isl: Option<u64>, osl: Option<u64>) -> String {
+    match (isl, osl) {
+        (Some(i), Some(o)) => format!("{label} (ISL {i}, OSL {o})"),
+        _ => label.to_string(),
     }
 }
 
