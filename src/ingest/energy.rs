@@ -79,9 +79,14 @@ pub fn finish_point(p: &mut Point, ctx: &mut ReadCtx) {
 
 /// A telemetry file that cannot be used costs the point its energy figures, not the point.
 pub fn warn_left_out(ctx: &mut ReadCtx, e: &ReadError) {
+    ctx.warn(&e.path, left_out_text(e));
+}
+
+/// `GPU telemetry left out: <what was wrong>` (the path is the warning's own).
+pub fn left_out_text(e: &ReadError) -> String {
     let text = e.to_string();
     let what = text.trim_start_matches(&format!("{}: ", e.path.display()));
-    ctx.warn(&e.path, format!("GPU telemetry left out: {what}"));
+    format!("GPU telemetry left out: {what}")
 }
 
 /// The GPU count the telemetry saw (for points whose result states none).

@@ -2,17 +2,20 @@
 //!
 //! Three sources, in this order: aiperf's own summary in `profile_export_aiperf.json`
 //! (`--gpu-telemetry`), aiperf's per-sample `gpu_telemetry_export.jsonl`, and the runner's
-//! `nvidia-smi` trace (`gpu_trace.csv`) for clients that record nothing. The window comes from
+//! `nvidia-smi` trace (`gpu_trace.csv`) for clients that record nothing. TensorRT-LLM's
+//! benchmark_serving brings its own totals (`serving.rs`). The window comes from
 //! aiperf's `phase_manifest.json` (profiling phase start/end) or else the client's start/end in
 //! the runner's `run.json`; warmup is never counted.
 
 mod samples;
+mod serving;
 mod summary;
 mod window;
 
 use std::path::Path;
 
 pub use samples::{aiperf_samples, nvidia_smi_samples, GpuSeries, Sample};
+pub use serving::from_serving_result;
 pub use summary::from_aiperf_export;
 pub use window::{profiling_window, utc_ns, Window};
 
@@ -32,6 +35,8 @@ pub enum TelemetrySource {
     AiperfSamples,
     /// The runner's `nvidia-smi --query-gpu ... -l 1` trace, integrated over the window.
     NvidiaSmiTrace,
+    /// TensorRT-LLM benchmark_serving's `energy` block (the server's `/energy_metrics`).
+    ServingEnergy,
 }
 
 impl TelemetrySource {
@@ -40,6 +45,7 @@ impl TelemetrySource {
             TelemetrySource::AiperfSummary => "aiperf telemetry summary",
             TelemetrySource::AiperfSamples => "aiperf gpu_telemetry_export.jsonl",
             TelemetrySource::NvidiaSmiTrace => "nvidia-smi trace",
+            TelemetrySource::ServingEnergy => "benchmark_serving energy block",
         }
     }
 }
