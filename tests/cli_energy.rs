@@ -231,14 +231,19 @@ fn report_draws_tokens_per_joule_and_its_frontier_and_defines_the_metrics() {
         "energy_tok_per_joule_vs_user.png",
         "GPU energy of the profiling window &#x2F; output tokens generated in it",
         "--gpu-hour-cost x GPUs x benchmark duration &#x2F; output tokens x 10^6",
+        // The capacity table's columns at the SLA capacity point.
+        "<th class=\"num\">J/output token</th>",
+        "<td class=\"num\">0.796</td>",
     ] {
         assert!(html.contains(text), "report.html lacks {text}");
     }
-    // Without telemetry anywhere: no energy chart at all.
+    // Without telemetry or a price anywhere: no energy chart, no energy columns.
     let bare = tempfile::tempdir().unwrap();
     let out = adreport(&[
         "report",
         &format!("{DATA}/no_telemetry"),
+        "--sla",
+        "ttft=5000",
         "-o",
         bare.path().to_str().unwrap(),
     ]);
@@ -251,4 +256,6 @@ fn report_draws_tokens_per_joule_and_its_frontier_and_defines_the_metrics() {
         .path()
         .join("output_tokens_per_joule_vs_concurrency.png")
         .exists());
+    let html = std::fs::read_to_string(bare.path().join("report.html")).unwrap();
+    assert!(html.contains("Capacity under the SLA") && !html.contains("J/output token"));
 }
