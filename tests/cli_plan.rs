@@ -46,6 +46,10 @@ fn a_target_rate_gives_replicas_gpus_energy_and_cost() {
         p["energy_per_output_token_j"].as_f64().unwrap(),
         2443.963 / 3072.0
     );
+    assert_eq!(
+        p["output_tokens_per_joule"].as_f64().unwrap(),
+        3072.0 / 2443.963
+    );
     assert!(
         p["capacity_rate_ci"].is_null(),
         "one run per concurrency: no CI"

@@ -22,8 +22,9 @@ pub struct ReplicaCapacity {
     pub output_tokens_per_request: Option<f64>,
     /// Total GPU power of one replica at that point (W).
     pub power_w: Option<f64>,
-    /// Energy per output token and dollars per million output tokens at that point.
+    /// Energy per output token, its inverse and dollars per million output tokens at that point.
     pub energy_per_output_token_j: Option<f64>,
+    pub output_tokens_per_joule: Option<f64>,
     pub usd_per_million_output_tokens: Option<f64>,
 }
 
@@ -119,6 +120,7 @@ pub fn replica_capacity(
         output_tokens_per_request: tokens,
         power_w: mean(Metric::GpuPowerAvgW),
         energy_per_output_token_j: mean(Metric::EnergyPerOutputTokenJ),
+        output_tokens_per_joule: mean(Metric::OutputTokensPerJoule),
         usd_per_million_output_tokens: mean(Metric::UsdPerMillionOutputTokens),
     }))
 }
@@ -253,6 +255,7 @@ mod tests {
             output_tokens_per_request: Some(500.0),
             power_w: Some(4000.0),
             energy_per_output_token_j: None,
+            output_tokens_per_joule: None,
             usd_per_million_output_tokens: None,
         }
     }

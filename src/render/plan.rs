@@ -85,6 +85,7 @@ pub fn json(plan: &CapacityPlan) -> Value {
         "usd_per_million_output_tokens": z.and_then(|z| z.usd_per_million_output_tokens),
         "kwh_per_million_output_tokens": z.and_then(|z| z.kwh_per_million_output_tokens),
         "energy_per_output_token_j": c.energy_per_output_token_j,
+        "output_tokens_per_joule": c.output_tokens_per_joule,
         "usd_per_million_output_tokens_at_capacity": c.usd_per_million_output_tokens,
         "trace": plan.trace.as_ref().map(|t| json!({
             "peak_rate": t.peak_rate,
@@ -164,6 +165,10 @@ fn table(plan: &CapacityPlan) -> ReportTable {
     rows.push((
         "J per output token at capacity",
         human_opt(c.energy_per_output_token_j),
+    ));
+    rows.push((
+        "output tokens per joule at capacity",
+        human_opt(c.output_tokens_per_joule),
     ));
     rows.push((
         "$ per million output tokens at capacity",
