@@ -106,22 +106,30 @@ fn a_point_without_telemetry_has_empty_energy_fields_never_zero() {
     assert_eq!(cells[cells.len() - 2..], ["-", "-"], "{row}");
 }
 
+/// `compare` of runs under DATA (`label=dir` or `dir`) against ttft=500,tpot=50 at $2.50 per GPU
+/// hour, into `out`; its findings.json.
+fn compare_at_2_50(out: &std::path::Path, runs: &[&str]) -> Value {
+    let mut args: Vec<String> = vec!["compare".into()];
+    for r in runs {
+        args.push(match r.split_once('=') {
+            Some((label, dir)) => format!("{label}={DATA}/{dir}"),
+            None => format!("{DATA}/{r}"),
+        });
+    }
+    for a in ["--sla", "ttft=500,tpot=50", "--gpu-hour-cost", "2.5", "-o"] {
+        args.push(a.into());
+    }
+    args.push(out.display().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = adreport(&args);
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    json_of(&out.join("findings.json"))
+}
+
 #[test]
 fn compare_judges_energy_and_cost_with_their_direction() {
     let dir = tempfile::tempdir().unwrap();
-    let out = adreport(&[
-        "compare",
-        &format!("a={DATA}/with_pynvml"),
-        &format!("b={DATA}/second_run"),
-        "--sla",
-        "ttft=500,tpot=50",
-        "--gpu-hour-cost",
-        "2.5",
-        "-o",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let f = json_of(&dir.path().join("findings.json"));
+    let f = compare_at_2_50(dir.path(), &["a=with_pynvml", "b=second_run"]);
     let pair = f["comparisons"][0]["pairs"]
         .as_array()
         .unwrap()
@@ -170,20 +178,7 @@ fn pixels_of(path: &std::path::Path, rgb: [u8; 3]) -> usize {
 #[test]
 fn report_draws_tokens_per_joule_and_its_frontier_and_defines_the_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let out = adreport(&[
-        "compare",
-        &format!("{DATA}/with_pynvml"),
-        &format!("{DATA}/second_run"),
-        &format!("{DATA}/no_telemetry"),
-        "--sla",
-        "ttft=500,tpot=50",
-        "--gpu-hour-cost",
-        "2.5",
-        "-o",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let f = json_of(&dir.path().join("findings.json"));
+    let f = compare_at_2_50(dir.path(), &["with_pynvml", "second_run", "no_telemetry"]);
     let series = |label: &str| {
         f["series"]
             .as_array()
