@@ -12,6 +12,7 @@
 //! points; anything else in a point directory is cleared before the point runs again.
 
 pub mod autodeploy;
+pub mod fanout;
 pub mod http;
 pub mod manifest;
 pub mod offline;
@@ -108,7 +109,7 @@ pub fn hurry() -> bool {
     SIGNALS.load(Ordering::SeqCst) > 1
 }
 
-fn last_signal() -> i32 {
+pub fn last_signal() -> i32 {
     LAST_SIGNAL.load(Ordering::SeqCst)
 }
 
