@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
-        Command::Run(run) => return run_command(&run.command),
+        Command::Run(run) => return run_command(run.command),
     };
     match result {
         Ok(code) => code,
@@ -51,10 +51,10 @@ fn main() -> ExitCode {
 }
 
 /// The sweep runners report their own outcome; their exit code says how it ended.
-fn run_command(cmd: &RunCommand) -> ExitCode {
+fn run_command(cmd: RunCommand) -> ExitCode {
     let result = match cmd {
-        RunCommand::Online(args) => adreport::run::online::run(args),
-        RunCommand::Offline(args) => adreport::run::offline::run(args),
+        RunCommand::Online(flags) => adreport::run::online::run(*flags),
+        RunCommand::Offline(flags) => adreport::run::offline::run(*flags),
     };
     match result {
         Ok(code) => ExitCode::from(code),

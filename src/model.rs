@@ -46,7 +46,7 @@ impl fmt::Display for Source {
     }
 }
 
-/// Percentile definitions used by the tools (see shared/formats/FORMATS.md).
+/// Percentile definitions used by the tools (see docs/formats.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PercentileMethod {
     /// numpy's default: linear interpolation between closest ranks (aiperf, genai-perf, benchmark_serving).

@@ -1,4 +1,4 @@
-//! What every fuzz target runs, shared with `tests/fuzz_regressions.rs` so a saved crash input
+//! What every fuzz target runs, shared with `tests/ingest_fuzz_regressions.rs` so a saved crash input
 //! replays on stable in `cargo test`. The input is written where the reader expects its file,
 //! the reader is called directly (whatever its sniff says), then the whole pipeline runs on the
 //! directory: walker, analysis, every text output. A panic anywhere is the bug.

@@ -1,5 +1,5 @@
 //! Prediction-accuracy audit: AIConfigurator's predicted curve for one config against a
-//! measured sweep of that config (FORMATS.md 5.3).
+//! measured sweep of that config (docs/formats.md).
 //!
 //! Pure computation: the caller loads the save dir ([`AicRun`]) and the measured points.
 //! Each AIConfigurator row predicts ONE replica, so a measured point at concurrency C on

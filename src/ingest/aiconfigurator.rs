@@ -1,7 +1,7 @@
 //! AIConfigurator save directories: predicted load points from `pareto.csv`, plus a structured
 //! view of the whole run ([`load_run`]) for the `audit` command.
 //!
-//! Layout (FORMATS.md section 5): `<save dir>/<experiment>/{pareto.csv, best_config_topn.csv,
+//! Layout (docs/formats.md): `<save dir>/<experiment>/{pareto.csv, best_config_topn.csv,
 //! exp_config.yaml, top1/..topN/}` with experiments `agg`, `disagg` or user-named ones
 //! (v0.3+), or `<save dir>/{agg,disagg}_pareto.csv` (v0.1-0.2). CSV columns differ by version,
 //! so every value is looked up by header name. Each row predicts one replica.

@@ -4,7 +4,7 @@
 //! (`profile_export_aiperf.json`, any name: `--profile-export-prefix` renames it), or,
 //! when that is missing, the aggregate CSV. The per-request `profile_export.jsonl` adds
 //! the profiled requests. `phases/*`, timeslices, raw and server-metrics exports are
-//! never read. See shared/formats/FORMATS.md section 3.
+//! never read. See docs/formats.md.
 //!
 //! The metric-table helpers here are shared with the genai-perf reader: aiperf 0.2
 //! copied the GenAI-Perf JSON and CSV layouts.
@@ -562,7 +562,7 @@ pub(crate) fn warn_gaps(obj: &Fields, table: &MetricTable, tool: &str, ctx: &mut
     }
 }
 
-/// aiperf schema versions this reader was checked against (FORMATS.md 3.2: 1.0 to 1.4).
+/// aiperf schema versions this reader was checked against (docs/formats.md: 1.0 to 1.4).
 const KNOWN_SCHEMA_MAJOR: &str = "1";
 
 /// An unknown `schema_version` is read anyway, by tag name (tags are looked up by name, so

@@ -1,10 +1,11 @@
 //! trtllm-bench `throughput` results: the printed report (saved stdout) and `--report_json`.
 //!
 //! The printed report is parsed by label, never by position: labels were renamed between
-//! versions (see shared/formats/FORMATS.md section 2). A file may hold several reports
+//! versions (see docs/formats.md). A file may hold several reports
 //! (a log of consecutive runs, or extracted `PERFORMANCE OVERVIEW` blocks); each one
 //! becomes a point. When a report JSON of the same run sits in the same directory, the
-//! printed copy is left out so no run is counted twice.
+//! printed copy is left out so no run is counted twice (quietly when the file is named
+//! `*.stdout`, a captured stdout).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -30,20 +31,14 @@ const PRE_PERF_SECTIONS: [&str; 5] = [
 ];
 
 pub fn sniff(path: &Path, head: &str) -> bool {
-    sniff_json(head) || (sniff_text(head) && !is_runner_stdout_copy(path))
+    sniff_json(head) || (sniff_text(head) && !is_stdout_beside_json(path))
 }
 
-/// The printed report `adreport run offline` keeps (its client stdout, next to the point's
-/// run.json) when trtllm-bench also wrote the report JSON beside it: the same run, read from
-/// the JSON. Passed over quietly; a stdout copy of the user's own gets a "left out" note.
-fn is_runner_stdout_copy(path: &Path) -> bool {
-    let Some(dir) = path.parent() else {
-        return false;
-    };
-    path.file_name()
-        .is_some_and(|n| n == crate::run::CLIENT_STDOUT)
-        && dir.join(crate::run::manifest::FILE).is_file()
-        && !sibling_reports(path).is_empty()
+/// A captured stdout (`NAME.stdout`) beside a report JSON is the printed copy of the run the
+/// JSON holds: passed over quietly. A printed report under any other name beside a JSON of
+/// the same run is left out with a note instead (see `drop_runs_with_sibling_json`).
+fn is_stdout_beside_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "stdout") && !sibling_reports(path).is_empty()
 }
 
 pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{Matrix, Unit};
-use crate::run::{interrupted, last_signal, ClientCmd, Driver, Health, Outcome, PointSpec};
+use crate::run::signals::last_signal;
+use crate::run::{interrupted, ClientCmd, Driver, Health, Outcome, PointSpec};
 use crate::run::{Progress, RunError};
 
 /// How the units went.

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use super::options::SlurmOptions;
 use super::{Matrix, Unit};
-use crate::run::{interrupted, last_signal, process, OnFailure, RunError};
+use crate::run::signals::last_signal;
+use crate::run::{interrupted, process, OnFailure, RunError};
 use queue::JobState;
 use record::JobRecord;
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use adreport::ingest::configs::{config_diff, find_configs, ConfigFile};
 use adreport::model::{Point, Source, Sweep};
 
+mod common;
+
 fn point(source: Source, label: &str, path: &Path) -> Point {
     let mut p = Point::new(source, path);
     p.label = label.into();
@@ -128,7 +130,7 @@ fn bad_yaml_files_are_skipped_with_the_reason() {
 }
 
 fn aic_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/configs/aiconfigurator_qwen3_32b")
+    common::data("configs/aiconfigurator_qwen3_32b")
 }
 
 #[test]

@@ -8,9 +8,11 @@
 //! (measured - predicted) / predicted * 100.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
+
+mod common;
+use common::{adreport, out_dir, text};
 
 /// Two directories above the save dir: `audit` walks down to it.
 const PREDICTED: &str = "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500";
@@ -19,26 +21,6 @@ const TP8: &str = "tests/data/audit/qwen3_32b_tp8_measured";
 const TP4: &str = "tests/data/audit/qwen3_32b_tp4_measured";
 const TP8_LOW: &str = "tests/data/audit/qwen3_32b_tp8_low_concurrency";
 
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
-
-fn out_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(name)
-        .tempdir()
-        .expect("tempdir")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Runs an audit into `out` and returns (exit code, audit.json).
 fn audit(out: &Path, args: &[&str]) -> (i32, Value) {
     let o = out.to_str().unwrap();
@@ -46,7 +28,7 @@ fn audit(out: &Path, args: &[&str]) -> (i32, Value) {
     all.extend_from_slice(args);
     let res = adreport(&all);
     let code = res.status.code().unwrap_or(-1);
-    assert!(code == 0 || code == 2, "exit {code}: {}", stderr(&res));
+    assert!(code == 0 || code == 2, "exit {code}: {}", text(&res.stderr));
     let text = std::fs::read_to_string(out.join("audit.json")).expect("audit.json");
     (
         code,
@@ -60,8 +42,8 @@ fn audit_error(args: &[&str]) -> String {
     let mut all = vec!["audit", "-o", dir.path().to_str().unwrap()];
     all.extend_from_slice(args);
     let res = adreport(&all);
-    assert_eq!(res.status.code(), Some(1), "stderr: {}", stderr(&res));
-    stderr(&res)
+    assert_eq!(res.status.code(), Some(1), "stderr: {}", text(&res.stderr));
+    text(&res.stderr)
 }
 
 fn close(actual: &Value, expected: f64) {

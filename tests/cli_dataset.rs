@@ -2,13 +2,15 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use adreport::dataset::{
     tokenizer_info, write_file, write_token_norm_dist, NormDist, TokenNormDist, DEFAULT_SEED,
 };
 use regex::Regex;
 use serde_json::Value;
+
+mod common;
+use common::{adreport, text};
 
 fn spec(n: u64, input: (i64, i64), output: (i64, i64), vocab: u32) -> TokenNormDist {
     TokenNormDist {
@@ -263,14 +265,6 @@ fn write_file_renames_a_complete_file_into_place() {
         .exists());
 }
 
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
-
 const BASE: [&str; 10] = [
     "dataset",
     "token-norm-dist",
@@ -289,14 +283,10 @@ fn cli_writes_to_stdout_with_a_summary_on_stderr() {
     let mut args = BASE.to_vec();
     args.extend(["--num-requests", "4", "--vocab-size", "128000"]);
     let out = adreport(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(parse(&text).len(), 4);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = common::text(&out.stderr);
     assert!(err.contains("wrote 4 requests to stdout"), "{err}");
 }
 
@@ -310,11 +300,7 @@ fn cli_takes_the_vocabulary_from_a_tokenizer() {
         "tests/data/dataset/tokenizer",
     ]);
     let out = adreport(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let lines = parse(&String::from_utf8(out.stdout).unwrap());
     // 128 ids from a 20-id vocabulary: with replacement, and never the EOS id 2.
     assert!(lines.iter().all(|l| l.ids.len() == 128));
@@ -335,7 +321,7 @@ fn cli_bad_flags_exit_1_naming_the_flag() {
         let out = adreport(&args);
         assert_eq!(out.status.code(), Some(1));
         assert!(out.stdout.is_empty());
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = text(&out.stderr);
         assert!(err.contains(flag), "{err}");
     }
     let args = [
@@ -356,6 +342,6 @@ fn cli_bad_flags_exit_1_naming_the_flag() {
     ];
     let out = adreport(&args);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(err.contains("--input-stdev must be >= 0"), "{err}");
 }

@@ -4,9 +4,6 @@
 //! - SLA verdicts are monotone in the thresholds: a looser limit never turns a pass into a fail
 //!   (per point, per series capacity, and per request in goodput).
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 
 use adreport::analyze::capacity::capacity;
@@ -16,7 +13,8 @@ use adreport::analyze::sla::Sla;
 use adreport::ingest::{load, IngestOptions, Input};
 use adreport::model::{Latency, Metric, Point, Stat, Sweep};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{adreport, json_of, repo, text, ROOT};
 
 /// Every bundled sample tree, each loaded as one sweep.
 const SAMPLES: [&str; 5] = [
@@ -32,7 +30,7 @@ fn sweep(inputs: &[(&str, &str)]) -> Sweep {
         .iter()
         .map(|(label, dir)| Input {
             label: (!label.is_empty()).then(|| label.to_string()),
-            path: Path::new(ROOT).join(dir),
+            path: repo(dir),
         })
         .collect();
     load(&inputs, &IngestOptions::default()).unwrap()
@@ -102,29 +100,17 @@ fn assert_no_difference(dir: &str, c: &Comparison) -> usize {
 fn compare_cli_a_with_itself_passes_a_zero_regression_gate() {
     let out_dir = tempfile::tempdir().unwrap();
     let a = format!("{ROOT}/sample-results/aiperf/tuned");
-    let out = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args([
-            "compare",
-            &format!("a={a}"),
-            &format!("b={a}"),
-            "--fail-on-regression",
-            "0",
-            "-o",
-        ])
-        .arg(out_dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let findings: Value = serde_json::from_str(
-        &std::fs::read_to_string(out_dir.path().join("findings.json")).unwrap(),
-    )
-    .unwrap();
+    let out = adreport(&[
+        "compare",
+        &format!("a={a}"),
+        &format!("b={a}"),
+        "--fail-on-regression",
+        "0",
+        "-o",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let findings = json_of(&out_dir.path().join("findings.json"));
     let deltas: Vec<&Value> = findings["comparisons"][0]["pairs"]
         .as_array()
         .unwrap()

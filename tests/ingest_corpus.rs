@@ -13,12 +13,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+mod common;
+use common::{adreport, copy_dir, repo, text};
+
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -151,22 +153,10 @@ const CASES: &[Case] = &[
 // ---------------------------------------------------------------------------------------------
 // Running
 
-fn adreport(args: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run adreport")
-}
-
 fn show(paths: &[&Path]) -> Output {
     let mut args: Vec<&Path> = vec![Path::new("show"), Path::new("--format"), Path::new("json")];
     args.extend_from_slice(paths);
     adreport(&args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn rows(out: &Output) -> Vec<Value> {
@@ -174,19 +164,6 @@ fn rows(out: &Output) -> Vec<Value> {
         .ok()
         .and_then(|v| v.as_array().cloned())
         .unwrap_or_else(|| panic!("stdout is not a JSON array: {}", text(&out.stdout)))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 fn expected(name: &str) -> String {
@@ -276,7 +253,7 @@ fn run_case(c: &Case) {
 
 /// A fatal case next to a good run: exit 0, the message as a warning, every good point listed.
 fn beside_good_run(c: &Case, root: &Path, good: &str, want: &str) {
-    let src = Path::new(ROOT).join(good);
+    let src = repo(good);
     let name = src.file_name().unwrap();
     // Alone first, to know how many points the good run has.
     let alone_tmp = tempfile::tempdir().unwrap();
@@ -361,9 +338,7 @@ fn gen_non_utf8_names(root: &Path) {
     let dir = root.join(OsStr::from_bytes(b"label_\xfe"));
     fs::create_dir_all(&dir).unwrap();
     fs::copy(
-        Path::new(ROOT).join(
-            "sample-results/benchmark_serving/vllm/legacy_llama32_3b/vllm_llama32_3b_rate10.json",
-        ),
+        repo("sample-results/benchmark_serving/vllm/legacy_llama32_3b/vllm_llama32_3b_rate10.json"),
         dir.join(OsStr::from_bytes(b"run_\xff.json")),
     )
     .unwrap();
@@ -461,7 +436,7 @@ fn unreadable_files_and_directories_are_named() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("unreadable");
-    let good = Path::new(ROOT).join(SERVING_GOOD);
+    let good = repo(SERVING_GOOD);
     copy_dir(&good, &root.join("good"));
     let sample = root
         .join("good")
@@ -536,7 +511,7 @@ fn bad_input_arguments_exit_1_with_the_reason() {
     // An empty directory beside a good input: a warning, and the good points.
     let empty = tmp.path().join("empty");
     fs::create_dir(&empty).unwrap();
-    let out = show(&[&empty, &Path::new(ROOT).join(SERVING_GOOD)]);
+    let out = show(&[&empty, &repo(SERVING_GOOD)]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("empty: no result files of a known format here"));
     assert_eq!(rows(&out).len(), 2);
@@ -611,7 +586,7 @@ fn unreadable_values_are_never_a_silent_zero() {
 
         let out_dir = tmp.path().join("out");
         let base = tmp.path().join("base");
-        copy_dir(&Path::new(ROOT).join(good), &base);
+        copy_dir(&repo(good), &base);
         let case_arg = format!("case={}", root.display());
         let out = adreport(&[
             Path::new("compare"),

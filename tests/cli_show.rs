@@ -1,31 +1,10 @@
 //! `adreport show` through the binary, on the bundled real samples.
 //! Expected numbers are read by hand from the source files named in each comment.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
-
-fn show_json(path: &str) -> Vec<Value> {
-    let out = adreport(&["show", path, "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("json")
-        .as_array()
-        .expect("array")
-        .clone()
-}
+mod common;
+use common::{adreport, show_json, text};
 
 fn find<'a>(points: &'a [Value], label: &str, conc: u64) -> &'a Value {
     points
@@ -116,7 +95,7 @@ fn other_formats_render_the_same_points() {
     assert!(text.contains("| 225.9 |"));
     let bad = adreport(&["show", "sample-results/aiperf", "--metrics", "ttft_bogus"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown column `ttft_bogus`"));
+    assert!(common::text(&bad.stderr).contains("unknown column `ttft_bogus`"));
 }
 
 #[test]
@@ -130,6 +109,6 @@ fn nothing_usable_exits_1_naming_the_reason() {
     .unwrap();
     let out = adreport(&["show", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = text(&out.stderr);
     assert!(err.contains("profile_export_aiperf.json"), "{err}");
 }

@@ -15,6 +15,9 @@ use adreport::ingest::configs::{find_configs, ConfigFile};
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::html::write_html;
 
+mod common;
+use common::{adreport, text};
+
 const PLOT_NAMES: [&str; 5] = [
     "p50_inter_token_latency_vs_concurrency.png",
     "avg_time_to_first_token_vs_concurrency.png",
@@ -487,23 +490,16 @@ fn chromium_keeps_hostile_names_inert() {
 fn chromium_renders_the_real_compare_report() {
     let Some(bin) = chromium() else { return };
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args([
-            "compare",
-            "sample-results/aiperf/baseline",
-            "sample-results/aiperf/tuned",
-        ])
-        .args(["--sla", "ttft=500,tpot=7", "-o"])
-        .arg(out.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run adreport");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let status = adreport(&[
+        "compare",
+        "sample-results/aiperf/baseline",
+        "sample-results/aiperf/tuned",
+        "--sla",
+        "ttft=500,tpot=7",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
     let pngs = fs::read_dir(out.path())
         .unwrap()
         .filter(|e| {
@@ -549,24 +545,16 @@ fn chromium_renders_the_real_compare_report() {
 fn chromium_renders_the_audit_report() {
     let Some(bin) = chromium() else { return };
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args([
-            "audit",
-            "--predicted",
-            "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
-            "--measured",
-            "tests/data/audit/qwen3_32b_tp8_measured",
-            "-o",
-        ])
-        .arg(out.path())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let status = adreport(&[
+        "audit",
+        "--predicted",
+        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+        "--measured",
+        "tests/data/audit/qwen3_32b_tp8_measured",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
     let html = out.path().join("report.html");
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
     // Six metric charts and the Pareto chart.
@@ -579,7 +567,7 @@ fn chromium_renders_the_audit_report() {
         "{:?}",
         console_errors(&run.stderr)
     );
-    // TTFT MAPE over the hand-made sweep (see tests/audit_cli.rs) and the interpolated point.
+    // TTFT MAPE over the hand-made sweep (see tests/cli_audit.rs) and the interpolated point.
     for needle in ["19.7%", "interpolated 32..96", "tp8pp1dp1etp1ep1"] {
         assert!(run.stdout.contains(needle), "DOM lacks {needle:?}");
     }

@@ -11,11 +11,10 @@ use adreport::model::{Latency, Metric, Point, Stat};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const MODEL: &str = "meta-llama/Llama-3.1-8B";
+mod common;
+use common::{show_json, text, trtllm_bench_standin};
 
-fn standin() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bin/trtllm-bench")
-}
+const MODEL: &str = "meta-llama/Llama-3.1-8B";
 
 /// A fixed-length dataset like seed 001's (`--input-stdev 0 --output-stdev 0`).
 fn dataset(dir: &Path, isl: i64, osl: i64, n: u64) -> PathBuf {
@@ -41,7 +40,7 @@ fn dataset(dir: &Path, isl: i64, osl: i64, n: u64) -> PathBuf {
 }
 
 fn bench(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(standin());
+    let mut cmd = Command::new(trtllm_bench_standin());
     cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
@@ -79,11 +78,7 @@ fn run_cell(root: &Path, data: &Path, backend: &str, bs: u64, tp: u64, extra: &[
     ];
     args.extend(extra);
     let out = bench(&args, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     std::fs::write(dir.join("stdout.txt"), &stdout).unwrap();
     let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
@@ -256,16 +251,7 @@ fn adreport_show_prints_what_the_standin_wrote() {
     let tmp = TempDir::new().unwrap();
     let data = dataset(tmp.path(), 128, 128, 64);
     let r = run_cell(tmp.path(), &data, "pytorch", 32, 1, &[]);
-    let out = Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(["show", r.dir.to_str().unwrap(), "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown = show_json(&r.dir);
     let point = &shown[0];
     assert_eq!(point["source"], "trtllm-bench");
     assert_eq!(
@@ -409,7 +395,7 @@ fn bad_command_lines_and_failures_exit_like_the_real_tool() {
     ] {
         let out = bench(&args, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("Error: "));
+        assert!(text(&out.stderr).contains("Error: "));
     }
     // A missing dataset: exit 1.
     let out = bench(
@@ -438,7 +424,7 @@ fn bad_command_lines_and_failures_exit_like_the_real_tool() {
     ];
     let out = bench(&args, &[("TRTLLM_BENCH_STANDIN_FAIL_BS", "128,256")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("CUDA out of memory"));
+    assert!(text(&out.stderr).contains("CUDA out of memory"));
     assert!(!report.exists());
 }
 

@@ -17,7 +17,8 @@ use adreport::render::format::human;
 use adreport::render::markdown::SummaryMd;
 use adreport::render::{Exporter, ReportCtx};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{json_of, ROOT};
 
 /// What the source says about one point, read by this test.
 #[derive(Default, Debug)]
@@ -92,10 +93,6 @@ fn latency_name(name: &str) -> Option<(&str, &str)> {
 // ---------------------------------------------------------------------------------------------
 // Sources, read independently
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
-}
-
 const AIPERF_TAGS: [(&str, &str); 4] = [
     ("time_to_first_token", "ttft"),
     ("inter_token_latency", "tpot"),
@@ -106,7 +103,7 @@ const STATS: [&str; 8] = ["avg", "p50", "p90", "p95", "p99", "min", "max", "std"
 
 /// aiperf: `profile_export_aiperf.json` and the profiling records of `profile_export.jsonl`.
 fn aiperf_source(dir: &Path) -> Source {
-    let j = read_json(&dir.join("profile_export_aiperf.json"));
+    let j = json_of(&dir.join("profile_export_aiperf.json"));
     let mut s = Source::default();
     for (tag, fam) in AIPERF_TAGS {
         assert_eq!(j[tag]["unit"], "ms", "{tag} unit");

@@ -3,17 +3,17 @@
 //! A panic here is a regression. See README "Fuzzing" for running the fuzzers themselves.
 
 use std::fs;
-use std::path::Path;
 
 #[path = "../fuzz/fuzz_targets/harness.rs"]
 mod harness;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::repo;
 
 fn replay(dir: &str) -> usize {
     let mut n = 0;
     for target in harness::TARGETS {
-        let Ok(entries) = fs::read_dir(Path::new(ROOT).join(dir).join(target)) else {
+        let Ok(entries) = fs::read_dir(repo(dir).join(target)) else {
             continue;
         };
         let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
@@ -31,7 +31,7 @@ fn replay(dir: &str) -> usize {
 #[test]
 fn crash_inputs_found_by_fuzzing_no_longer_crash() {
     // Each subdirectory is named after the target that found its inputs.
-    for d in fs::read_dir(Path::new(ROOT).join("tests/fuzz_regressions")).unwrap() {
+    for d in fs::read_dir(repo("tests/fuzz_regressions")).unwrap() {
         let d = d.unwrap();
         if d.file_type().unwrap().is_dir() {
             let name = d.file_name().to_string_lossy().into_owned();

@@ -2,28 +2,15 @@
 //! Expected numbers are read by hand from sample-results/aiperf/*/profile_export_aiperf.json.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+mod common;
+use common::{adreport, out_dir, text};
+
 const BASE: &str = "sample-results/aiperf/baseline";
 const TUNED: &str = "sample-results/aiperf/tuned";
-
-fn adreport(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_adreport"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run adreport")
-}
-
-fn out_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(name)
-        .tempdir()
-        .expect("tempdir")
-}
 
 fn compare(out: &Path, extra: &[&str]) -> Output {
     let o = out.to_str().unwrap();
@@ -36,11 +23,7 @@ fn compare(out: &Path, extra: &[&str]) -> Output {
 fn compare_writes_every_output_with_source_values() {
     let dir = out_dir("cmp");
     let out = compare(dir.path(), &[]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     for f in ["SUMMARY.txt", "summary.md", "findings.json", "points.csv"] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
@@ -120,23 +103,13 @@ fn reversed_compare_with_regression_gate_exits_2() {
         "--fail-on-regression",
         "5",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "stdout: {}", text(&out.stdout));
+    let stdout = text(&out.stdout);
     assert!(stdout.contains("GATE regression [baseline]"), "{stdout}");
     // In the forward direction the tuned config regresses nothing by 5%.
     let dir2 = out_dir("fwd");
     let fwd = compare(dir2.path(), &["--fail-on-regression", "5"]);
-    assert_eq!(
-        fwd.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&fwd.stdout)
-    );
+    assert_eq!(fwd.status.code(), Some(0), "{}", text(&fwd.stdout));
 }
 
 #[test]
@@ -145,7 +118,7 @@ fn fail_on_sla_judges_labels_under_test() {
     // tuned misses TPOT 7 ms at conc 16 (7.1366 ms).
     let out = compare(dir.path(), &["--fail-on-sla"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("conc 16 misses the SLA on TPOT"));
+    assert!(text(&out.stdout).contains("conc 16 misses the SLA on TPOT"));
 }
 
 #[test]
@@ -154,10 +127,10 @@ fn bad_arguments_exit_1_with_a_message() {
     let o = dir.path().to_str().unwrap();
     let out = adreport(&["compare", BASE, TUNED, "--sla", "ttft=fast", "-o", o]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`fast` for ttft is not a number"));
+    assert!(text(&out.stderr).contains("`fast` for ttft is not a number"));
     let out = adreport(&["report", "no/such/dir", "-o", o]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+    assert!(text(&out.stderr).contains("no/such/dir"));
 }
 
 #[test]
