@@ -17,7 +17,8 @@ use adreport::run::fanout::{k8s, Config, Matrix};
 use serde_json::Value;
 
 fn schema() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/k8s/job-batch-v1.schema.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/k8s/job-batch-v1.schema.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json")
 }
 
@@ -68,7 +69,12 @@ fn validate(root: &Value, s: &Value, v: &Value, at: &str, errors: &mut Vec<Strin
     }
     if let Value::Object(map) = v {
         let props = s.get("properties").and_then(Value::as_object);
-        for req in s.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for req in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let key = req.as_str().unwrap_or_default();
             if !map.contains_key(key) {
                 errors.push(format!("{at}: required field `{key}` is missing"));
@@ -107,7 +113,10 @@ fn matrix(out: &Path) -> Matrix {
         label: label.into(),
         dir: out.join(label),
         points: vec!["isl_128_osl_64_conc_1".into()],
-        settings_yaml: format!("server-cmd: trtllm-serve m --port 8000\nlabel: {label}\nout: {}\n", out.display()),
+        settings_yaml: format!(
+            "server-cmd: trtllm-serve m --port 8000\nlabel: {label}\nout: {}\n",
+            out.display()
+        ),
         gpus,
     };
     Matrix {
@@ -143,7 +152,11 @@ fn emitted_jobs_match_the_kubernetes_schema() {
         assert_eq!(job["metadata"]["labels"]["adreport/sweep"], "runs");
         let c = &job["spec"]["template"]["spec"]["containers"][0];
         let gpus = c["resources"]["limits"]["nvidia.com/gpu"].as_u64();
-        let want = if job["metadata"]["labels"]["adreport/config"] == "base" { 4 } else { 1 };
+        let want = if job["metadata"]["labels"]["adreport/config"] == "base" {
+            4
+        } else {
+            1
+        };
         assert_eq!(gpus, Some(want), "{}", f.display());
     }
 }
@@ -163,16 +176,24 @@ fn the_validator_rejects_broken_jobs() {
     assert!(errors(&good).is_empty());
     let mut bad = good.clone();
     bad["spec"]["backoffLimit"] = Value::String("zero".into());
-    assert!(errors(&bad)[0].contains("$.spec.backoffLimit"), "{:?}", errors(&bad));
+    assert!(
+        errors(&bad)[0].contains("$.spec.backoffLimit"),
+        "{:?}",
+        errors(&bad)
+    );
     let mut bad = good.clone();
     bad["spec"]["template"]["spec"]["containers"][0]
         .as_object_mut()
         .unwrap()
         .remove("name");
-    assert!(errors(&bad).iter().any(|e| e.contains("required field `name`")));
+    assert!(errors(&bad)
+        .iter()
+        .any(|e| e.contains("required field `name`")));
     let mut bad = good.clone();
     bad["spec"]["template"]["spec"]["restartPolicy2"] = Value::String("Never".into());
-    assert!(errors(&bad).iter().any(|e| e.contains("restartPolicy2: unknown field")));
+    assert!(errors(&bad)
+        .iter()
+        .any(|e| e.contains("restartPolicy2: unknown field")));
     let mut bad = good;
     bad["kind"] = Value::String("Deployment".into());
     assert!(errors(&bad).iter().any(|e| e.contains("$.kind")));

@@ -210,10 +210,8 @@ fn grid_2x2x2_runs_once_reports_the_standins_numbers_and_rerun_skips() {
     let tputs = standin_throughputs(&case);
     assert_eq!(tputs.len(), 8);
     for dir in tputs.keys() {
-        assert!(
-            text(&fs::read(dir.join("client.stdout")).expect("stdout"))
-                .contains("= PERFORMANCE OVERVIEW")
-        );
+        assert!(text(&fs::read(dir.join("client.stdout")).expect("stdout"))
+            .contains("= PERFORMANCE OVERVIEW"));
         let m = json_of(&dir.join("run.json"));
         assert_eq!(m["status"], "complete");
         assert_eq!(m["runner"], "offline");

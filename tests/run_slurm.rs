@@ -12,13 +12,15 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
-const ADREPORT: &str = env!("CARGO_BIN_EXE_adreport");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+use common::{
+    aiperf_standin, complete, eventually, json_of, kill_tagged, mock_server, show_json,
+    signal_and_wait, tagged_processes, text, ADREPORT, ROOT,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The cluster
@@ -101,13 +103,6 @@ fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-fn mock_server() -> PathBuf {
-    Path::new(ADREPORT)
-        .parent()
-        .expect("bin dir")
-        .join("examples/mock_openai_server")
-}
-
 impl Case {
     fn new() -> Option<Case> {
         let (conf, serial) = cluster()?;
@@ -149,9 +144,10 @@ impl Case {
     fn config(&self, base: &str, tuned: &str) -> PathBuf {
         let path = self.dir.path().join("sweep.yaml");
         let yaml = format!(
-            "client-cmd: python3 {ROOT}/tests/clients/aiperf_standin.py\n\
+            "client-cmd: {}\n\
              concurrencies: [1, 2, 4]\nrounds: 2\nisl: 32\nosl: 16\nstop-grace: 2\n\
-             configs:\n  - label: base\n    server-cmd: {base:?}\n  - label: tuned\n    server-cmd: {tuned:?}\n"
+             configs:\n  - label: base\n    server-cmd: {base:?}\n  - label: tuned\n    server-cmd: {tuned:?}\n",
+            aiperf_standin()
         );
         fs::write(&path, yaml).unwrap();
         path
@@ -215,7 +211,10 @@ impl Case {
 
     /// Jobs of this test Slurm still holds as queued or running.
     fn live_jobs(&self) -> Vec<String> {
-        let ids: Vec<String> = ["base", "tuned"].iter().flat_map(|l| self.jobs(l)).collect();
+        let ids: Vec<String> = ["base", "tuned"]
+            .iter()
+            .flat_map(|l| self.jobs(l))
+            .collect();
         if ids.is_empty() {
             return ids;
         }
@@ -236,69 +235,8 @@ impl Drop for Case {
             a.extend(live.iter().map(String::as_str));
             self.slurm(&a);
         }
-        for pid in tagged_processes(&self.tag()) {
-            // SAFETY: SIGKILL to a process this test started (found by its unique tag).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_tagged(&self.tag());
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn complete(dir: &Path) -> bool {
-    dir.join(".complete").is_file()
-}
-
-/// Live (non-zombie) processes whose command line contains `tag`.
-fn tagged_processes(tag: &str) -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|pid| {
-            fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-                s.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().next())
-                    .is_some_and(|state| state != "Z" && state != "X")
-            })
-        })
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| text(&c).replace('\0', " ").contains(tag))
-        })
-        .collect()
-}
-
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    f()
-}
-
-fn show_json(path: &Path) -> Vec<Value> {
-    let out = Command::new(ADREPORT)
-        .args(["show", &path.display().to_string(), "--format", "json"])
-        .output()
-        .expect("show");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("json")
-        .as_array()
-        .expect("array")
-        .clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,16 +249,21 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
     let t = Instant::now();
     let out = case.run(&case.args(&cfg, &[]));
     let stderr = text(&out.stderr);
-    eprintln!("two configs x three points as Slurm jobs: {:.1}s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "two configs x three points as Slurm jobs: {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     for label in ["base", "tuned"] {
         assert_eq!(case.jobs(label).len(), 1, "{label}: {stderr}");
-        assert!(stderr.contains(&format!("[slurm] {label}: job ")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("[slurm] {label}: job ")),
+            "{stderr}"
+        );
         for c in [1u64, 2, 4] {
             let dir = case.point(label, c);
             assert!(complete(&dir), "{}: {stderr}", dir.display());
-            let m: Value =
-                serde_json::from_str(&fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+            let m = json_of(&dir.join("run.json"));
             assert_eq!(m["label"], label);
             assert_eq!(m["params"]["concurrency"], c);
         }
@@ -328,18 +271,26 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
         let script = fs::read_to_string(case.out().join(label).join("slurm/job.sh")).unwrap();
         assert!(script.contains("#SBATCH --job-name=adreport-"), "{script}");
         let id = &case.jobs(label)[0];
-        let log = fs::read_to_string(case.out().join(label).join(format!("slurm/job-{id}.log")))
-            .unwrap();
+        let log =
+            fs::read_to_string(case.out().join(label).join(format!("slurm/job-{id}.log"))).unwrap();
         assert!(log.contains(&format!("Slurm job {id}")), "{log}");
     }
-    assert!(stderr.contains("COMPLETED, 3/3 points complete"), "{stderr}");
+    assert!(
+        stderr.contains("COMPLETED, 3/3 points complete"),
+        "{stderr}"
+    );
     // Two configs: the end report compares them, the first the baseline.
     assert!(case.out().join("report/SUMMARY.txt").is_file(), "{stderr}");
 
     let points = show_json(&case.out());
     let mut seen: Vec<(String, u64)> = points
         .iter()
-        .map(|p| (p["label"].as_str().unwrap().to_string(), p["concurrency"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["label"].as_str().unwrap().to_string(),
+                p["concurrency"].as_u64().unwrap(),
+            )
+        })
         .collect();
     seen.sort();
     let want: Vec<(String, u64)> = ["base", "tuned"]
@@ -352,7 +303,10 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
     let out = case.run(&case.args(&cfg, &["--no-report"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("2 of 2 job(s) have every point complete: not submitted"), "{stderr}");
+    assert!(
+        stderr.contains("2 of 2 job(s) have every point complete: not submitted"),
+        "{stderr}"
+    );
     assert_eq!((case.jobs("base").len(), case.jobs("tuned").len()), (1, 1));
 }
 
@@ -369,32 +323,60 @@ fn a_cancelled_job_is_finished_by_a_rerun_and_only_its_missing_points_run() {
     assert!(stderr.contains("adreport run status"), "{stderr}");
 
     let first = case.point("base", 1);
-    assert!(eventually(60, || complete(&first)), "base's first point never completed");
+    assert!(
+        eventually(60, || complete(&first)),
+        "base's first point never completed"
+    );
     let base_job = case.jobs("base")[0].clone();
     case.slurm(&["scancel", &base_job]);
-    let tuned_done = || [1u64, 2, 4].iter().all(|&c| complete(&case.point("tuned", c)));
+    let tuned_done = || {
+        [1u64, 2, 4]
+            .iter()
+            .all(|&c| complete(&case.point("tuned", c)))
+    };
     assert!(eventually(60, tuned_done), "tuned did not finish");
-    assert!(eventually(30, || case.live_jobs().is_empty()), "jobs still queued: {:?}", case.live_jobs());
-    assert!(!complete(&case.point("base", 4)), "base was cancelled before its last point");
+    assert!(
+        eventually(30, || case.live_jobs().is_empty()),
+        "jobs still queued: {:?}",
+        case.live_jobs()
+    );
+    assert!(
+        !complete(&case.point("base", 4)),
+        "base was cancelled before its last point"
+    );
     let first_marker = fs::read_to_string(first.join(".complete")).unwrap();
 
     // `run status` tells the cancellation.
-    let status = case.run(&["run".into(), "status".into(), case.out().display().to_string()]);
+    let status = case.run(&[
+        "run".into(),
+        "status".into(),
+        case.out().display().to_string(),
+    ]);
     let said = text(&status.stdout);
     assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
-    assert!(said.contains(&format!("job {base_job} CANCELLED")), "{said}");
+    assert!(
+        said.contains(&format!("job {base_job} CANCELLED")),
+        "{said}"
+    );
     assert!(said.contains("tuned: 3/3 points complete"), "{said}");
 
     let out = case.run(&case.args(&cfg, &["--no-report"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(case.jobs("base").len(), 2, "base submitted again: {stderr}");
-    assert_eq!(case.jobs("tuned").len(), 1, "tuned not submitted again: {stderr}");
+    assert_eq!(
+        case.jobs("tuned").len(),
+        1,
+        "tuned not submitted again: {stderr}"
+    );
     for c in [1u64, 2, 4] {
         assert!(complete(&case.point("base", c)), "{stderr}");
     }
     // The point finished before the cancel was kept, not run again.
-    assert_eq!(fs::read_to_string(first.join(".complete")).unwrap(), first_marker);
+    assert_eq!(
+        fs::read_to_string(first.join(".complete")).unwrap(),
+        first_marker
+    );
     let id = &case.jobs("base")[1];
     let log = fs::read_to_string(case.out().join(format!("base/slurm/job-{id}.log"))).unwrap();
     assert!(log.contains("skipping 1 complete point"), "{log}");
@@ -407,7 +389,10 @@ fn a_job_that_fails_at_start_is_reported_with_its_log_tail() {
     let out = case.run(&case.args(&cfg, &["--no-report"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("FAILED (exit 1), 0/3 points complete"), "{stderr}");
+    assert!(
+        stderr.contains("FAILED (exit 1), 0/3 points complete"),
+        "{stderr}"
+    );
     assert!(stderr.contains("last lines of"), "{stderr}");
     // The job's own error, from its log.
     assert!(stderr.contains("/nonexistent/trtllm-serve"), "{stderr}");
@@ -415,7 +400,10 @@ fn a_job_that_fails_at_start_is_reported_with_its_log_tail() {
     assert!(stderr.contains("submitting it once more"), "{stderr}");
     assert_eq!(case.jobs("base").len(), 2, "{stderr}");
     assert!(stderr.contains("failed: base"), "{stderr}");
-    assert!(complete(&case.point("tuned", 4)), "the other config still ran: {stderr}");
+    assert!(
+        complete(&case.point("tuned", 4)),
+        "the other config still ran: {stderr}"
+    );
 }
 
 #[test]
@@ -425,8 +413,14 @@ fn gres_on_a_cluster_without_gpus_fails_before_anything_runs() {
     let out = case.run(&case.args(&cfg, &["--gres", "gpu:1"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("Invalid generic resource (gres) specification"), "{stderr}");
-    assert!(stderr.contains("sbatch refused the job of base"), "{stderr}");
+    assert!(
+        stderr.contains("Invalid generic resource (gres) specification"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sbatch refused the job of base"),
+        "{stderr}"
+    );
     assert!(case.jobs("base").is_empty() && case.jobs("tuned").is_empty());
     assert!(!case.point("base", 1).exists());
     let script = fs::read_to_string(case.out().join("base/slurm/job.sh")).unwrap();
@@ -436,24 +430,41 @@ fn gres_on_a_cluster_without_gpus_fails_before_anything_runs() {
 #[test]
 fn ctrl_c_cancels_the_submitted_jobs_and_leaves_no_process() {
     let Some(case) = Case::new() else { return };
-    let cfg = case.config(&case.server(0, "--ttft-ms 2000"), &case.server(1, "--ttft-ms 2000"));
-    let mut child = case.command(&case.args(&cfg, &[])).spawn().expect("spawn");
-    // Wait until a job runs its server.
+    let cfg = case.config(
+        &case.server(0, "--ttft-ms 2000"),
+        &case.server(1, "--ttft-ms 2000"),
+    );
+    let child = case.command(&case.args(&cfg, &[])).spawn().expect("spawn");
+    // Wait until both jobs are submitted and one runs its server.
+    let serving = || {
+        tagged_processes(&case.tag()).into_iter().any(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| text(&c).contains("mock_openai_server"))
+        })
+    };
     assert!(
-        eventually(60, || !tagged_processes(&case.tag()).is_empty()),
+        eventually(60, || case.jobs("base").len() + case.jobs("tuned").len()
+            == 2
+            && serving()),
         "no job started"
     );
-    let ids: Vec<String> = ["base", "tuned"].iter().flat_map(|l| case.jobs(l)).collect();
+    let ids: Vec<String> = ["base", "tuned"]
+        .iter()
+        .flat_map(|l| case.jobs(l))
+        .collect();
     assert_eq!(ids.len(), 2);
-    // SAFETY: SIGINT to the adreport this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let out = child.wait_with_output().expect("wait");
+    let out = signal_and_wait(child, libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains(&format!("cancelled job(s) {}", ids.join(" "))), "{stderr}");
-    assert!(eventually(30, || case.live_jobs().is_empty()), "jobs left: {:?}", case.live_jobs());
+    assert!(
+        stderr.contains(&format!("cancelled job(s) {}", ids.join(" "))),
+        "{stderr}"
+    );
+    assert!(
+        eventually(30, || case.live_jobs().is_empty()),
+        "jobs left: {:?}",
+        case.live_jobs()
+    );
     assert!(
         eventually(30, || tagged_processes(&case.tag()).is_empty()),
         "processes left: {:?}",
@@ -465,22 +476,41 @@ fn ctrl_c_cancels_the_submitted_jobs_and_leaves_no_process() {
 fn dry_run_writes_the_job_scripts_and_submits_nothing() {
     let Some(case) = Case::new() else { return };
     let cfg = case.config(&case.server(0, ""), &case.server(1, ""));
-    let out = case.run(&case.args(&cfg, &["--dry-run", "--repeats", "2", "--partition", "debug", "--time", "00:10:00"]));
+    let out = case.run(&case.args(
+        &cfg,
+        &[
+            "--dry-run",
+            "--repeats",
+            "2",
+            "--partition",
+            "debug",
+            "--time",
+            "00:10:00",
+        ],
+    ));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let listed: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    let out_dir = case.out();
     let want: Vec<String> = ["base", "tuned"]
         .iter()
-        .flat_map(|l| (1..=2).map(move |k| case.out().join(format!("{l}/slurm/job_rep_{k}.sh")).display().to_string()))
+        .flat_map(|l| (1..=2).map(move |k| format!("{l}/slurm/job_rep_{k}.sh")))
+        .map(|rel| out_dir.join(rel).display().to_string())
         .collect();
     assert_eq!(listed, want);
     let s = fs::read_to_string(&want[1]).unwrap();
-    assert!(s.contains("#SBATCH --partition=debug\n#SBATCH --time=00:10:00\n"), "{s}");
+    assert!(
+        s.contains("#SBATCH --partition=debug\n#SBATCH --time=00:10:00\n"),
+        "{s}"
+    );
     assert!(s.contains("--repeats 2 --repeat 2"), "{s}");
     let settings = case.out().join("base/slurm/settings.yaml");
     assert!(s.contains(&settings.display().to_string()), "{s}");
     let yaml = fs::read_to_string(&settings).unwrap();
-    assert!(yaml.contains(&format!("--port {}", case.ports[0])), "{yaml}");
+    assert!(
+        yaml.contains(&format!("--port {}", case.ports[0])),
+        "{yaml}"
+    );
     assert!(case.jobs("base").is_empty());
     // The written script is a job Slurm accepts as is.
     let test = Command::new("sbatch")

@@ -123,7 +123,10 @@ pub fn emit(m: &Matrix, opts: &K8sOptions, force: bool) -> Result<Vec<PathBuf>, 
     let mut files = Vec::new();
     for u in m.units().iter().filter(|u| force || !u.is_done()) {
         let job = job(m, u, opts);
-        let name = job["metadata"]["name"].as_str().unwrap_or("job").to_string();
+        let name = job["metadata"]["name"]
+            .as_str()
+            .unwrap_or("job")
+            .to_string();
         if !names.insert(name.clone()) {
             return Err(RunError::Usage(format!(
                 "two configs make the same Kubernetes Job name `{name}`: give them labels that differ in more than case and punctuation"
@@ -154,7 +157,10 @@ mod tests {
 
     #[test]
     fn names_are_dns_labels() {
-        assert_eq!(dns_label("adreport-Runs_2026-base"), "adreport-runs-2026-base");
+        assert_eq!(
+            dns_label("adreport-Runs_2026-base"),
+            "adreport-runs-2026-base"
+        );
         assert_eq!(dns_label("--a..b--"), "a-b");
         assert_eq!(dns_label(&"x".repeat(80)).len(), 63);
         assert_eq!(dns_label(&format!("{}-y", "a".repeat(62))), "a".repeat(62));
@@ -199,6 +205,9 @@ mod tests {
         let mut m = matrix(dir.path(), 1, false);
         m.configs[1].label = "A".into();
         let err = emit(&m, &opts(&dir.path().join("k8s")), false).unwrap_err();
-        assert!(err.to_string().contains("same Kubernetes Job name"), "{err}");
+        assert!(
+            err.to_string().contains("same Kubernetes Job name"),
+            "{err}"
+        );
     }
 }

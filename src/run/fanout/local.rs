@@ -27,7 +27,12 @@ impl LocalEnd {
         if let Some(s) = self.signal {
             return u8::try_from(128 + s).unwrap_or(130);
         }
-        let worst = self.outcomes.iter().map(|(_, o)| o.exit_code()).max().unwrap_or(0);
+        let worst = self
+            .outcomes
+            .iter()
+            .map(|(_, o)| o.exit_code())
+            .max()
+            .unwrap_or(0);
         if !self.failed.is_empty() || self.stopped.is_some() {
             worst.max(1)
         } else {
@@ -223,9 +228,14 @@ mod tests {
         .unwrap();
         assert_eq!(n, 1);
         assert!(end.stopped.unwrap().contains("a failed"));
-        let err = run(&m, None, false, &mut |_| Err(RunError::Usage("bad flag".into())));
+        let err = run(&m, None, false, &mut |_| {
+            Err(RunError::Usage("bad flag".into()))
+        });
         assert!(err.is_err());
-        let end = run(&m, None, false, &mut |_| Err(RunError::Server("no server".into()))).unwrap();
+        let end = run(&m, None, false, &mut |_| {
+            Err(RunError::Server("no server".into()))
+        })
+        .unwrap();
         assert_eq!((end.failed.len(), end.exit_code()), (2, 1));
     }
 

@@ -12,6 +12,8 @@
 //! Layout: `OUT/LABEL/<point>/` with one pass (as without fan-out), `OUT/LABEL/rep_K/<point>/`
 //! with `--repeats N` > 1; job scripts and logs in `OUT/LABEL/slurm/`.
 
+pub mod configs;
+pub mod execute;
 pub mod k8s;
 pub mod local;
 pub mod options;
@@ -189,10 +191,12 @@ impl Matrix {
         units
             .iter()
             .flat_map(|u| {
-                u.point_dirs()
-                    .into_iter()
-                    .filter(|d| is_complete(d))
-                    .map(|d| format!("{}={}", u.config.label, d.display()))
+                let root = u.root();
+                u.config
+                    .points
+                    .iter()
+                    .filter(|p| is_complete(&root.join(p)))
+                    .map(|p| format!("{}={}", series(&u.config.label, p), root.join(p).display()))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -205,6 +209,18 @@ impl Matrix {
             [one] => one.dir.join("report"),
             _ => self.out.join("report"),
         }
+    }
+}
+
+/// The series a point belongs to in the end report: the config's label, followed by the
+/// point's parent directories (`run offline`'s backend: `base/pytorch`).
+fn series(label: &str, point: &str) -> String {
+    match Path::new(point)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        Some(parent) => format!("{label}/{}", parent.display()),
+        None => label.to_string(),
     }
 }
 
@@ -336,7 +352,10 @@ pub(crate) mod tests {
         fs::create_dir_all(&p).unwrap();
         fs::write(p.join(crate::run::COMPLETE), "x").unwrap();
         let units = m.units();
-        assert_eq!(units.iter().map(Unit::complete).collect::<Vec<_>>(), [0, 1, 0, 0]);
+        assert_eq!(
+            units.iter().map(Unit::complete).collect::<Vec<_>>(),
+            [0, 1, 0, 0]
+        );
         assert!(!units[1].is_done());
         assert_eq!(
             m.report_inputs(),
@@ -344,6 +363,8 @@ pub(crate) mod tests {
             "only complete points are reported"
         );
         assert_eq!(m.report_dir(), dir.path().join("report"));
+        assert_eq!(series("base", "pytorch/isl_1_osl_1_bs_8"), "base/pytorch");
+        assert_eq!(series("base", "isl_1_osl_1_conc_8"), "base");
     }
 
     #[test]

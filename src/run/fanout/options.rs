@@ -189,7 +189,9 @@ impl FanOutOptions {
             ));
         }
         if self.keep_server && repeats < 2 {
-            return Err(usage("--keep-server keeps the server between --repeats passes: add --repeats N > 1"));
+            return Err(usage(
+                "--keep-server keeps the server between --repeats passes: add --repeats N > 1",
+            ));
         }
         if self.keep_server && self.interleave {
             return Err(usage(
@@ -232,7 +234,9 @@ impl FanOutOptions {
                     return Err(usage("--gpus-per-job takes a number > 0"));
                 }
                 if self.no_wait && self.dry_run {
-                    return Err(usage("--dry-run submits nothing, so --no-wait has nothing to do"));
+                    return Err(usage(
+                        "--dry-run submits nothing, so --no-wait has nothing to do",
+                    ));
                 }
                 Target::Slurm(SlurmOptions {
                     partition: self.partition,
@@ -264,7 +268,9 @@ impl FanOutOptions {
                     Some(dir) => Target::K8s(K8sOptions {
                         dir,
                         image: self.image.ok_or_else(|| {
-                            usage("--emit-k8s needs --image: the container image that runs adreport")
+                            usage(
+                                "--emit-k8s needs --image: the container image that runs adreport",
+                            )
                         })?,
                         pvc: self.pvc.unwrap_or_else(|| "adreport-out".into()),
                         gpus_per_job: self.gpus_per_job,
@@ -361,9 +367,10 @@ mod tests {
 
     #[test]
     fn file_keys_are_the_flag_names() {
-        let f: FanOutOptions =
-            serde_yaml::from_str("repeats: 2\nslurm: true\nsbatch-arg: [--exclusive]\ngres: gpu:1\n")
-                .unwrap();
+        let f: FanOutOptions = serde_yaml::from_str(
+            "repeats: 2\nslurm: true\nsbatch-arg: [--exclusive]\ngres: gpu:1\n",
+        )
+        .unwrap();
         let f = flags(&["--partition", "p"]).over(f);
         assert_eq!(f.repeats, Some(2));
         assert!(f.slurm);

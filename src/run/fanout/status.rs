@@ -64,7 +64,11 @@ fn job_lines(dir: &Path, f: &record::JobsFile) -> Vec<String> {
                 Some(k) => dir.join(rep_dir(*k)),
                 None => dir.to_path_buf(),
             };
-            let done = f.points.iter().filter(|p| is_complete(&root.join(p))).count();
+            let done = f
+                .points
+                .iter()
+                .filter(|p| is_complete(&root.join(p)))
+                .count();
             let name = match r {
                 Some(k) => format!("{} rep {k}/{}", f.label, f.repeats),
                 None => f.label.clone(),
@@ -92,7 +96,11 @@ fn job_lines(dir: &Path, f: &record::JobsFile) -> Vec<String> {
 /// A sweep run here: its point directories (those with run.json) and how many are complete.
 fn local_line(dir: &Path, name: &str) -> Option<String> {
     let mut points = Vec::new();
-    for e in walkdir::WalkDir::new(dir).max_depth(3).into_iter().flatten() {
+    for e in walkdir::WalkDir::new(dir)
+        .max_depth(3)
+        .into_iter()
+        .flatten()
+    {
         if e.file_name() == manifest::FILE {
             if let Some(p) = e.path().parent() {
                 points.push(p.to_path_buf());
@@ -130,7 +138,10 @@ mod tests {
             ["sweep: 1 of 2 started points complete (run here; no Slurm jobs recorded)"]
         );
         let empty = tempfile::tempdir().unwrap();
-        assert!(lines(empty.path()).unwrap_err().to_string().contains("no sweep found"));
+        assert!(lines(empty.path())
+            .unwrap_err()
+            .to_string()
+            .contains("no sweep found"));
     }
 
     #[test]
@@ -146,6 +157,10 @@ mod tests {
         let l = lines(dir.path()).unwrap();
         assert_eq!(l.len(), 2, "{l:?}");
         assert_eq!(l[0], "a rep 1/2: 0/2 points complete; no job submitted");
-        assert!(l[1].starts_with("a rep 2/2: 1/2 points complete; job 7 "), "{}", l[1]);
+        assert!(
+            l[1].starts_with("a rep 2/2: 1/2 points complete; job 7 "),
+            "{}",
+            l[1]
+        );
     }
 }

@@ -87,8 +87,11 @@ mod tests {
             "out\n"
         );
         assert_eq!(
-            run(&argv(["sh", "-c", "echo 'sbatch: error: bad' >&2; exit 1"]), TIMEOUT)
-                .unwrap_err(),
+            run(
+                &argv(["sh", "-c", "echo 'sbatch: error: bad' >&2; exit 1"]),
+                TIMEOUT
+            )
+            .unwrap_err(),
             "sbatch: error: bad"
         );
         assert!(run(&argv(["sh", "-c", "exit 3"]), TIMEOUT)

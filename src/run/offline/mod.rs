@@ -31,23 +31,38 @@ pub use settings::{
 
 use serde_json::Value;
 
+use crate::run::fanout::configs::{self, job_settings};
+use crate::run::fanout::execute::{self, Fan};
+use crate::run::fanout::options::{FanOut, Target};
+use crate::run::fanout::{Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
 
 /// `adreport run offline`: returns the process exit code.
 pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
-    let settings = Settings::resolve(flags)?;
-    for w in check_options(&settings)? {
-        eprintln!("warning: {w}");
+    let layered = configs::layer(flags)?;
+    let mut settings = layered
+        .configs
+        .iter()
+        .cloned()
+        .map(Settings::from_options)
+        .collect::<Result<Vec<_>, _>>()?;
+    for s in &settings {
+        for w in check_options(s)? {
+            eprintln!("warning: {}: {w}", s.label);
+        }
     }
+    let fan = layered.fan_out.resolve(settings.len())?;
     install_signal_handlers()?;
-    let sweep = SweepPlan {
-        root: settings.root(),
-        label: settings.label.clone(),
-        runner: "offline".into(),
-        points: settings.points(),
-        policy: settings.policy.clone(),
-    };
+    if fan.is_plain() && settings.len() == 1 {
+        return run_one(settings.remove(0));
+    }
+    fan_out(&layered.configs, settings, fan)
+}
+
+/// One sweep on this machine, as without configs or repeats.
+fn run_one(settings: Settings) -> Result<u8, RunError> {
+    let sweep = plan(&settings, settings.root());
     let needed = needed_workloads(&sweep);
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.backends.clone()));
     let mut driver = OfflineDriver::new(settings, needed);
@@ -58,6 +73,80 @@ pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
         gpus: None,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
+}
+
+/// The sweep of `settings` with its points under `root` (`OUT/LABEL`, or a repeat's dir).
+fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
+    SweepPlan {
+        root,
+        label: settings.label.clone(),
+        runner: "offline".into(),
+        points: settings.points(),
+        policy: settings.policy.clone(),
+    }
+}
+
+/// Configs x repeats, here, on Slurm or as Kubernetes Jobs.
+fn fan_out(
+    options: &[OfflineOptions],
+    settings: Vec<Settings>,
+    fan: FanOut,
+) -> Result<u8, RunError> {
+    if fan.keep_server {
+        return Err(RunError::Usage(
+            "--keep-server: run offline starts no server".into(),
+        ));
+    }
+    if matches!(&fan.target, Target::Slurm(s) if s.nodes > 1) {
+        return Err(RunError::Usage(
+            "--nodes applies to run online: trtllm-bench runs on one node".into(),
+        ));
+    }
+    let first = &settings[0];
+    if let Some(s) = settings.iter().find(|s| s.out != first.out) {
+        return Err(RunError::Usage(format!(
+            "config `{}` writes to {}, config `{}` to {}: every config of a sweep goes under one OUT",
+            first.label,
+            first.out.display(),
+            s.label,
+            s.out.display()
+        )));
+    }
+    let mut configs = Vec::new();
+    for (o, s) in options.iter().zip(&settings) {
+        configs.push(Config {
+            label: s.label.clone(),
+            dir: s.root(),
+            points: s.points().into_iter().map(|p| p.name).collect(),
+            settings_yaml: job_settings(o, &s.out, &s.label)?,
+            gpus: Some(s.tp),
+        });
+    }
+    let f = Fan {
+        matrix: Matrix {
+            runner: "offline",
+            out: first.out.clone(),
+            configs,
+            repeats: fan.repeats,
+            interleave: fan.interleave,
+        },
+        on_failure: first.policy.on_failure,
+        force: first.policy.force,
+        report: (!first.no_report).then(|| (first.sla.clone(), None)),
+        fan,
+    };
+    let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
+        let s = settings
+            .iter()
+            .find(|s| s.label == u.config.label)
+            .ok_or_else(|| RunError::Other(format!("no settings for `{}`", u.config.label)))?;
+        let sweep = plan(s, u.root());
+        let needed = needed_workloads(&sweep);
+        let outcome = crate::run::run(&mut OfflineDriver::new(s.clone(), needed), &sweep)?;
+        finish::conclude(&outcome, &sweep, None);
+        Ok(outcome)
+    };
+    execute::execute(&f, &mut run_unit)
 }
 
 /// ISL/OSL pairs of the points this run will run (those not complete, or all with --force).

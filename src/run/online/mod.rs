@@ -16,21 +16,38 @@ pub use driver::OnlineDriver;
 pub use server::ReadyOn;
 pub use settings::{OnlineOptions, Settings};
 
+use std::collections::BTreeMap;
+
+use crate::run::fanout::configs::{self, job_settings};
+use crate::run::fanout::execute::{self, Fan};
+use crate::run::fanout::local::KeepServer;
+use crate::run::fanout::options::{FanOut, SlurmOptions, Target};
+use crate::run::fanout::slurm::script;
+use crate::run::fanout::{Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
-use crate::run::{install_signal_handlers, RunError, SweepPlan};
+use crate::run::options::CmdSpec;
+use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
 
 /// `adreport run online`: returns the process exit code.
 pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
-    let settings = Settings::resolve(flags)?;
+    let layered = configs::layer(flags)?;
+    let mut settings = layered
+        .configs
+        .iter()
+        .cloned()
+        .map(Settings::from_options)
+        .collect::<Result<Vec<_>, _>>()?;
+    let fan = layered.fan_out.resolve(settings.len())?;
     install_signal_handlers()?;
-    let root = settings.root();
-    let sweep = SweepPlan {
-        root: root.clone(),
-        label: settings.label.clone(),
-        runner: "online".into(),
-        points: settings.points(),
-        policy: settings.policy.clone(),
-    };
+    if fan.is_plain() && settings.len() == 1 {
+        return run_one(settings.remove(0));
+    }
+    fan_out(&layered.configs, settings, fan)
+}
+
+/// One sweep on this machine, as without configs or repeats.
+fn run_one(settings: Settings) -> Result<u8, RunError> {
+    let sweep = plan(&settings, settings.root());
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
     let mut driver = OnlineDriver::new(settings);
     let outcome = crate::run::run(&mut driver, &sweep)?;
@@ -44,4 +61,112 @@ pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
         gpus,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
+}
+
+/// The sweep of `settings` with its points under `root` (`OUT/LABEL`, or a repeat's dir).
+fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
+    SweepPlan {
+        root,
+        label: settings.label.clone(),
+        runner: "online".into(),
+        points: settings.points(),
+        policy: settings.policy.clone(),
+    }
+}
+
+/// Configs x repeats, here, on Slurm or as Kubernetes Jobs.
+fn fan_out(
+    options: &[OnlineOptions],
+    settings: Vec<Settings>,
+    fan: FanOut,
+) -> Result<u8, RunError> {
+    let first = &settings[0];
+    if let Some(s) = settings.iter().find(|s| s.out != first.out) {
+        return Err(RunError::Usage(format!(
+            "config `{}` writes to {}, config `{}` to {}: every config of a sweep goes under one OUT",
+            first.label,
+            first.out.display(),
+            s.label,
+            s.out.display()
+        )));
+    }
+    let mut configs = Vec::new();
+    for (o, s) in options.iter().zip(&settings) {
+        let mut o = o.clone();
+        if let Target::Slurm(slurm) = &fan.target {
+            on_nodes(&mut o, s, slurm)?;
+        }
+        configs.push(Config {
+            label: s.label.clone(),
+            dir: s.root(),
+            points: s.points().into_iter().map(|p| p.name).collect(),
+            settings_yaml: job_settings(&o, &s.out, &s.label)?,
+            gpus: s.gpus,
+        });
+    }
+    // One GPU count for the report's tokens/s/gpu, when the configs agree on it.
+    let gpus = first
+        .gpus
+        .filter(|g| settings.iter().all(|s| s.gpus == Some(*g)));
+    let f = Fan {
+        matrix: Matrix {
+            runner: "online",
+            out: first.out.clone(),
+            configs,
+            repeats: fan.repeats,
+            interleave: fan.interleave,
+        },
+        on_failure: first.policy.on_failure,
+        force: first.policy.force,
+        report: (!first.no_report).then(|| (first.sla.clone(), gpus)),
+        fan,
+    };
+    let keep = f.fan.keep_server;
+    let mut kept: BTreeMap<String, KeepServer<OnlineDriver>> = BTreeMap::new();
+    let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
+        let s = settings
+            .iter()
+            .find(|s| s.label == u.config.label)
+            .ok_or_else(|| RunError::Other(format!("no settings for `{}`", u.config.label)))?;
+        let sweep = plan(s, u.root());
+        let outcome = if keep {
+            let d = kept
+                .entry(s.label.clone())
+                .or_insert_with(|| KeepServer::new(OnlineDriver::new(s.clone())));
+            crate::run::run(d, &sweep)?
+        } else {
+            crate::run::run(&mut OnlineDriver::new(s.clone()), &sweep)?
+        };
+        finish::conclude(&outcome, &sweep, None);
+        Ok(outcome)
+    };
+    execute::execute(&f, &mut run_unit)
+}
+
+/// With `--nodes N` > 1 the job's server starts with `srun` across the allocation.
+fn on_nodes(o: &mut OnlineOptions, s: &Settings, slurm: &SlurmOptions) -> Result<(), RunError> {
+    if slurm.nodes <= 1 {
+        return Ok(());
+    }
+    let Some(server) = &s.server else {
+        return Err(RunError::Usage(
+            "--nodes starts the server across the nodes of each job: it needs --server-cmd".into(),
+        ));
+    };
+    let gpus = slurm.gpus_per_job.or(s.gpus);
+    if server.shell {
+        let text = server.argv.last().cloned().unwrap_or_default();
+        let words: Vec<String> = text.split_whitespace().take(1).map(String::from).collect();
+        if let Some(srun) = script::server_launcher(&words, slurm.nodes, gpus)? {
+            o.server_cmd = Some(CmdSpec::Text(format!(
+                "exec {} sh -c {}",
+                shell_words::join(&srun),
+                shell_words::quote(&text)
+            )));
+        }
+    } else if let Some(mut srun) = script::server_launcher(&server.argv, slurm.nodes, gpus)? {
+        srun.extend(server.argv.iter().cloned());
+        o.server_cmd = Some(CmdSpec::Argv(srun));
+    }
+    Ok(())
 }

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 
 use super::client::ClientKind;
 use super::server::{ReadyOn, ServerSpec, READY_LINE};
 use crate::analyze::sla::Sla;
 use crate::model::Stat;
+use crate::run::fanout::configs::RunnerOptions;
+use crate::run::fanout::options::FanOutOptions;
 use crate::run::http::Endpoint;
 use crate::run::options::{
     load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
@@ -25,7 +27,7 @@ pub const FULL: &[u64] = &[
 ];
 
 /// `KEY=VALUE,...` or a YAML mapping.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum EnvSpec {
     Text(String),
@@ -41,7 +43,7 @@ impl EnvSpec {
 
 /// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
 /// `-` or `_`); flags win.
-#[derive(clap::Args, Clone, Debug, Default, Deserialize)]
+#[derive(clap::Args, Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OnlineOptions {
     /// YAML file with the same settings as the flags (e.g. `server-cmd:`, `concurrencies:`).
@@ -163,6 +165,11 @@ pub struct OnlineOptions {
     /// GPUs serving the model, for tokens/s/gpu [default: --world-size].
     #[arg(long, value_name = "N", help_heading = "Report")]
     pub gpus: Option<u64>,
+
+    /// Repeats, Slurm and Kubernetes: keys of the file's top level too (see fan-out).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub fan_out: FanOutOptions,
 }
 
 impl OnlineOptions {
@@ -200,16 +207,48 @@ impl OnlineOptions {
             no_report: self.no_report.over(lower.no_report),
             sla: self.sla.over(lower.sla),
             gpus: self.gpus.over(lower.gpus),
+            fan_out: self.fan_out.over(lower.fan_out),
         }
     }
 
     /// The flags over their `--config` file (when they name one).
     pub fn with_file(self) -> Result<OnlineOptions, RunError> {
         let file = match &self.config {
-            Some(p) => load_options(p, "server-cmd: ..., concurrencies: ...")?,
+            Some(p) => load_options(p, <Self as RunnerOptions>::EXAMPLE)?,
             None => OnlineOptions::default(),
         };
         Ok(self.over(file))
+    }
+}
+
+impl RunnerOptions for OnlineOptions {
+    const EXAMPLE: &'static str = "server-cmd: ..., concurrencies: ...";
+
+    fn over(self, lower: Self) -> Self {
+        OnlineOptions::over(self, lower)
+    }
+
+    fn config_file(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    fn take_fan_out(&mut self) -> FanOutOptions {
+        std::mem::take(&mut self.fan_out)
+    }
+
+    fn for_job(self, out: PathBuf, label: String) -> Self {
+        OnlineOptions {
+            config: None,
+            out: Some(out),
+            label: Some(label),
+            no_report: true,
+            fan_out: FanOutOptions::default(),
+            ..self
+        }
     }
 }
 
@@ -300,7 +339,11 @@ fn endpoint_from_server(argv: &[String]) -> Endpoint {
 impl Settings {
     /// Flags win over the `--config` file, which wins over defaults.
     pub fn resolve(flags: OnlineOptions) -> Result<Settings, RunError> {
-        let a = flags.with_file()?;
+        Settings::from_options(flags.with_file()?)
+    }
+
+    /// Defaults and checks on options already layered (flags, a config, the file).
+    pub fn from_options(a: OnlineOptions) -> Result<Settings, RunError> {
         let server_shell = a.server_shell;
         let server_cmd = a.server_cmd;
         let server_argv = match server_cmd {

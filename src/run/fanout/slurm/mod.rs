@@ -110,7 +110,14 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
             .iter()
             .position(|c| c.label == u.config.label)
             .unwrap_or(0);
-        let text = script::render(u, &sub.opts, &sub.exe, m.runner, &settings[index], &sub.workdir)?;
+        let text = script::render(
+            u,
+            &sub.opts,
+            &sub.exe,
+            m.runner,
+            &settings[index],
+            &sub.workdir,
+        )?;
         let path = script::script_path(u);
         crate::write::write_atomic(&path, text.as_bytes())
             .map_err(|e| RunError::Other(e.to_string()))?;
@@ -136,7 +143,8 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
     }
     if sub.opts.no_wait && sub.opts.max_jobs.is_some() {
         return Err(RunError::Usage(
-            "--max-jobs needs adreport to wait and submit jobs as others end: drop --no-wait".into(),
+            "--max-jobs needs adreport to wait and submit jobs as others end: drop --no-wait"
+                .into(),
         ));
     }
     let (mut active, pending) = adopt_running(&todo)?;
@@ -194,9 +202,7 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
 
 /// Jobs recorded by an earlier submission that are still queued or running: waited for,
 /// not submitted again. Returns them and the units left to submit.
-fn adopt_running<'a>(
-    todo: &[Unit<'a>],
-) -> Result<(Vec<Active<'a>>, Vec<Unit<'a>>), RunError> {
+fn adopt_running<'a>(todo: &[Unit<'a>]) -> Result<(Vec<Active<'a>>, Vec<Unit<'a>>), RunError> {
     let mut recorded: Vec<(Unit, JobRecord)> = Vec::new();
     for u in todo {
         if let Some(r) = record::last_job(u) {
@@ -329,7 +335,10 @@ fn judge<'a>(
     let why = format!("job {} {}, {}", a.id, state.describe(), a.points());
     match on_failure {
         OnFailure::Restart if a.attempt == 1 => {
-            eprintln!("[slurm] {}: submitting it once more (--on-failure restart)", a.unit.name());
+            eprintln!(
+                "[slurm] {}: submitting it once more (--on-failure restart)",
+                a.unit.name()
+            );
             pending.push_front((a.unit, a.attempt + 1));
         }
         OnFailure::Stop => {
@@ -356,7 +365,8 @@ fn cancel_all(active: &[Active], end: &mut SlurmEnd, why: &str) {
                 "[slurm] {why}: scancel {} failed: {e}; cancel them by hand",
                 ids.join(" ")
             );
-            end.stopped.get_or_insert_with(|| format!("scancel failed: {e}"));
+            end.stopped
+                .get_or_insert_with(|| format!("scancel failed: {e}"));
         }
     }
 }

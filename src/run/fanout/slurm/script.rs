@@ -71,7 +71,11 @@ pub fn render(
     workdir: &Path,
 ) -> Result<String, RunError> {
     let q = |s: &str| shell_words::quote(s).into_owned();
-    let log = unit.config.dir.join(SLURM_DIR).join(format!("{}-%j.log", unit.stem()));
+    let log = unit
+        .config
+        .dir
+        .join(SLURM_DIR)
+        .join(format!("{}-%j.log", unit.stem()));
     let job_name = match unit.repeat {
         Some(k) => format!("adreport-{}-rep_{k}", unit.config.label),
         None => format!("adreport-{}", unit.config.label),
@@ -116,7 +120,10 @@ pub fn render(
     let mut command = vec![exe.display().to_string()];
     command.extend(unit.command_args(runner, settings));
     let what = match unit.repeat {
-        Some(k) => format!("config `{}`, repeat {k} of {}", unit.config.label, unit.repeats),
+        Some(k) => format!(
+            "config `{}`, repeat {k} of {}",
+            unit.config.label, unit.repeats
+        ),
         None => format!("config `{}`", unit.config.label),
     };
     let mut s = String::from("#!/bin/bash\n");
@@ -188,7 +195,10 @@ echo \"adreport: Slurm job $SLURM_JOB_ID on $(hostname), config a, repeat 2 of 2
 exec /opt/bin/adreport run online --config /shared/out/a/slurm/settings.yaml --repeats 2 --repeat 2
 ";
         assert_eq!(s, want);
-        assert_eq!(script_path(&u), Path::new("/shared/out/a/slurm/job_rep_2.sh"));
+        assert_eq!(
+            script_path(&u),
+            Path::new("/shared/out/a/slurm/job_rep_2.sh")
+        );
         assert_eq!(
             log_path(&u, "17"),
             Path::new("/shared/out/a/slurm/job_rep_2-17.log")
@@ -205,7 +215,15 @@ exec /opt/bin/adreport run online --config /shared/out/a/slurm/settings.yaml --r
             gres: Some("gpu:8".into()),
             ..opts()
         };
-        let s = render(&u, &o, Path::new("/a"), "online", Path::new("/s"), Path::new("/w")).unwrap();
+        let s = render(
+            &u,
+            &o,
+            Path::new("/a"),
+            "online",
+            Path::new("/s"),
+            Path::new("/w"),
+        )
+        .unwrap();
         assert!(s.contains("#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=8\n#SBATCH --gpus-per-node=8\n#SBATCH --gres=gpu:8\n"), "{s}");
         let server: Vec<String> = ["trtllm-llmapi-launch", "trtllm-serve", "m"]
             .iter()
@@ -233,8 +251,19 @@ exec /opt/bin/adreport run online --config /shared/out/a/slurm/settings.yaml --r
             gres: Some("gpu:1".into()),
             ..opts()
         };
-        let s = render(&u, &o, Path::new("/a"), "offline", Path::new("/s"), Path::new("/w")).unwrap();
-        assert!(s.contains("#SBATCH --gres=gpu:1\n") && !s.contains("--gpus="), "{s}");
+        let s = render(
+            &u,
+            &o,
+            Path::new("/a"),
+            "offline",
+            Path::new("/s"),
+            Path::new("/w"),
+        )
+        .unwrap();
+        assert!(
+            s.contains("#SBATCH --gres=gpu:1\n") && !s.contains("--gpus="),
+            "{s}"
+        );
         assert!(s.ends_with("exec /a run offline --config /s\n"));
     }
 }
