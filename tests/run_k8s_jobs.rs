@@ -16,6 +16,8 @@ use adreport::run::fanout::options::K8sOptions;
 use adreport::run::fanout::{k8s, Config, Matrix};
 use serde_json::Value;
 
+mod common;
+
 fn schema() -> Value {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/k8s/job-batch-v1.schema.json");
@@ -141,13 +143,13 @@ fn emitted_jobs_match_the_kubernetes_schema() {
     };
     let files = k8s::emit(&m, &opts, false).unwrap();
     assert_eq!(files.len(), 4, "2 configs x 2 repeats");
+    let dns = regex::Regex::new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").unwrap();
     for f in &files {
         let job: Value = serde_yaml::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
         assert_eq!(errors(&job), Vec::<String>::new(), "{}", f.display());
         // The schema leaves names free; the API server wants DNS-1123 labels (pod labels
         // carry the Job's name, so at most 63 characters).
         let name = job["metadata"]["name"].as_str().unwrap();
-        let dns = regex::Regex::new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").unwrap();
         assert!(dns.is_match(name) && name.len() <= 63, "{name}");
         assert_eq!(job["metadata"]["labels"]["adreport/sweep"], "runs");
         let c = &job["spec"]["template"]["spec"]["containers"][0];

@@ -282,7 +282,7 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
     // Two configs: the end report compares them, the first the baseline.
     assert!(case.out().join("report/SUMMARY.txt").is_file(), "{stderr}");
 
-    let points = show_json(&case.out());
+    let points = show_json(case.out());
     let mut seen: Vec<(String, u64)> = points
         .iter()
         .map(|p| {

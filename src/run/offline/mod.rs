@@ -34,7 +34,7 @@ use serde_json::Value;
 use crate::run::fanout::configs::{self, job_settings};
 use crate::run::fanout::execute::{self, Fan};
 use crate::run::fanout::options::{FanOut, Target};
-use crate::run::fanout::{Config, Matrix, Unit};
+use crate::run::fanout::{absolute, Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
 
@@ -116,7 +116,7 @@ fn fan_out(
     for (o, s) in options.iter().zip(&settings) {
         configs.push(Config {
             label: s.label.clone(),
-            dir: s.root(),
+            dir: absolute(&s.root()),
             points: s.points().into_iter().map(|p| p.name).collect(),
             settings_yaml: job_settings(o, &s.out, &s.label)?,
             gpus: Some(s.tp),
@@ -125,7 +125,7 @@ fn fan_out(
     let f = Fan {
         matrix: Matrix {
             runner: "offline",
-            out: first.out.clone(),
+            out: absolute(&first.out),
             configs,
             repeats: fan.repeats,
             interleave: fan.interleave,

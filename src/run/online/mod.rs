@@ -23,7 +23,7 @@ use crate::run::fanout::execute::{self, Fan};
 use crate::run::fanout::local::KeepServer;
 use crate::run::fanout::options::{FanOut, SlurmOptions, Target};
 use crate::run::fanout::slurm::script;
-use crate::run::fanout::{Config, Matrix, Unit};
+use crate::run::fanout::{absolute, Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
 use crate::run::options::CmdSpec;
 use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
@@ -98,7 +98,7 @@ fn fan_out(
         }
         configs.push(Config {
             label: s.label.clone(),
-            dir: s.root(),
+            dir: absolute(&s.root()),
             points: s.points().into_iter().map(|p| p.name).collect(),
             settings_yaml: job_settings(&o, &s.out, &s.label)?,
             gpus: s.gpus,
@@ -111,7 +111,7 @@ fn fan_out(
     let f = Fan {
         matrix: Matrix {
             runner: "online",
-            out: first.out.clone(),
+            out: absolute(&first.out),
             configs,
             repeats: fan.repeats,
             interleave: fan.interleave,

@@ -500,6 +500,51 @@ mod tests {
         Settings::resolve(parse_flags::<OnlineOptions>(flags)?)
     }
 
+    /// A Slurm or Kubernetes job reads the settings of its config back as the same sweep.
+    #[test]
+    fn job_settings_read_back_as_the_same_sweep() {
+        use crate::run::fanout::configs::{job_settings, layer};
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("sweep.yaml");
+        fs::write(
+            &cfg,
+            "isl: 64\nenv: {A: 1}\nrepeats: 2\nconfigs:\n  - label: tuned\n    server-cmd: [trtllm-serve, m, --port, '9001']\n    osl: 32\n    client-arg: [--seed, '7']\n",
+        )
+        .unwrap();
+        let c = cfg.display().to_string();
+        let flags =
+            parse_flags::<OnlineOptions>(&["--config", &c, "--concurrencies", "1 2", "-o", "runs"])
+                .unwrap();
+        let layered = layer(flags).unwrap();
+        assert_eq!(layered.fan_out.repeats, Some(2));
+        let options = &layered.configs[0];
+        let want = Settings::from_options(options.clone()).unwrap();
+        let text = job_settings(options, &want.out, &want.label).unwrap();
+        let job_file = dir.path().join("settings.yaml");
+        fs::write(&job_file, &text).unwrap();
+        let job_flags =
+            parse_flags::<OnlineOptions>(&["--config", &job_file.display().to_string()]).unwrap();
+        let got = Settings::resolve(job_flags).unwrap();
+        assert_eq!(got.label, "tuned");
+        assert_eq!(got.out, std::path::absolute("runs").unwrap());
+        assert_eq!(
+            got.server.as_ref().unwrap().argv,
+            want.server.as_ref().unwrap().argv
+        );
+        assert_eq!(
+            got.server.unwrap().env,
+            [("A".to_string(), "1".to_string())]
+        );
+        assert_eq!((got.isl, got.osl, got.concurrencies), (64, 32, vec![1, 2]));
+        assert_eq!(got.client_args, ["--seed", "7"]);
+        assert_eq!(got.endpoint.port, 9001);
+        assert!(
+            got.no_report,
+            "the submitting adreport reports on all configs"
+        );
+        assert!(!text.contains("repeats"), "{text}");
+    }
+
     #[test]
     fn presets_and_url_from_server_port() {
         let s = settings(&[

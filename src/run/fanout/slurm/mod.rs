@@ -71,6 +71,8 @@ struct Active<'a> {
     attempt: u32,
     /// The last state line shown, so only changes are printed.
     shown: String,
+    /// Submitted by this adreport (not adopted from an earlier submission).
+    ours: bool,
 }
 
 impl Active<'_> {
@@ -152,7 +154,17 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
     let started = Instant::now();
     loop {
         if interrupted() {
-            cancel_all(&active, &mut end, "interrupted");
+            let (ours, theirs): (Vec<Active>, Vec<Active>) =
+                active.into_iter().partition(|a| a.ours);
+            cancel_all(&ours, &mut end, "interrupted");
+            if !theirs.is_empty() {
+                let ids: Vec<&str> = theirs.iter().map(|a| a.id.as_str()).collect();
+                eprintln!(
+                    "[slurm] job(s) {} of an earlier submission keep running; `adreport run status {}` shows them",
+                    ids.join(" "),
+                    m.out.display()
+                );
+            }
             end.signal = Some(last_signal());
             return Ok(end);
         }
@@ -223,6 +235,7 @@ fn adopt_running<'a>(todo: &[Unit<'a>]) -> Result<(Vec<Active<'a>>, Vec<Unit<'a>
                 id: r.id.clone(),
                 attempt: r.attempt,
                 shown: String::new(),
+                ours: false,
             };
             a.line("of an earlier submission is still queued or running: waiting for it");
             active.push(a);
@@ -249,6 +262,7 @@ fn submit<'a>(m: &Matrix, unit: Unit<'a>, attempt: u32) -> Result<Active<'a>, St
         id,
         attempt,
         shown: String::new(),
+        ours: true,
     };
     let again = if attempt > 1 { " again" } else { "" };
     a.line(&format!(
