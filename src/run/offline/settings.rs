@@ -44,6 +44,8 @@ impl NamesSpec {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OfflineOptions {
     /// YAML file with the same settings as the flags (e.g. `backend: [_autodeploy, pytorch]`).
+    /// A `configs:` list of entries, each a `label:` with its own settings over the top-level
+    /// ones, runs several configs (one after the other, or with --slurm as jobs); flags win over both.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
