@@ -4,20 +4,14 @@
 //! for `run offline`.
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
 use common::{
-    aiperf_standin, complete, json_of, kill_tagged, mock_server, text, trtllm_bench_standin,
-    ADREPORT,
+    aiperf_standin, complete, free_port, json_of, kill_tagged, mock_server, text,
+    trtllm_bench_standin, ADREPORT,
 };
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
 
 struct Case {
     dir: tempfile::TempDir,

@@ -8,7 +8,6 @@
 //! They run one at a time: the cluster has the CPUs of this machine and each job takes one.
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -18,7 +17,7 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    aiperf_standin, complete, eventually, json_of, kill_tagged, mock_server, show_json,
+    aiperf_standin, complete, eventually, free_port, json_of, kill_tagged, mock_server, show_json,
     signal_and_wait, tagged_processes, text, ADREPORT, ROOT,
 };
 
@@ -96,11 +95,6 @@ struct Case {
     conf: String,
     ports: [u16; 2],
     _serial: MutexGuard<'static, ()>,
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 impl Case {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::options::FanOutOptions;
+use super::options::{FanOut, FanOutOptions};
 use crate::run::options::{flag_keys, options_from, read_settings};
 use crate::run::RunError;
 
@@ -20,15 +20,18 @@ pub trait RunnerOptions: Clone + Default + Serialize + DeserializeOwned {
     const EXAMPLE: &'static str;
     /// `self` over `lower`: what `self` gives wins.
     fn over(self, lower: Self) -> Self;
+    /// The settings every runner has.
+    fn common(&mut self) -> Common<'_>;
+}
+
+/// The settings every runner's options have, by reference.
+pub struct Common<'a> {
     /// `--config`.
-    fn config_file(&self) -> Option<&Path>;
-    fn label(&self) -> Option<&str>;
-    /// Moves the fan-out flags out of the options.
-    fn take_fan_out(&mut self) -> FanOutOptions;
-    /// The settings one job of this config reads: `out` and `label` set, no `--config` (the
-    /// job's own settings file is its config), no end report (the submitting adreport
-    /// reports on every config at once).
-    fn for_job(self, out: PathBuf, label: String) -> Self;
+    pub config: &'a mut Option<PathBuf>,
+    pub out: &'a mut Option<PathBuf>,
+    pub label: &'a mut Option<String>,
+    pub no_report: &'a mut bool,
+    pub fan_out: &'a mut FanOutOptions,
 }
 
 /// The flags layered over the file: the fan-out settings, and the options of each config.
@@ -50,8 +53,8 @@ fn fan_out_keys() -> Vec<String> {
 /// Reads the flags' `--config` file (if any) and layers: flags over a config entry over the
 /// top level. Without `configs:` there is one config, as before.
 pub fn layer<T: RunnerOptions>(mut flags: T) -> Result<Layered<T>, RunError> {
-    let fan_flags = flags.take_fan_out();
-    let Some(path) = flags.config_file().map(Path::to_path_buf) else {
+    let fan_flags = std::mem::take(flags.common().fan_out);
+    let Some(path) = flags.common().config.clone() else {
         return Ok(Layered {
             fan_out: fan_flags,
             configs: vec![flags],
@@ -75,7 +78,7 @@ pub fn layer<T: RunnerOptions>(mut flags: T) -> Result<Layered<T>, RunError> {
             configs: vec![flags.over(top)],
         });
     };
-    if let Some(l) = flags.label() {
+    if let Some(l) = flags.common().label.clone() {
         return Err(RunError::Usage(format!(
             "--label {l}: {} lists `configs:`, each with its own label",
             path.display()
@@ -109,19 +112,46 @@ pub fn layer<T: RunnerOptions>(mut flags: T) -> Result<Layered<T>, RunError> {
         let entry: T = options_from(m, &path).map_err(|e| bad(format!("`{label}`: {e}")))?;
         configs.push(flags.clone().over(entry.over(top.clone())));
     }
-    super::check_labels(configs.iter().map(|c| c.label().unwrap_or("")))?;
+    let labels: Vec<String> = configs
+        .iter_mut()
+        .map(|c| c.common().label.clone().unwrap_or_default())
+        .collect();
+    super::check_labels(labels.iter().map(String::as_str))?;
     Ok(Layered { fan_out, configs })
 }
 
-/// The settings file of one config's jobs.
+/// The configs of the flags and their file, each resolved into the runner's settings, and
+/// the fan-out they ask for.
+pub fn resolve_all<T: RunnerOptions, S>(
+    flags: T,
+    resolve: impl Fn(T) -> Result<S, RunError>,
+) -> Result<(Vec<T>, Vec<S>, FanOut), RunError> {
+    let layered = layer(flags)?;
+    let settings = layered
+        .configs
+        .iter()
+        .cloned()
+        .map(resolve)
+        .collect::<Result<Vec<_>, _>>()?;
+    let fan = layered.fan_out.resolve(settings.len())?;
+    Ok((layered.configs, settings, fan))
+}
+
+/// The settings file of one config's jobs: `out` and `label` set, no `--config` (the job's
+/// own settings file is its config), no fan-out, no end report (the submitting adreport
+/// reports on every config at once).
 pub fn job_settings<T: RunnerOptions>(
     options: &T,
     out: &Path,
     label: &str,
 ) -> Result<String, RunError> {
-    let job = options
-        .clone()
-        .for_job(super::absolute(out), label.to_string());
+    let mut job = options.clone();
+    let c = job.common();
+    *c.config = None;
+    *c.out = Some(super::absolute(out));
+    *c.label = Some(label.to_string());
+    *c.no_report = true;
+    *c.fan_out = FanOutOptions::default();
     serde_yaml::to_string(&job)
         .map_err(|e| RunError::Other(format!("cannot write the settings of `{label}`: {e}")))
 }

@@ -25,6 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{is_complete, RunError};
+use options::FanOut;
 
 /// Directory of the job scripts, settings and job logs inside `OUT/LABEL`.
 pub const SLURM_DIR: &str = "slurm";
@@ -135,6 +136,43 @@ impl Unit<'_> {
 }
 
 impl Matrix {
+    /// The matrix of `configs` for `runner`; `outs[i]` is config i's `--out`: all the same,
+    /// since the comparison and `run status` look at one OUT.
+    pub fn new(
+        runner: &'static str,
+        outs: &[PathBuf],
+        configs: Vec<Config>,
+        fan: &FanOut,
+    ) -> Result<Matrix, RunError> {
+        let first = outs
+            .first()
+            .ok_or_else(|| RunError::Usage("no config to run".into()))?;
+        if let Some(i) = outs.iter().position(|o| o != first) {
+            return Err(RunError::Usage(format!(
+                "config `{}` writes to {}, config `{}` to {}: every config of a sweep goes under one OUT",
+                configs[0].label,
+                first.display(),
+                configs[i].label,
+                outs[i].display()
+            )));
+        }
+        Ok(Matrix {
+            runner,
+            out: absolute(first),
+            configs,
+            repeats: fan.repeats,
+            interleave: fan.interleave,
+        })
+    }
+
+    /// Where a unit's config is in the list the matrix was made from.
+    pub fn index(&self, unit: &Unit) -> usize {
+        self.configs
+            .iter()
+            .position(|c| c.label == unit.config.label)
+            .unwrap_or(0)
+    }
+
     /// Every unit in the order they run here (and are submitted): config by config, each
     /// pass by pass; with `interleave`, pass by pass, each config in turn.
     pub fn units(&self) -> Vec<Unit<'_>> {
@@ -184,10 +222,7 @@ impl Matrix {
     /// the end report: one series per config, the first the baseline.
     pub fn report_inputs(&self) -> Vec<String> {
         let mut units = self.units();
-        units.sort_by_key(|u| {
-            let c = self.configs.iter().position(|c| c.label == u.config.label);
-            (c, u.repeat)
-        });
+        units.sort_by_key(|u| (self.index(u), u.repeat));
         units
             .iter()
             .flat_map(|u| {

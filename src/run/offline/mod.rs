@@ -40,24 +40,17 @@ use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepP
 
 /// `adreport run offline`: returns the process exit code.
 pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
-    let layered = configs::layer(flags)?;
-    let mut settings = layered
-        .configs
-        .iter()
-        .cloned()
-        .map(Settings::from_options)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
     for s in &settings {
         for w in check_options(s)? {
-            eprintln!("warning: {}: {w}", s.label);
+            eprintln!("warning: {w}");
         }
     }
-    let fan = layered.fan_out.resolve(settings.len())?;
     install_signal_handlers()?;
     if fan.is_plain() && settings.len() == 1 {
         return run_one(settings.remove(0));
     }
-    fan_out(&layered.configs, settings, fan)
+    fan_out(&options, settings, fan)
 }
 
 /// One sweep on this machine, as without configs or repeats.
@@ -102,16 +95,6 @@ fn fan_out(
             "--nodes applies to run online: trtllm-bench runs on one node".into(),
         ));
     }
-    let first = &settings[0];
-    if let Some(s) = settings.iter().find(|s| s.out != first.out) {
-        return Err(RunError::Usage(format!(
-            "config `{}` writes to {}, config `{}` to {}: every config of a sweep goes under one OUT",
-            first.label,
-            first.out.display(),
-            s.label,
-            s.out.display()
-        )));
-    }
     let mut configs = Vec::new();
     for (o, s) in options.iter().zip(&settings) {
         configs.push(Config {
@@ -122,24 +105,17 @@ fn fan_out(
             gpus: Some(s.tp),
         });
     }
+    let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();
+    let first = &settings[0];
     let f = Fan {
-        matrix: Matrix {
-            runner: "offline",
-            out: absolute(&first.out),
-            configs,
-            repeats: fan.repeats,
-            interleave: fan.interleave,
-        },
+        matrix: Matrix::new("offline", &outs, configs, &fan)?,
         on_failure: first.policy.on_failure,
         force: first.policy.force,
         report: (!first.no_report).then(|| (first.sla.clone(), None)),
         fan,
     };
     let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
-        let s = settings
-            .iter()
-            .find(|s| s.label == u.config.label)
-            .ok_or_else(|| RunError::Other(format!("no settings for `{}`", u.config.label)))?;
+        let s = &settings[f.matrix.index(u)];
         let sweep = plan(s, u.root());
         let needed = needed_workloads(&sweep);
         let outcome = crate::run::run(&mut OfflineDriver::new(s.clone(), needed), &sweep)?;

@@ -11,7 +11,7 @@ use serde_json::{json, Map};
 use crate::analyze::sla::Sla;
 use crate::dataset::{self, NormDist, TokenNormDist};
 use crate::model::Stat;
-use crate::run::fanout::configs::RunnerOptions;
+use crate::run::fanout::configs::{Common, RunnerOptions};
 use crate::run::fanout::options::FanOutOptions;
 use crate::run::options::{
     load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
@@ -201,26 +201,13 @@ impl RunnerOptions for OfflineOptions {
         OfflineOptions::over(self, lower)
     }
 
-    fn config_file(&self) -> Option<&Path> {
-        self.config.as_deref()
-    }
-
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn take_fan_out(&mut self) -> FanOutOptions {
-        std::mem::take(&mut self.fan_out)
-    }
-
-    fn for_job(self, out: PathBuf, label: String) -> Self {
-        OfflineOptions {
-            config: None,
-            out: Some(out),
-            label: Some(label),
-            no_report: true,
-            fan_out: FanOutOptions::default(),
-            ..self
+    fn common(&mut self) -> Common<'_> {
+        Common {
+            config: &mut self.config,
+            out: &mut self.out,
+            label: &mut self.label,
+            no_report: &mut self.no_report,
+            fan_out: &mut self.fan_out,
         }
     }
 }

@@ -30,19 +30,12 @@ use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
 
 /// `adreport run online`: returns the process exit code.
 pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
-    let layered = configs::layer(flags)?;
-    let mut settings = layered
-        .configs
-        .iter()
-        .cloned()
-        .map(Settings::from_options)
-        .collect::<Result<Vec<_>, _>>()?;
-    let fan = layered.fan_out.resolve(settings.len())?;
+    let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
     install_signal_handlers()?;
     if fan.is_plain() && settings.len() == 1 {
         return run_one(settings.remove(0));
     }
-    fan_out(&layered.configs, settings, fan)
+    fan_out(&options, settings, fan)
 }
 
 /// One sweep on this machine, as without configs or repeats.
@@ -80,16 +73,6 @@ fn fan_out(
     settings: Vec<Settings>,
     fan: FanOut,
 ) -> Result<u8, RunError> {
-    let first = &settings[0];
-    if let Some(s) = settings.iter().find(|s| s.out != first.out) {
-        return Err(RunError::Usage(format!(
-            "config `{}` writes to {}, config `{}` to {}: every config of a sweep goes under one OUT",
-            first.label,
-            first.out.display(),
-            s.label,
-            s.out.display()
-        )));
-    }
     let mut configs = Vec::new();
     for (o, s) in options.iter().zip(&settings) {
         let mut o = o.clone();
@@ -104,18 +87,14 @@ fn fan_out(
             gpus: s.gpus,
         });
     }
+    let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();
+    let first = &settings[0];
     // One GPU count for the report's tokens/s/gpu, when the configs agree on it.
     let gpus = first
         .gpus
         .filter(|g| settings.iter().all(|s| s.gpus == Some(*g)));
     let f = Fan {
-        matrix: Matrix {
-            runner: "online",
-            out: absolute(&first.out),
-            configs,
-            repeats: fan.repeats,
-            interleave: fan.interleave,
-        },
+        matrix: Matrix::new("online", &outs, configs, &fan)?,
         on_failure: first.policy.on_failure,
         force: first.policy.force,
         report: (!first.no_report).then(|| (first.sla.clone(), gpus)),
@@ -124,10 +103,7 @@ fn fan_out(
     let keep = f.fan.keep_server;
     let mut kept: BTreeMap<String, KeepServer<OnlineDriver>> = BTreeMap::new();
     let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
-        let s = settings
-            .iter()
-            .find(|s| s.label == u.config.label)
-            .ok_or_else(|| RunError::Other(format!("no settings for `{}`", u.config.label)))?;
+        let s = &settings[f.matrix.index(u)];
         let sweep = plan(s, u.root());
         let outcome = if keep {
             let d = kept

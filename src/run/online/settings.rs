@@ -12,7 +12,7 @@ use super::client::ClientKind;
 use super::server::{ReadyOn, ServerSpec, READY_LINE};
 use crate::analyze::sla::Sla;
 use crate::model::Stat;
-use crate::run::fanout::configs::RunnerOptions;
+use crate::run::fanout::configs::{Common, RunnerOptions};
 use crate::run::fanout::options::FanOutOptions;
 use crate::run::http::Endpoint;
 use crate::run::options::{
@@ -230,26 +230,13 @@ impl RunnerOptions for OnlineOptions {
         OnlineOptions::over(self, lower)
     }
 
-    fn config_file(&self) -> Option<&std::path::Path> {
-        self.config.as_deref()
-    }
-
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    fn take_fan_out(&mut self) -> FanOutOptions {
-        std::mem::take(&mut self.fan_out)
-    }
-
-    fn for_job(self, out: PathBuf, label: String) -> Self {
-        OnlineOptions {
-            config: None,
-            out: Some(out),
-            label: Some(label),
-            no_report: true,
-            fan_out: FanOutOptions::default(),
-            ..self
+    fn common(&mut self) -> Common<'_> {
+        Common {
+            config: &mut self.config,
+            out: &mut self.out,
+            label: &mut self.label,
+            no_report: &mut self.no_report,
+            fan_out: &mut self.fan_out,
         }
     }
 }

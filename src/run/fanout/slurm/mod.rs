@@ -107,19 +107,8 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
         );
     }
     for u in &todo {
-        let index = m
-            .configs
-            .iter()
-            .position(|c| c.label == u.config.label)
-            .unwrap_or(0);
-        let text = script::render(
-            u,
-            &sub.opts,
-            &sub.exe,
-            m.runner,
-            &settings[index],
-            &sub.workdir,
-        )?;
+        let settings = &settings[m.index(u)];
+        let text = script::render(u, &sub.opts, &sub.exe, m.runner, settings, &sub.workdir)?;
         let path = script::script_path(u);
         crate::write::write_atomic(&path, text.as_bytes())
             .map_err(|e| RunError::Other(e.to_string()))?;
