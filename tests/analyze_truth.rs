@@ -13,9 +13,9 @@ use adreport::analyze::findings::{analyze, Settings};
 use adreport::analyze::sla::Sla;
 use adreport::ingest::{load, IngestOptions, Input};
 use adreport::model::Stat;
+use adreport::render::findings_json::findings_json;
 use adreport::render::format::human;
-use adreport::render::markdown::SummaryMd;
-use adreport::render::{Exporter, ReportCtx};
+use adreport::render::markdown::summary_md;
 
 mod common;
 use common::{json_of, ROOT};
@@ -702,15 +702,8 @@ fn findings_of(dir: &str) -> (Value, String) {
         ..Settings::default()
     };
     let findings = analyze(&sweep, &settings);
-    let ctx = ReportCtx {
-        findings: &findings,
-        sweep: &sweep,
-        inputs: &[],
-        plots: &[],
-        out_dir: Path::new(ROOT),
-    };
-    let md = SummaryMd.render(&ctx).unwrap();
-    (serde_json::to_value(&findings).unwrap(), md)
+    let json = serde_json::from_str(&findings_json(&findings).unwrap()).unwrap();
+    (json, summary_md(&findings))
 }
 
 #[test]

@@ -5,8 +5,9 @@
 use std::fs;
 use std::path::PathBuf;
 
-use adreport::ingest::aiconfigurator::{self, load_run, AicRow, AicRun};
+use adreport::ingest::aiconfigurator::{self, load_run};
 use adreport::ingest::{load, IngestOptions, Input, ReadCtx};
+use adreport::model::{AicRow, AicRun};
 use adreport::model::{Latency, Metric, Point, Source, Stat};
 
 mod common;

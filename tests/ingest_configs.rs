@@ -3,7 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use adreport::ingest::configs::{config_diff, find_configs, ConfigFile};
+use adreport::ingest::configs::find_configs;
+use adreport::model::{config_diff, ConfigFile};
 use adreport::model::{Point, Source, Sweep};
 
 mod common;
@@ -115,6 +116,7 @@ fn bad_yaml_files_are_skipped_with_the_reason() {
     );
     fs::write(t.join("huge.yaml"), big).unwrap();
     let (configs, warnings) = find_configs(&sweep);
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     // The good ones are still there.
     assert_eq!(configs.len(), 2, "{:?}", labels(&configs));
     assert_eq!(warnings.len(), 3, "{warnings:?}");

@@ -11,9 +11,14 @@ use std::time::{Duration, Instant};
 
 use adreport::analyze::findings::{analyze, Findings, Settings};
 use adreport::analyze::sla::Sla;
-use adreport::ingest::configs::{find_configs, ConfigFile};
+use adreport::error::Error;
+use adreport::ingest::configs::find_configs;
+use adreport::model::ConfigFile;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
-use adreport::render::html::write_html;
+use adreport::render::headline::headline_lines;
+use adreport::render::html::ReportHtml;
+use adreport::render::output::{write_outputs, Exporter, Output};
+use adreport::render::ReportCtx;
 
 mod common;
 use common::{adreport, text};
@@ -110,6 +115,37 @@ struct Report {
     configs: Vec<ConfigFile>,
 }
 
+/// Hands report.html the given images as if the charts exporter had drawn them.
+struct StandInCharts(Vec<Output>);
+
+impl Exporter<ReportCtx<'_>> for StandInCharts {
+    fn render(&self, _ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Writes the images and report.html into `out` through the report's writer.
+fn write_html(
+    sweep: &Sweep,
+    findings: &Findings,
+    configs: &[ConfigFile],
+    images: Vec<Output>,
+    out: &Path,
+) -> Result<PathBuf, Error> {
+    let mut sweep = sweep.clone();
+    sweep.configs = configs.to_vec();
+    let ctx = ReportCtx {
+        findings,
+        sweep: &sweep,
+        inputs: &[],
+        out_dir: out,
+    };
+    let list: Vec<Box<dyn Exporter<ReportCtx>>> =
+        vec![Box::new(StandInCharts(images)), Box::new(ReportHtml)];
+    let files = write_outputs(&list, &ctx, out)?;
+    Ok(files.last().expect("report.html").clone())
+}
+
 /// Writes runs, configs and plots under a temp dir and renders report.html from them.
 fn make_report(hostile: bool) -> Report {
     let dir = tempfile::tempdir().unwrap();
@@ -147,19 +183,19 @@ fn make_report(hostile: bool) -> Report {
     };
     let mut findings = analyze(&sweep, &settings);
     let (configs, warnings) = find_configs(&sweep);
-    findings.warnings.extend(warnings);
+    findings
+        .warnings
+        .extend(warnings.iter().map(ToString::to_string));
     let out = dir.path().join("out");
-    fs::create_dir_all(&out).unwrap();
-    let plots: Vec<PathBuf> = PLOT_NAMES
+    let plots: Vec<Output> = PLOT_NAMES
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            let p = out.join(name);
-            write_test_png(&p, i);
-            p
+        .map(|(i, name)| Output {
+            file_name: name.to_string(),
+            bytes: test_png(i),
         })
         .collect();
-    let html = write_html(&findings, &configs, &plots, &out).unwrap();
+    let html = write_html(&sweep, &findings, &configs, plots, &out).unwrap();
     Report {
         _dir: dir,
         out,
@@ -170,7 +206,7 @@ fn make_report(hostile: bool) -> Report {
 }
 
 /// A 1600x1000 stand-in plot: white, a grid and a coloured diagonal band.
-fn write_test_png(path: &Path, seed: usize) {
+fn test_png(seed: usize) -> Vec<u8> {
     let (w, h) = (1600u32, 1000u32);
     let mut data = vec![255u8; (w * h * 3) as usize];
     for y in 0..h {
@@ -184,11 +220,12 @@ fn write_test_png(path: &Path, seed: usize) {
             }
         }
     }
-    let file = fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, w, h);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.write_header().unwrap().write_image_data(&data).unwrap();
+    bytes
 }
 
 #[test]
@@ -209,7 +246,7 @@ fn report_is_self_contained_and_carries_the_numbers() {
     }
     assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 5);
     // Headline and gates.
-    for line in &r.findings.headline {
+    for line in &headline_lines(&r.findings) {
         // Tera escapes `/`; compare on a fragment without one.
         let frag: String = line.chars().take_while(|c| *c != '/').collect();
         assert!(html.contains(&frag), "headline {line:?} missing");
@@ -260,28 +297,30 @@ fn renders_without_sla_comparison_configs_or_plots() {
         .points
         .push(point(dir.path(), "only", "m", BASELINE[0]));
     let findings = analyze(&sweep, &Settings::default());
-    // A plot that vanished and a file that is no image: left out with a warning, not an error.
-    let not_png = dir.path().join("notes.png");
-    fs::write(&not_png, "text").unwrap();
-    let plots = [dir.path().join("missing.png"), not_png];
-    let html = fs::read_to_string(write_html(&findings, &[], &plots, dir.path()).unwrap()).unwrap();
+    // A .png that is no image: left out with a warning, not an error.
+    let not_png = Output::text("notes.png", "text".into());
+    let out = dir.path().join("out");
+    let html = write_html(&sweep, &findings, &[], vec![not_png], &out).unwrap();
+    let html = fs::read_to_string(html).unwrap();
     assert!(html.contains("no SLA given"));
     assert!(!html.contains("id=\"sla\""));
     assert!(!html.contains("id=\"compare\""));
     assert!(!html.contains("<img"));
-    assert!(html.contains("missing.png: plot left out of the report"));
     assert!(html.contains("notes.png: plot left out of the report: not a PNG"));
     // Nothing at all still renders.
-    let empty = analyze(&Sweep::default(), &Settings::default());
-    write_html(&empty, &[], &[], dir.path()).unwrap();
+    let empty_sweep = Sweep::default();
+    let empty = analyze(&empty_sweep, &Settings::default());
+    write_html(&empty_sweep, &empty, &[], Vec::new(), &out).unwrap();
 }
 
 #[test]
-fn write_error_names_the_file() {
+fn write_error_names_the_directory() {
     let r = make_report(false);
-    let missing = r.out.join("no/such/dir");
-    let err = write_html(&r.findings, &r.configs, &[], &missing).unwrap_err();
-    assert!(err.to_string().contains("no/such/dir/report.html"), "{err}");
+    // A file where the output directory should be.
+    let blocked = r.out.join("report.html").join("sub");
+    let sweep = Sweep::default();
+    let err = write_html(&sweep, &r.findings, &r.configs, Vec::new(), &blocked).unwrap_err();
+    assert!(err.to_string().contains("report.html/sub"), "{err}");
 }
 
 // ---------------------------------------------------------------------------

@@ -2,17 +2,16 @@
 //! `audit_<metric>_vs_concurrency.png` (predicted curve vs measured points, interpolated
 //! predictions hollow) and `audit_pareto_tok_s_gpu_vs_user.png` (both Pareto curves).
 
-use std::path::{Path, PathBuf};
-
 use super::axis::{concurrency_axis, value_axis};
-use super::{
-    ensure_font, finish_legend, fit_sla_lines, render, sla_lines, Entry, Figure, Mark, Series,
-};
+use super::draw::render_png;
+use super::{ensure_font, finish_legend, fit_sla_lines, sla_lines, Entry, Figure, Mark, Series};
 use crate::analyze::audit::{Audit, AuditMetric, SweepAudit};
 use crate::analyze::pareto::pareto_frontier;
 use crate::analyze::sla::{Sla, Target};
 use crate::error::Error;
 use crate::model::{Latency, Stat};
+use crate::render::audit::AuditCtx;
+use crate::render::output::{Exporter, Output};
 
 pub const PARETO_FILE: &str = "audit_pareto_tok_s_gpu_vs_user.png";
 
@@ -21,9 +20,24 @@ pub fn metric_file(m: AuditMetric) -> String {
     format!("audit_{}_vs_concurrency.png", m.key())
 }
 
-/// Draws every audit chart with data into `out_dir`; returns the written paths.
-pub fn write_audit_plots(a: &Audit, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    ensure_font(out_dir)?;
+/// The audit charts with data, as PNG outputs named like [`metric_file`] and [`PARETO_FILE`].
+pub struct AuditPlots;
+
+impl Exporter<AuditCtx<'_>> for AuditPlots {
+    fn render(&self, ctx: &AuditCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        ensure_font(ctx.out_dir)?;
+        figures(ctx.audit)
+            .into_iter()
+            .map(|(file_name, fig)| {
+                let bytes = render_png(&fig, &file_name)?;
+                Ok(Output { file_name, bytes })
+            })
+            .collect()
+    }
+}
+
+/// Every audit chart with data, with its file name.
+fn figures(a: &Audit) -> Vec<(String, Figure)> {
     let sla = a.sla.as_ref().map(|s| Sla {
         targets: vec![
             Target {
@@ -46,13 +60,7 @@ pub fn write_audit_plots(a: &Audit, out_dir: &Path) -> Result<Vec<PathBuf>, Erro
     if let Some(fig) = pareto_figure(a, sla.as_ref()) {
         figures.push((PARETO_FILE.to_string(), fig));
     }
-    let mut written = Vec::new();
-    for (file, fig) in figures {
-        let path = out_dir.join(file);
-        render(&fig, &path)?;
-        written.push(path);
-    }
-    Ok(written)
+    figures
 }
 
 /// Colours: sweep `i` draws its prediction in palette colour `2i`, its measurements in `2i + 1`.
