@@ -102,7 +102,8 @@ fn fan_out(
             dir: absolute(&s.root()),
             points: s.points().into_iter().map(|p| p.name).collect(),
             settings_yaml: job_settings(o, &s.out, &s.label)?,
-            gpus: Some(s.tp),
+            // Only a --tp given asks for GPUs; the default of 1 asks for none.
+            gpus: o.tp,
         });
     }
     let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();

@@ -95,13 +95,16 @@ pub fn render(
         format!("--chdir={}", path(workdir)),
         format!("--nodes={}", opts.nodes),
     ];
+    // GPUs as a count, unless --gres says them its own way.
     let gpus = gpus(unit, opts);
     if opts.nodes > 1 {
         if let Some(t) = tasks_per_node(gpus, opts.nodes)? {
             sbatch.push(format!("--ntasks-per-node={t}"));
-            sbatch.push(format!("--gpus-per-node={t}"));
+            if opts.gres.is_none() {
+                sbatch.push(format!("--gpus-per-node={t}"));
+            }
         }
-    } else if let (Some(g), None) = (opts.gpus_per_job, &opts.gres) {
+    } else if let (Some(g), None) = (gpus, &opts.gres) {
         sbatch.push(format!("--gpus={g}"));
     }
     let named = [
@@ -224,7 +227,27 @@ exec /opt/bin/adreport run online --config /shared/out/a/slurm/settings.yaml --r
             Path::new("/w"),
         )
         .unwrap();
-        assert!(s.contains("#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=8\n#SBATCH --gpus-per-node=8\n#SBATCH --gres=gpu:8\n"), "{s}");
+        assert!(
+            s.contains("#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=8\n#SBATCH --gres=gpu:8\n"),
+            "{s}"
+        );
+        let counted = SlurmOptions {
+            gres: None,
+            ..o.clone()
+        };
+        let s = render(
+            &u,
+            &counted,
+            Path::new("/a"),
+            "online",
+            Path::new("/s"),
+            Path::new("/w"),
+        )
+        .unwrap();
+        assert!(
+            s.contains("#SBATCH --ntasks-per-node=8\n#SBATCH --gpus-per-node=8\n"),
+            "{s}"
+        );
         let server: Vec<String> = ["trtllm-llmapi-launch", "trtllm-serve", "m"]
             .iter()
             .map(|s| s.to_string())
@@ -265,5 +288,19 @@ exec /opt/bin/adreport run online --config /shared/out/a/slurm/settings.yaml --r
             "{s}"
         );
         assert!(s.ends_with("exec /a run offline --config /s\n"));
+        // Without --gpus-per-job, the GPUs the config serves on (--world-size, --tp).
+        let mut m = matrix(Path::new("/o"), 1, false);
+        m.configs[0].gpus = Some(2);
+        let u = m.units()[0];
+        let s = render(
+            &u,
+            &opts(),
+            Path::new("/a"),
+            "online",
+            Path::new("/s"),
+            Path::new("/w"),
+        )
+        .unwrap();
+        assert!(s.contains("#SBATCH --nodes=1\n#SBATCH --gpus=2\n"), "{s}");
     }
 }
