@@ -200,3 +200,62 @@ fn the_validator_rejects_broken_jobs() {
     bad["kind"] = Value::String("Deployment".into());
     assert!(errors(&bad).iter().any(|e| e.contains("$.kind")));
 }
+
+/// Through the command line: `run online --config sweep.yaml --emit-k8s DIR` writes the Jobs
+/// of its configs and runs nothing.
+#[test]
+fn run_online_emits_one_job_per_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sweep.yaml");
+    std::fs::write(
+        &cfg,
+        "concurrencies: [1, 4]\nworld-size: 4\nconfigs:\n  - label: base\n    server-cmd: trtllm-serve m --port 8000 --max_batch_size 64\n  - label: tuned\n    server-cmd: trtllm-serve m --port 8000 --max_batch_size 256\n",
+    )
+    .unwrap();
+    let k8s = dir.path().join("k8s");
+    let out = common::adreport(&[
+        "run",
+        "online",
+        "--config",
+        &cfg.display().to_string(),
+        "--emit-k8s",
+        &k8s.display().to_string(),
+        "--image",
+        "registry/adreport:1",
+        "--pvc",
+        "results",
+        "-o",
+        "/results/sweep-7",
+    ]);
+    let stderr = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("2 Kubernetes Job(s) written"), "{stderr}");
+    let names: Vec<String> = common::text(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let want: Vec<String> = ["adreport-sweep-7-base.yaml", "adreport-sweep-7-tuned.yaml"]
+        .iter()
+        .map(|n| k8s.join(n).display().to_string())
+        .collect();
+    assert_eq!(names, want);
+    for (name, batch) in names.iter().zip(["64", "256"]) {
+        let job: Value = serde_yaml::from_str(&std::fs::read_to_string(name).unwrap()).unwrap();
+        assert_eq!(errors(&job), Vec::<String>::new(), "{name}");
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        // --world-size 4: four GPUs; the settings say what the job runs.
+        assert_eq!(c["resources"]["limits"]["nvidia.com/gpu"], 4);
+        assert_eq!(c["volumeMounts"][0]["mountPath"], "/results/sweep-7");
+        let settings = c["env"][0]["value"].as_str().unwrap();
+        assert!(
+            settings.contains(&format!("--max_batch_size {batch}")),
+            "{settings}"
+        );
+        assert!(settings.contains("out: /results/sweep-7"), "{settings}");
+        assert!(settings.contains("no-report: true"), "{settings}");
+    }
+    assert!(
+        !std::path::Path::new("/results/sweep-7").exists(),
+        "nothing ran here"
+    );
+}

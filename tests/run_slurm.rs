@@ -380,7 +380,8 @@ fn a_cancelled_job_is_finished_by_a_rerun_and_only_its_missing_points_run() {
 fn a_job_that_fails_at_start_is_reported_with_its_log_tail() {
     let Some(case) = Case::new() else { return };
     let cfg = case.config("/nonexistent/trtllm-serve --port 1", &case.server(1, ""));
-    let out = case.run(&case.args(&cfg, &["--no-report"]));
+    // One job at a time: tuned is submitted only once base's jobs ended.
+    let out = case.run(&case.args(&cfg, &["--no-report", "--max-jobs", "1"]));
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -398,6 +399,16 @@ fn a_job_that_fails_at_start_is_reported_with_its_log_tail() {
         complete(&case.point("tuned", 4)),
         "the other config still ran: {stderr}"
     );
+    let lines: Vec<&str> = stderr.lines().collect();
+    let last_base_end = lines
+        .iter()
+        .rposition(|l| l.starts_with("[slurm] base: job") && l.contains("FAILED"))
+        .unwrap();
+    let tuned_submitted = lines
+        .iter()
+        .position(|l| l.starts_with("[slurm] tuned: job"))
+        .unwrap();
+    assert!(tuned_submitted > last_base_end, "--max-jobs 1: {stderr}");
 }
 
 #[test]
@@ -480,6 +491,7 @@ fn dry_run_writes_the_job_scripts_and_submits_nothing() {
             "debug",
             "--time",
             "00:10:00",
+            "--sbatch-arg=--comment=adreport-test",
         ],
     ));
     let stderr = text(&out.stderr);
@@ -494,7 +506,9 @@ fn dry_run_writes_the_job_scripts_and_submits_nothing() {
     assert_eq!(listed, want);
     let s = fs::read_to_string(&want[1]).unwrap();
     assert!(
-        s.contains("#SBATCH --partition=debug\n#SBATCH --time=00:10:00\n"),
+        s.contains(
+            "#SBATCH --partition=debug\n#SBATCH --time=00:10:00\n#SBATCH --comment=adreport-test\n"
+        ),
         "{s}"
     );
     assert!(s.contains("--repeats 2 --repeat 2"), "{s}");
