@@ -241,6 +241,14 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
     let Some(case) = Case::new() else { return };
     let cfg = case.config(&case.server(0, ""), &case.server(1, "--ttft-ms 15"));
     let t = Instant::now();
+    // Submitted without waiting; then a rerun waits for those jobs instead of submitting again.
+    let submitted = case.run(&case.args(&cfg, &["--no-wait"]));
+    assert_eq!(
+        submitted.status.code(),
+        Some(0),
+        "{}",
+        text(&submitted.stderr)
+    );
     let out = case.run(&case.args(&cfg, &[]));
     let stderr = text(&out.stderr);
     eprintln!(
@@ -248,6 +256,13 @@ fn two_configs_run_as_slurm_jobs_and_a_rerun_submits_nothing() {
         t.elapsed().as_secs_f64()
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("of an earlier submission is still queued or running: waiting for it")
+            .count(),
+        2,
+        "{stderr}"
+    );
     for label in ["base", "tuned"] {
         assert_eq!(case.jobs(label).len(), 1, "{label}: {stderr}");
         assert!(

@@ -218,7 +218,11 @@ fn adopt_running<'a>(todo: &[Unit<'a>]) -> Result<(Vec<Active<'a>>, Vec<Unit<'a>
     };
     let mut active = Vec::new();
     for (u, r) in recorded {
-        if states.get(&r.id).is_some_and(|s| !s.is_final()) {
+        // The name guards against a job id Slurm has since given to another job.
+        let running = states
+            .get(&r.id)
+            .is_some_and(|s| !s.is_final() && s.name == script::job_name(&u));
+        if running {
             let a = Active {
                 unit: u,
                 id: r.id.clone(),
@@ -296,6 +300,7 @@ fn poll<'a>(
                 state: "ENDED".into(),
                 reason: "no longer known to Slurm".into(),
                 nodes: String::new(),
+                name: String::new(),
                 exit_code: None,
             },
         };

@@ -15,6 +15,8 @@ pub struct JobState {
     pub reason: String,
     /// The nodes it runs on, once it runs.
     pub nodes: String,
+    /// The job's name (from `squeue`; empty from `scontrol`).
+    pub name: String,
     /// `rc:signal`, once `scontrol` told it.
     pub exit_code: Option<String>,
 }
@@ -90,7 +92,7 @@ pub fn states(ids: &[String]) -> Result<BTreeMap<String, JobState>, String> {
             "-t",
             "all",
             "-o",
-            "%i|%T|%r|%N",
+            "%i|%T|%r|%N|%j",
             "-j",
             &ids.join(","),
         ]),
@@ -102,17 +104,19 @@ pub fn states(ids: &[String]) -> Result<BTreeMap<String, JobState>, String> {
 fn parse_squeue(out: &str) -> BTreeMap<String, JobState> {
     out.lines()
         .filter_map(|line| {
-            let mut f = line.trim().splitn(4, '|');
+            let mut f = line.trim().splitn(5, '|');
             let id = f.next()?.trim().to_string();
             let state = f.next()?.trim().to_string();
             let reason = f.next().unwrap_or("").trim().to_string();
             let nodes = f.next().unwrap_or("").trim().to_string();
+            let name = f.next().unwrap_or("").trim().to_string();
             (!id.is_empty() && !state.is_empty()).then_some((
                 id,
                 JobState {
                     state,
                     reason,
                     nodes,
+                    name,
                     exit_code: None,
                 },
             ))
@@ -138,6 +142,7 @@ fn parse_scontrol(out: &str) -> Option<JobState> {
             .filter(|n| n != "(null)")
             .unwrap_or_default(),
         exit_code: field("ExitCode="),
+        name: field("JobName=").unwrap_or_default(),
     })
 }
 
@@ -156,7 +161,7 @@ mod tests {
     use super::*;
 
     // Output of Slurm 22.05 (Debian 12) on a one-node cluster.
-    const SQUEUE: &str = "2|CANCELLED|None|vm\n1|FAILED|NonZeroExitCode|vm\n3|PENDING|Priority|\n";
+    const SQUEUE: &str = "2|CANCELLED|None|vm|adreport-a\n1|FAILED|NonZeroExitCode|vm|adreport-b-rep_1\n3|PENDING|Priority||adreport-a\n";
     const SCONTROL: &str = "JobId=1 JobName=adr-test UserId=root(0) GroupId=root(0) MCS_label=N/A Priority=4294901759 Nice=0 Account=(null) QOS=(null) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=3:0 RunTime=00:00:03 TimeLimit=UNLIMITED TimeMin=N/A SubmitTime=2026-11-25T14:57:01 NodeList=vm BatchHost=vm NumNodes=1 NumCPUs=1\n";
 
     #[test]
@@ -164,6 +169,7 @@ mod tests {
         let s = parse_squeue(SQUEUE);
         assert_eq!(s.len(), 3);
         assert_eq!(s["1"].state, "FAILED");
+        assert_eq!(s["1"].name, "adreport-b-rep_1");
         assert!(s["1"].is_final() && s["2"].is_final() && !s["3"].is_final());
         assert_eq!(s["3"].describe(), "PENDING (Priority)");
         assert_eq!(s["2"].describe(), "CANCELLED");

@@ -23,6 +23,14 @@ pub fn log_path(unit: &Unit, id: &str) -> PathBuf {
         .join(format!("{}-{id}.log", unit.stem()))
 }
 
+/// `adreport-LABEL` or `adreport-LABEL-rep_K`: the Slurm job name of a unit.
+pub fn job_name(unit: &Unit) -> String {
+    match unit.repeat {
+        Some(k) => format!("adreport-{}-rep_{k}", unit.config.label),
+        None => format!("adreport-{}", unit.config.label),
+    }
+}
+
 /// GPUs a job asks for: the flag, else what the config serves on.
 pub fn gpus(unit: &Unit, opts: &SlurmOptions) -> Option<u64> {
     opts.gpus_per_job.or(unit.config.gpus)
@@ -76,10 +84,7 @@ pub fn render(
         .dir
         .join(SLURM_DIR)
         .join(format!("{}-%j.log", unit.stem()));
-    let job_name = match unit.repeat {
-        Some(k) => format!("adreport-{}-rep_{k}", unit.config.label),
-        None => format!("adreport-{}", unit.config.label),
-    };
+    let job_name = job_name(unit);
     // sbatch reads `#SBATCH` lines word by word: a path with spaces goes in double quotes.
     let path = |p: &Path| {
         let s = p.display().to_string();
