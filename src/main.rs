@@ -111,7 +111,7 @@ fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Setting
         .as_deref()
         .map(|s| Sla::parse(s, stat))
         .transpose()
-        .map_err(Error::Usage)?;
+        .map_err(|e| Error::Usage(format!("--sla: {e}")))?;
     if a.fail_on_sla && sla.is_none() {
         return Err(Error::Usage("--fail-on-sla needs --sla".into()));
     }

@@ -75,7 +75,8 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
             .sla
             .as_deref()
             .map(|s| Sla::parse(s, Stat::Avg))
-            .transpose()?,
+            .transpose()
+            .map_err(|e| format!("--sla: {e}"))?,
         fail_on_regression: None,
         fail_on_sla: false,
     };

@@ -201,6 +201,12 @@ pub struct SweepAudit {
     /// Every measured point with a concurrency (audited or not), scaled like the audit.
     #[serde(skip)]
     pub measured: Vec<MeasuredPoint>,
+    /// The Pareto frontiers on tokens/s/user vs tokens/s/gpu, as indexes into
+    /// `predicted_curve` and `measured`, best tokens/s/user first.
+    #[serde(skip)]
+    pub predicted_frontier: Vec<usize>,
+    #[serde(skip)]
+    pub measured_frontier: Vec<usize>,
 }
 
 /// A measured point's values per audited metric (per replica / per GPU), for charts and ranks.

@@ -9,6 +9,7 @@ use super::{
     run_sla, summarize, AuditPoint, AuditSettings, GpusFrom, MeasuredPoint, MeasuredSweep,
     SkipReason, Skipped, SlaAgreement, SlaRow, SweepAudit,
 };
+use crate::analyze::pareto::pareto_frontier;
 use crate::analyze::sla::Sla;
 use crate::model::{AicRun, Latency, Point};
 
@@ -90,6 +91,18 @@ pub(super) fn audit_sweep(
     let mut measured_concurrencies: Vec<u64> =
         s.points.iter().filter_map(|p| p.concurrency).collect();
     measured_concurrencies.sort_unstable();
+    let predicted_frontier = efficiency_frontier(curve.iter().map(|r| {
+        (
+            r.get(AuditMetric::TokensPerSUser),
+            r.get(AuditMetric::TokensPerSGpu),
+        )
+    }));
+    let measured_frontier = efficiency_frontier(walk.measured.iter().map(|p| {
+        (
+            p.get(AuditMetric::TokensPerSUser),
+            p.get(AuditMetric::TokensPerSGpu),
+        )
+    }));
     Ok(SweepAudit {
         label: s.label.clone(),
         path: s.path.clone(),
@@ -113,7 +126,18 @@ pub(super) fn audit_sweep(
         points: walk.points,
         skipped: walk.skipped,
         measured: walk.measured,
+        predicted_frontier,
+        measured_frontier,
     })
+}
+
+/// The Pareto frontier of (tokens/s/user, tokens/s/gpu) pairs, as indexes into the input;
+/// entries missing either value are never on it.
+fn efficiency_frontier(xy: impl Iterator<Item = (Option<f64>, Option<f64>)>) -> Vec<usize> {
+    let xy: Vec<(f64, f64)> = xy
+        .map(|(x, y)| (x.unwrap_or(f64::NAN), y.unwrap_or(f64::NAN)))
+        .collect();
+    pareto_frontier(&xy)
 }
 
 impl Walk {

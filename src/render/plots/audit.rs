@@ -6,7 +6,6 @@ use super::axis::{concurrency_axis, value_axis};
 use super::draw::render_png;
 use super::{ensure_font, finish_legend, fit_sla_lines, sla_lines, Entry, Figure, Mark, Series};
 use crate::analyze::audit::{Audit, AuditMetric, SweepAudit};
-use crate::analyze::pareto::pareto_frontier;
 use crate::analyze::sla::{Sla, Target};
 use crate::error::Error;
 use crate::model::{Latency, Stat};
@@ -209,41 +208,57 @@ fn pareto_figure(a: &Audit, sla: Option<&Sla>) -> Option<Figure> {
     for (i, s) in a.sweeps.iter().enumerate() {
         let (pc, mc) = colors(i);
         let (pl, ml) = labels(a, s);
+        let predicted_xy = |r: &crate::analyze::audit::PredictedRow| {
+            Some((
+                r.get(AuditMetric::TokensPerSUser)?,
+                r.get(AuditMetric::TokensPerSGpu)?,
+            ))
+        };
+        let measured_xy = |p: &crate::analyze::audit::MeasuredPoint| {
+            Some((
+                p.get(AuditMetric::TokensPerSUser)?,
+                p.get(AuditMetric::TokensPerSGpu)?,
+            ))
+        };
         let predicted: Vec<Mark> = s
             .predicted_curve
             .iter()
             .filter_map(|r| {
-                Some(mark(
-                    r.get(AuditMetric::TokensPerSUser)?,
-                    r.get(AuditMetric::TokensPerSGpu)?,
-                    None,
-                    false,
-                    false,
-                ))
+                let (x, y) = predicted_xy(r)?;
+                Some(mark(x, y, None, false, false))
             })
+            .collect();
+        let predicted_line = s
+            .predicted_frontier
+            .iter()
+            .filter_map(|&i| predicted_xy(s.predicted_curve.get(i)?))
             .collect();
         let measured: Vec<Mark> = s
             .measured
             .iter()
             .filter_map(|p| {
+                let (x, y) = measured_xy(p)?;
                 Some(mark(
-                    p.get(AuditMetric::TokensPerSUser)?,
-                    p.get(AuditMetric::TokensPerSGpu)?,
+                    x,
+                    y,
                     Some(p.measured_concurrency.to_string()),
                     p.meets_sla == Some(false),
                     false,
                 ))
             })
             .collect();
-        for (color, label, marks) in [(pc, pl, predicted), (mc, ml, measured)] {
+        let measured_line = s
+            .measured_frontier
+            .iter()
+            .filter_map(|&i| measured_xy(s.measured.get(i)?))
+            .collect();
+        for (color, label, marks, line) in [
+            (pc, pl, predicted, predicted_line),
+            (mc, ml, measured, measured_line),
+        ] {
             if marks.is_empty() {
                 continue;
             }
-            let xy: Vec<(f64, f64)> = marks.iter().map(|k| (k.x, k.y)).collect();
-            let line = pareto_frontier(&xy)
-                .into_iter()
-                .filter_map(|i| xy.get(i).copied())
-                .collect();
             series.push(Series {
                 color,
                 label,
