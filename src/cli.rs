@@ -105,6 +105,16 @@ pub enum RunCommand {
     /// Writes OUT/LABEL/BACKEND/isl_X_osl_Y_bs_B/ and OUT/LABEL/datasets/.
     #[command(after_help = RUN_EXIT_CODES)]
     Offline(Box<OfflineOptions>),
+    /// How far a sweep under OUT got: points complete per config (and repeat), and the state of
+    /// the Slurm job each one was last submitted as (`--slurm --no-wait`).
+    Status(StatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The sweep's output root (`-o` of `run online|offline`).
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -59,6 +59,12 @@ fn run_command(cmd: RunCommand) -> ExitCode {
     let result = match cmd {
         RunCommand::Online(flags) => adreport::run::online::run(*flags),
         RunCommand::Offline(flags) => adreport::run::offline::run(*flags),
+        RunCommand::Status(args) => adreport::run::fanout::status::lines(&args.out).map(|lines| {
+            for l in lines {
+                println!("{l}");
+            }
+            0
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -50,15 +50,19 @@ pub fn conclude(outcome: &Outcome, sweep: &SweepPlan, report: Option<ReportOn>) 
     if outcome.complete.is_empty() || outcome.signal.is_some() {
         return code;
     }
-    let out = sweep.root.join("report");
-    match write_report(&report, &out) {
+    code.max(report_into(&report, &sweep.root.join("report")))
+}
+
+/// The report job into `out`, with its summary and location printed: 0, or 1 when it failed.
+pub fn report_into(report: &ReportOn, out: &Path) -> u8 {
+    match write_report(report, out) {
         Ok(files) => {
-            print_report_location(&out, files);
-            code
+            print_report_location(out, files);
+            0
         }
         Err(e) => {
             eprintln!("error: the report failed: {e}");
-            code.max(1)
+            1
         }
     }
 }

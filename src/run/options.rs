@@ -55,7 +55,7 @@ where
 }
 
 /// A command as text (split like a shell would) or as a list.
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum CmdSpec {
     Text(String),
@@ -70,7 +70,7 @@ impl CmdSpec {
 }
 
 /// A list of numbers as `"1 4 8"`, `"1,4,8"`, a preset name, a YAML list or one number.
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum ListSpec {
     One(u64),
@@ -126,24 +126,42 @@ pub fn load_options<T>(path: &Path, example: &str) -> Result<T, RunError>
 where
     T: serde::de::DeserializeOwned + Default,
 {
+    match read_settings(path, example)? {
+        None => Ok(T::default()),
+        Some(m) => options_from(m, path),
+    }
+}
+
+/// The mapping of `--config sweep.yaml` with its keys spelt as the flags (`-`, not `_`);
+/// `None` for an empty file.
+pub fn read_settings(path: &Path, example: &str) -> Result<Option<serde_yaml::Mapping>, RunError> {
     let text = fs::read_to_string(path).map_err(|e| RunError::io(path, e))?;
     let bad = |e: String| RunError::Usage(format!("{}: {e}", path.display()));
     let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let value = match value {
-        serde_yaml::Value::Null => return Ok(T::default()),
-        serde_yaml::Value::Mapping(m) => serde_yaml::Value::Mapping(
-            m.into_iter()
-                .map(|(k, v)| match k {
-                    serde_yaml::Value::String(s) => {
-                        (serde_yaml::Value::String(s.replace('_', "-")), v)
-                    }
-                    other => (other, v),
-                })
-                .collect(),
-        ),
-        _ => return Err(bad(format!("expected a mapping of settings ({example})"))),
-    };
-    serde_yaml::from_value(value).map_err(|e| bad(e.to_string()))
+    match value {
+        serde_yaml::Value::Null => Ok(None),
+        serde_yaml::Value::Mapping(m) => Ok(Some(flag_keys(m))),
+        _ => Err(bad(format!("expected a mapping of settings ({example})"))),
+    }
+}
+
+/// `server_cmd` spelt `server-cmd`.
+pub fn flag_keys(m: serde_yaml::Mapping) -> serde_yaml::Mapping {
+    m.into_iter()
+        .map(|(k, v)| match k {
+            serde_yaml::Value::String(s) => (serde_yaml::Value::String(s.replace('_', "-")), v),
+            other => (other, v),
+        })
+        .collect()
+}
+
+/// A runner's options from a settings mapping; errors name `path`.
+pub fn options_from<T: serde::de::DeserializeOwned>(
+    m: serde_yaml::Mapping,
+    path: &Path,
+) -> Result<T, RunError> {
+    serde_yaml::from_value(serde_yaml::Value::Mapping(m))
+        .map_err(|e| RunError::Usage(format!("{}: {e}", path.display())))
 }
 
 /// Parses `--concurrencies`: a preset name or numbers separated by spaces or commas.

@@ -10,7 +10,9 @@ use super::progress::Progress;
 use super::RunError;
 
 /// What happens after a failed point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
     /// End the sweep at the first failed point.

@@ -121,6 +121,12 @@ pub fn aiperf_standin() -> String {
     format!("python3 {ROOT}/tests/clients/aiperf_standin.py")
 }
 
+/// A TCP port free on 127.0.0.1 right now (for a mock server).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
 /// A point directory the runner finished (its `.complete` marker is there).
 pub fn complete(dir: &Path) -> bool {
     dir.join(".complete").is_file()

@@ -31,27 +31,32 @@ pub use settings::{
 
 use serde_json::Value;
 
+use crate::run::fanout::configs::{self, job_settings};
+use crate::run::fanout::execute::{self, Fan};
+use crate::run::fanout::options::{FanOut, Target};
+use crate::run::fanout::{absolute, Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
 use crate::run::manifest;
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
 
 /// `adreport run offline`: returns the process exit code.
 pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
-    let settings = Settings::resolve(flags)?;
-    for w in check_options(&settings)? {
-        eprintln!("warning: {w}");
+    let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
+    for s in &settings {
+        for w in check_options(s)? {
+            eprintln!("warning: {w}");
+        }
     }
     install_signal_handlers()?;
-    let nvidia_smi = manifest::nvidia_smi();
-    let sweep = SweepPlan {
-        root: settings.root(),
-        label: settings.label.clone(),
-        runner: "offline".into(),
-        points: settings.points(),
-        policy: settings.policy.clone(),
-        nvidia_smi: nvidia_smi.clone(),
-        gpu_trace: settings.gpu_trace,
-    };
+    if fan.is_plain() && settings.len() == 1 {
+        return run_one(settings.remove(0));
+    }
+    fan_out(&options, settings, fan)
+}
+
+/// One sweep on this machine, as without configs or repeats.
+fn run_one(settings: Settings) -> Result<u8, RunError> {
+    let sweep = plan(&settings, settings.root());
     let needed = needed_workloads(&sweep);
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.backends.clone()));
     let mut driver = OfflineDriver::new(settings, needed);
@@ -62,6 +67,66 @@ pub fn run(flags: OfflineOptions) -> Result<u8, RunError> {
         gpus: None,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
+}
+
+/// The sweep of `settings` with its points under `root` (`OUT/LABEL`, or a repeat's dir).
+fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
+    SweepPlan {
+        root,
+        label: settings.label.clone(),
+        runner: "offline".into(),
+        points: settings.points(),
+        policy: settings.policy.clone(),
+        nvidia_smi: manifest::nvidia_smi(),
+        gpu_trace: settings.gpu_trace,
+    }
+}
+
+/// Configs x repeats, here, on Slurm or as Kubernetes Jobs.
+fn fan_out(
+    options: &[OfflineOptions],
+    settings: Vec<Settings>,
+    fan: FanOut,
+) -> Result<u8, RunError> {
+    if fan.keep_server {
+        return Err(RunError::Usage(
+            "--keep-server: run offline starts no server".into(),
+        ));
+    }
+    if matches!(&fan.target, Target::Slurm(s) if s.nodes > 1) {
+        return Err(RunError::Usage(
+            "--nodes applies to run online: trtllm-bench runs on one node".into(),
+        ));
+    }
+    let mut configs = Vec::new();
+    for (o, s) in options.iter().zip(&settings) {
+        configs.push(Config {
+            label: s.label.clone(),
+            dir: absolute(&s.root()),
+            points: s.points().into_iter().map(|p| p.name).collect(),
+            settings_yaml: job_settings(o, &s.out, &s.label)?,
+            // Only a --tp given asks for GPUs; the default of 1 asks for none.
+            gpus: o.tp,
+        });
+    }
+    let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();
+    let first = &settings[0];
+    let f = Fan {
+        matrix: Matrix::new("offline", &outs, configs, &fan)?,
+        on_failure: first.policy.on_failure,
+        force: first.policy.force,
+        report: (!first.no_report).then(|| (first.sla.clone(), None)),
+        fan,
+    };
+    let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
+        let s = &settings[f.matrix.index(u)];
+        let sweep = plan(s, u.root());
+        let needed = needed_workloads(&sweep);
+        let outcome = crate::run::run(&mut OfflineDriver::new(s.clone(), needed), &sweep)?;
+        finish::conclude(&outcome, &sweep, None);
+        Ok(outcome)
+    };
+    execute::execute(&f, &mut run_unit)
 }
 
 /// ISL/OSL pairs of the points this run will run (those not complete, or all with --force).

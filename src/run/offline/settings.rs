@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 
 use crate::analyze::sla::Sla;
 use crate::dataset::{self, NormDist, TokenNormDist};
 use crate::model::Stat;
+use crate::run::fanout::configs::{Common, RunnerOptions};
+use crate::run::fanout::options::FanOutOptions;
 use crate::run::options::{
     load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
 };
@@ -22,7 +24,7 @@ pub const DEFAULT_BATCH_SIZES: &[u64] = &[32, 64, 128, 256];
 pub const DATASETS: &str = "datasets";
 
 /// Backend names as `"_autodeploy,pytorch"` or a YAML list.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum NamesSpec {
     Text(String),
@@ -38,10 +40,12 @@ impl NamesSpec {
 
 /// `run offline` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
 /// `-` or `_`); flags win.
-#[derive(clap::Args, Clone, Debug, Default, Deserialize)]
+#[derive(clap::Args, Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OfflineOptions {
     /// YAML file with the same settings as the flags (e.g. `backend: [_autodeploy, pytorch]`).
+    /// A `configs:` list of entries, each a `label:` with its own settings over the top-level
+    /// ones, runs several configs (one after the other, or with --slurm as jobs); flags win over both.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
@@ -144,6 +148,11 @@ pub struct OfflineOptions {
     /// SLA targets for the report, e.g. ttft=500,tpot=7 (TTFT/TPOT need --streaming).
     #[arg(long, value_name = "TARGETS", help_heading = "Report")]
     pub sla: Option<String>,
+
+    /// Repeats, Slurm and Kubernetes: keys of the file's top level too (see fan-out).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub fan_out: FanOutOptions,
 }
 
 impl OfflineOptions {
@@ -176,16 +185,35 @@ impl OfflineOptions {
             no_report: self.no_report.over(lower.no_report),
             no_gpu_trace: self.no_gpu_trace.over(lower.no_gpu_trace),
             sla: self.sla.over(lower.sla),
+            fan_out: self.fan_out.over(lower.fan_out),
         }
     }
 
     /// The flags over their `--config` file (when they name one).
     pub fn with_file(self) -> Result<OfflineOptions, RunError> {
         let file = match &self.config {
-            Some(p) => load_options(p, "model: ..., backend: [...], isl: [...]")?,
+            Some(p) => load_options(p, <Self as RunnerOptions>::EXAMPLE)?,
             None => OfflineOptions::default(),
         };
         Ok(self.over(file))
+    }
+}
+
+impl RunnerOptions for OfflineOptions {
+    const EXAMPLE: &'static str = "model: ..., backend: [...], isl: [...]";
+
+    fn over(self, lower: Self) -> Self {
+        OfflineOptions::over(self, lower)
+    }
+
+    fn common(&mut self) -> Common<'_> {
+        Common {
+            config: &mut self.config,
+            out: &mut self.out,
+            label: &mut self.label,
+            no_report: &mut self.no_report,
+            fan_out: &mut self.fan_out,
+        }
     }
 }
 
@@ -358,7 +386,11 @@ fn vocabulary(
 impl Settings {
     /// Flags win over the `--config` file, which wins over defaults.
     pub fn resolve(flags: OfflineOptions) -> Result<Settings, RunError> {
-        let a = flags.with_file()?;
+        Settings::from_options(flags.with_file()?)
+    }
+
+    /// Defaults and checks on options already layered (flags, a config, the file).
+    pub fn from_options(a: OfflineOptions) -> Result<Settings, RunError> {
         let model = a
             .model
             .ok_or_else(|| usage("give --model (a name or path trtllm-bench loads)"))?;

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::settings::Settings;
 
 /// The load generator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize, serde::Serialize)]
 pub enum ClientKind {
     #[value(name = "aiperf")]
     #[serde(rename = "aiperf")]

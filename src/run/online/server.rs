@@ -34,7 +34,7 @@ const OPTIONS_FLAGS: &[&str] = &[
     "--config",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReadyOn {
     /// `GET /health` answers 200 (or, without /health, `GET /v1/models` does).

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map};
 
 use super::client::ClientKind;
 use super::server::{ReadyOn, ServerSpec, READY_LINE};
 use crate::analyze::sla::Sla;
 use crate::model::Stat;
+use crate::run::fanout::configs::{Common, RunnerOptions};
+use crate::run::fanout::options::FanOutOptions;
 use crate::run::http::Endpoint;
 use crate::run::options::{
     load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
@@ -25,7 +27,7 @@ pub const FULL: &[u64] = &[
 ];
 
 /// `KEY=VALUE,...` or a YAML mapping.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum EnvSpec {
     Text(String),
@@ -41,10 +43,12 @@ impl EnvSpec {
 
 /// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
 /// `-` or `_`); flags win.
-#[derive(clap::Args, Clone, Debug, Default, Deserialize)]
+#[derive(clap::Args, Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OnlineOptions {
     /// YAML file with the same settings as the flags (e.g. `server-cmd:`, `concurrencies:`).
+    /// A `configs:` list of entries, each a `label:` with its own settings over the top-level
+    /// ones, runs several configs (one after the other, or with --slurm as jobs); flags win over both.
     #[arg(long, value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
@@ -167,6 +171,11 @@ pub struct OnlineOptions {
     /// GPUs serving the model, for tokens/s/gpu [default: --world-size].
     #[arg(long, value_name = "N", help_heading = "Report")]
     pub gpus: Option<u64>,
+
+    /// Repeats, Slurm and Kubernetes: keys of the file's top level too (see fan-out).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub fan_out: FanOutOptions,
 }
 
 impl OnlineOptions {
@@ -205,16 +214,35 @@ impl OnlineOptions {
             no_gpu_trace: self.no_gpu_trace.over(lower.no_gpu_trace),
             sla: self.sla.over(lower.sla),
             gpus: self.gpus.over(lower.gpus),
+            fan_out: self.fan_out.over(lower.fan_out),
         }
     }
 
     /// The flags over their `--config` file (when they name one).
     pub fn with_file(self) -> Result<OnlineOptions, RunError> {
         let file = match &self.config {
-            Some(p) => load_options(p, "server-cmd: ..., concurrencies: ...")?,
+            Some(p) => load_options(p, <Self as RunnerOptions>::EXAMPLE)?,
             None => OnlineOptions::default(),
         };
         Ok(self.over(file))
+    }
+}
+
+impl RunnerOptions for OnlineOptions {
+    const EXAMPLE: &'static str = "server-cmd: ..., concurrencies: ...";
+
+    fn over(self, lower: Self) -> Self {
+        OnlineOptions::over(self, lower)
+    }
+
+    fn common(&mut self) -> Common<'_> {
+        Common {
+            config: &mut self.config,
+            out: &mut self.out,
+            label: &mut self.label,
+            no_report: &mut self.no_report,
+            fan_out: &mut self.fan_out,
+        }
     }
 }
 
@@ -309,7 +337,11 @@ fn endpoint_from_server(argv: &[String]) -> Endpoint {
 impl Settings {
     /// Flags win over the `--config` file, which wins over defaults.
     pub fn resolve(flags: OnlineOptions) -> Result<Settings, RunError> {
-        let a = flags.with_file()?;
+        Settings::from_options(flags.with_file()?)
+    }
+
+    /// Defaults and checks on options already layered (flags, a config, the file).
+    pub fn from_options(a: OnlineOptions) -> Result<Settings, RunError> {
         let server_shell = a.server_shell;
         let server_cmd = a.server_cmd;
         let server_argv = match server_cmd {
@@ -466,6 +498,51 @@ mod tests {
 
     fn settings(flags: &[&str]) -> Result<Settings, RunError> {
         Settings::resolve(parse_flags::<OnlineOptions>(flags)?)
+    }
+
+    /// A Slurm or Kubernetes job reads the settings of its config back as the same sweep.
+    #[test]
+    fn job_settings_read_back_as_the_same_sweep() {
+        use crate::run::fanout::configs::{job_settings, layer};
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("sweep.yaml");
+        fs::write(
+            &cfg,
+            "isl: 64\nenv: {A: 1}\nrepeats: 2\nconfigs:\n  - label: tuned\n    server-cmd: [trtllm-serve, m, --port, '9001']\n    osl: 32\n    client-arg: [--seed, '7']\n",
+        )
+        .unwrap();
+        let c = cfg.display().to_string();
+        let flags =
+            parse_flags::<OnlineOptions>(&["--config", &c, "--concurrencies", "1 2", "-o", "runs"])
+                .unwrap();
+        let layered = layer(flags).unwrap();
+        assert_eq!(layered.fan_out.repeats, Some(2));
+        let options = &layered.configs[0];
+        let want = Settings::from_options(options.clone()).unwrap();
+        let text = job_settings(options, &want.out, &want.label).unwrap();
+        let job_file = dir.path().join("settings.yaml");
+        fs::write(&job_file, &text).unwrap();
+        let job_flags =
+            parse_flags::<OnlineOptions>(&["--config", &job_file.display().to_string()]).unwrap();
+        let got = Settings::resolve(job_flags).unwrap();
+        assert_eq!(got.label, "tuned");
+        assert_eq!(got.out, std::path::absolute("runs").unwrap());
+        assert_eq!(
+            got.server.as_ref().unwrap().argv,
+            want.server.as_ref().unwrap().argv
+        );
+        assert_eq!(
+            got.server.unwrap().env,
+            [("A".to_string(), "1".to_string())]
+        );
+        assert_eq!((got.isl, got.osl, got.concurrencies), (64, 32, vec![1, 2]));
+        assert_eq!(got.client_args, ["--seed", "7"]);
+        assert_eq!(got.endpoint.port, 9001);
+        assert!(
+            got.no_report,
+            "the submitting adreport reports on all configs"
+        );
+        assert!(!text.contains("repeats"), "{text}");
     }
 
     #[test]
