@@ -48,8 +48,13 @@ pub fn diagnose(path: &Path) -> Option<Unread> {
         Err(e) => return Some(Unread::Broken(e)),
     };
     let reason = match &value {
-        // aiperf's ranking of sweep values (`aggregate/sweep_aggregate/`): read, never a point.
-        Value::Object(o) if o.contains_key("aggregation_type") => return None,
+        // aiperf's ranking of sweep values (`aggregate/sweep_aggregate/`) and adreport's own
+        // `run.json` beside each point it ran: known, and never a result.
+        Value::Object(o)
+            if o.contains_key("aggregation_type") || o.contains_key("adreport_version") =>
+        {
+            return None
+        }
         Value::Object(o) => {
             let keys: Vec<&str> = o.keys().map(String::as_str).take(8).collect();
             let more = if o.len() > keys.len() { ", ..." } else { "" };
