@@ -210,6 +210,13 @@ fn runner_rep_directories_are_repeats_of_one_label() {
     assert_eq!(err, "");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["label"], "tuned");
+    // Given one by one, the repeat directories still name their series.
+    let (each, _) = show(&[&label.join("rep_1"), &label.join("rep_2")]);
+    assert_eq!(each.len(), 1, "{each:?}");
+    assert_eq!(
+        (each[0]["label"].as_str(), each[0]["repeats"].as_u64()),
+        (Some("tuned"), Some(2))
+    );
     assert_eq!(rows[0]["repeats"], 2);
     // run_0001 / run_0002 time_to_first_token.avg: 38.9827089, 40.9799602
     assert_close(
