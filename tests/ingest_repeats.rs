@@ -311,3 +311,33 @@ fn truncated_and_unknown_json_in_a_run_directory_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn aggregate_only_point_is_single_run_evidence_with_aiperfs_noise_estimate() {
+    use adreport::ingest::{load, IngestOptions, Input};
+    use adreport::model::{Latency, Metric, Stat};
+    let tmp = out_dir("agg_cv");
+    let root = tmp.path().join("multirun_conc_4");
+    copy_dir(
+        &data("aiperf_multirun/multirun_conc_4/aggregate"),
+        &root.join("aggregate"),
+    );
+    let sweep = load(
+        &[Input::parse(&root.to_string_lossy())],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let p = &sweep.points[0];
+    // No per-run values: one run of evidence, but aiperf's summary covers 3.
+    assert_eq!((p.runs(), p.measured_runs()), (1, 3));
+    // aggregate time_to_first_token_avg.cv 0.028014678867310627 (std 1.128567864349429 / mean
+    // 40.284876); request_throughput_avg.cv 0.0089032719839272.
+    let ttft = Metric::Latency(Latency::Ttft, Stat::Avg);
+    let cv = p.aggregate_cv(ttft).unwrap();
+    assert!((cv - 0.028014678867310627).abs() < 1e-12, "{cv}");
+    let cv = p.aggregate_cv(Metric::RequestThroughput).unwrap();
+    assert!((cv - 0.0089032719839272).abs() < 1e-12, "{cv}");
+    let frame = sweep.points_frame().unwrap();
+    let repeats = frame.column("repeats").unwrap().u64().unwrap().get(0);
+    assert_eq!(repeats, Some(3));
+}
