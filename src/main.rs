@@ -4,14 +4,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use adreport::analyze::findings::Settings;
+use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, RunCommand, ShowArgs, SlaStat,
-    TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, NoiseArgs, RunCommand,
+    ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
-use adreport::error::Error;
+use adreport::error::{Error, ReadError};
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
@@ -33,8 +34,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
-        Command::Report(args) => run_report(&args.runs, &args.analysis, None),
-        Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Report(args) => run_report(&args.runs, &args.analysis, None, Default::default()),
+        Command::Compare(args) => run_compare(&args),
+        Command::Noise(args) => run_noise(&args),
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
@@ -93,7 +95,55 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Settings, Error> {
+/// `--noise FILE` and `--noise-floor PCT`.
+fn noise_sources(a: &CompareArgs) -> Result<NoiseSources, Error> {
+    let table = match &a.noise {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, &e))?;
+            Some(NoiseTable::parse(&text).map_err(|m| ReadError::file(path, m))?)
+        }
+        None => None,
+    };
+    if a.noise_floor.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+        return Err(Error::Usage(
+            "--noise-floor takes a run-to-run CV in percent >= 0".into(),
+        ));
+    }
+    Ok(NoiseSources {
+        table,
+        floor_cv: a.noise_floor.map(|p| p / 100.0),
+    })
+}
+
+fn run_compare(a: &CompareArgs) -> Result<ExitCode, Error> {
+    run_report(
+        &a.runs,
+        &a.analysis,
+        a.fail_on_regression,
+        noise_sources(a)?,
+    )
+}
+
+fn run_noise(a: &NoiseArgs) -> Result<ExitCode, Error> {
+    let done = report::noise(&a.runs, &IngestOptions { gpus: a.load.gpus }, &a.out.out)?;
+    print_warnings(&done.sweep.warnings);
+    print(&adreport::render::noise_json::noise_summary(&done.table));
+    print(&format!(
+        "\nwrote {}\n",
+        done.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn settings(
+    a: &AnalysisArgs,
+    fail_on_regression: Option<f64>,
+    noise: NoiseSources,
+) -> Result<Settings, Error> {
     let stat = match a.sla_stat {
         SlaStat::Avg => Stat::Avg,
         SlaStat::P50 => Stat::P50,
@@ -118,6 +168,7 @@ fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Setting
         sla,
         fail_on_regression,
         fail_on_sla: a.fail_on_sla,
+        noise,
     })
 }
 
@@ -125,8 +176,9 @@ fn run_report(
     runs: &[String],
     a: &AnalysisArgs,
     fail_on_regression: Option<f64>,
+    noise: NoiseSources,
 ) -> Result<ExitCode, Error> {
-    let settings = settings(a, fail_on_regression)?;
+    let settings = settings(a, fail_on_regression, noise)?;
     let done = report::run(
         runs,
         &IngestOptions { gpus: a.load.gpus },
