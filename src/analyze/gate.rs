@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::compare::{AlignKey, Comparison, Delta, Evidence};
+use super::compare::{AlignKey, Comparison, Delta, Evidence, Verdict};
 use super::evidence::{pooled_cv, repeats_needed};
 use super::noise::NoiseFrom;
 use crate::model::{Direction, Metric};
@@ -64,12 +64,12 @@ pub fn regressions(c: &Comparison, limit_pct: f64) -> Vec<(AlignKey, &Delta, Bas
         .collect()
 }
 
-/// Single-run deltas the gate cannot judge: no noise estimate to compare the change with.
+/// Single-run changes the gate cannot judge: no noise estimate to compare them with.
 pub fn unjudged(c: &Comparison) -> usize {
     c.pairs
         .iter()
         .flat_map(|p| &p.deltas)
-        .filter(|d| d.evidence == Evidence::SingleRun && d.noise.is_none())
+        .filter(|d| d.verdict == Verdict::Unverified && d.noise.is_none())
         .count()
 }
 

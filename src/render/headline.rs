@@ -105,7 +105,7 @@ fn evidence_line(c: &Comparison) -> String {
         .iter()
         .filter(|d| d.evidence == Evidence::RunLevel)
         .count();
-    let mut line = format!("{} vs {}: evidence {runs}", c.label, c.baseline);
+    let mut line = format!("{} vs {}: the evidence is {runs}", c.label, c.baseline);
     if tested > 0 {
         line.push_str(&format!(
             " (Welch's t on per-run values, alpha {}): {} of {tested} changes significant ({} better, {} worse)",
@@ -117,7 +117,7 @@ fn evidence_line(c: &Comparison) -> String {
     }
     let single: Vec<&&Delta> = deltas
         .iter()
-        .filter(|d| d.evidence == Evidence::SingleRun)
+        .filter(|d| d.verdict == Verdict::Unverified)
         .collect();
     if !single.is_empty() {
         let banded: Vec<&&&Delta> = single.iter().filter(|d| d.aa_band_pct.is_some()).collect();
@@ -132,7 +132,7 @@ fn evidence_line(c: &Comparison) -> String {
             } else {
                 ""
             },
-            single.len()
+            count(Verdict::Unverified)
         ));
         if banded.is_empty() {
             line.push_str("; no noise estimate to compare them with");
@@ -371,7 +371,7 @@ mod tests {
         let f = analyze(&sweep, &settings);
         assert_eq!(
             headline_lines(&f),
-            ["x: meets the SLA up to concurrency 8 (12.00 req/s, - output tok/s); limit crossed at about concurrency 10.67"]
+            ["x: meets the SLA up to concurrency 8 (12.00 req/s, - output tok/s); TTFT limit crossed at ~10.67"]
         );
         assert_eq!(f.gate_hits.len(), 1);
         assert_eq!(gate_name(&f.gate_hits[0]), "sla");
@@ -383,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn comparison_headline_and_regression_gate_read_as_sentences() {
+    fn single_run_comparison_is_unverified_and_gated_only_beyond_the_noise() {
         // TTFT 100 -> 150 ms at concurrency 1 (+50%) and 200 -> 210 ms at 4 (+5%); request
         // throughput 10 -> 8 req/s at 1 (-20%), unchanged at 4.
         let mut sweep = Sweep::default();
@@ -397,32 +397,101 @@ mod tests {
             p.label = label.into();
             sweep.points.push(p);
         }
-        let settings = Settings {
+        let mut settings = Settings {
             fail_on_regression: Some(10.0),
             ..Settings::default()
         };
         let f = analyze(&sweep, &settings);
         assert_eq!(
             headline_lines(&f),
-            ["new vs base over 2 aligned points: avg TTFT +5.0% to +50.0% (better at 0, worse at 2 of 2)"]
+            [
+                "new vs base over 2 aligned points: avg TTFT +5.0% to +50.0% (better at 0, worse at 0, unverified at 2 of 2)",
+                "new vs base: the evidence is one run per side: no change is called significant (3 unverified); no noise estimate to compare them with",
+                "new: run-to-run noise unknown, so no repeat count can be planned for a 10% change; run each side several times (run --repeats 3), or give --noise FILE or --noise-floor PCT",
+                "--fail-on-regression 10: 3 single-run change(s) cannot be told from noise and were not gated; run each side several times (run --repeats 3), or give --noise FILE or --noise-floor PCT",
+            ]
         );
-        let gates: Vec<(&str, String)> = f
-            .gate_hits
-            .iter()
-            .map(|g| (gate_name(g), gate_message(&f, g)))
-            .collect();
+        assert!(f.gate_hits.is_empty());
+        // A 2 % run-to-run CV: the A/A band is 1.96 * sqrt(2) * 2 = 5.54 %, so +50 % and -20 %
+        // trip a 10 % gate and +5 % would not trip even a 0 % one.
+        settings.noise.floor_cv = Some(0.02);
+        let f = analyze(&sweep, &settings);
+        let gates: Vec<String> = f.gate_hits.iter().map(|g| gate_message(&f, g)).collect();
         assert_eq!(
             gates,
             [
-                (
-                    "regression",
-                    "ttft_avg_ms at isl ? osl ? conc 1: 100.0 -> 150.0 (+50.0%, worse than the 10% allowed)".to_string()
-                ),
-                (
-                    "regression",
-                    "request_throughput at isl ? osl ? conc 1: 10.00 -> 8.00 (-20.0%, worse than the 10% allowed)".to_string()
-                ),
+                "ttft_avg_ms at isl ? osl ? conc 1: 100.0 -> 150.0 (+50.0%, worse than the 10% allowed plus the A/A band ±5.54; evidence: a single run per side)",
+                "request_throughput at isl ? osl ? conc 1: 10.00 -> 8.00 (-20.0%, worse than the 10% allowed plus the A/A band ±5.54; evidence: a single run per side)",
             ]
+        );
+        assert_eq!(
+            headline_lines(&f)[1],
+            "new vs base: the evidence is one run per side: no change is called significant (3 unverified); 2 of 3 beyond the A/A band of the noise estimate"
+        );
+        // 2 % CV, 10 % change: 2 repeats give power 0.719 (statsmodels
+        // TTestIndPower().power(effect_size=5, nobs1=2, alpha=0.05)), so 3.
+        assert_eq!(
+            headline_lines(&f)[2],
+            "new: to detect a 10% change, run 3 repeats per side (key metrics' run-to-run CV 2.00%, from --noise-floor)"
+        );
+    }
+
+    #[test]
+    fn repeated_comparison_is_judged_on_the_runs() {
+        // Three runs a side at concurrency 1. TTFT runs 100, 102, 98 -> 130, 128, 132: both
+        // sides have variance 4, se = sqrt(4/3 + 4/3) = 1.633, df = 4, t(0.975, 4) = 2.7764,
+        // so the CI of the +30 ms change is 30 -/+ 4.534 = [25.47, 34.53] ms, in % of 100 ms.
+        // Throughput 10, 11, 12 -> 10.5, 11, 11.5: the same mean, not significant.
+        let mut sweep = Sweep::default();
+        for (label, ttfts, rps) in [
+            ("base", [100.0, 102.0, 98.0], [10.0, 11.0, 12.0]),
+            ("new", [130.0, 128.0, 132.0], [10.5, 11.0, 11.5]),
+        ] {
+            let runs = ttfts
+                .iter()
+                .zip(rps)
+                .map(|(t, r)| test_point(1, *t, r))
+                .collect();
+            let mut p = crate::model::Point::from_repeats(runs).unwrap();
+            p.label = label.into();
+            sweep.points.push(p);
+        }
+        let settings = Settings {
+            fail_on_regression: Some(10.0),
+            ..Settings::default()
+        };
+        let f = analyze(&sweep, &settings);
+        let d = &f.comparisons[0].pairs[0].deltas;
+        let ttft = d.iter().find(|d| d.metric == "ttft_avg_ms").unwrap();
+        assert_eq!(
+            (ttft.verdict, ttft.significant),
+            (Verdict::Worse, Some(true))
+        );
+        let [lo, hi] = ttft.ci_pct.unwrap();
+        assert!(
+            (lo - 25.466).abs() < 1e-3 && (hi - 34.534).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(evidence_text(ttft), "n 3/3, CI +25.5% to +34.5%");
+        let rps = d.iter().find(|d| d.metric == "request_throughput").unwrap();
+        assert_eq!((rps.verdict, rps.significant), (Verdict::Same, Some(false)));
+        let gates: Vec<String> = f.gate_hits.iter().map(|g| gate_message(&f, g)).collect();
+        assert_eq!(
+            gates,
+            ["ttft_avg_ms at isl ? osl ? conc 1: 100.0 -> 130.0 (30.0% worse, CI 25.5% to 34.5%: significantly beyond the 10% allowed; 3 runs per side)"]
+        );
+        // A 30 % gate: the CI reaches below 30 %, so it does not trip.
+        let f = analyze(
+            &sweep,
+            &Settings {
+                fail_on_regression: Some(30.0),
+                ..Settings::default()
+            },
+        );
+        assert!(f.gate_hits.is_empty());
+        assert_eq!(
+            headline_lines(&f)[1],
+            "new vs base: the evidence is 3 runs per side (Welch's t on per-run values, alpha 0.05): 1 of 2 changes significant (0 better, 1 worse)"
         );
     }
 }

@@ -137,6 +137,8 @@ struct Mark {
     miss: bool,
     /// Drawn as an outline: a derived value (an interpolated prediction), not a data row.
     hollow: bool,
+    /// Lowest and highest value over the point's runs, drawn as a whisker; `y` is their mean.
+    whisker: Option<[f64; 2]>,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -357,8 +359,17 @@ fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) ->
             s.color = i;
         }
     }
-    let (concs, ys) = mark_coordinates(&series);
+    let (concs, mut ys) = mark_coordinates(&series);
+    let whiskers = series
+        .iter()
+        .flat_map(|s| &s.marks)
+        .filter_map(|m| m.whisker);
+    let repeated = whiskers.clone().count();
+    ys.extend(whiskers.flatten());
     let mut notes = vec![direction_note(chart.metric)];
+    if repeated > 0 {
+        notes.push("Points measured several times: the mean over the runs, whiskers from the lowest to the highest run.".into());
+    }
     let dropped = d
         .points()
         .filter(|(p, pf)| load.x(pf).is_none() && finite(p.get(chart.metric)).is_some())
@@ -379,7 +390,12 @@ fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) ->
     if load == LoadAxis::BatchSize {
         x.title = "Max batch size".into();
     }
-    let mut fig = Figure::new(title, x, value_axis(y_title, &ys), notes);
+    // Latencies of very different configs can differ 100x: a log axis keeps both readable.
+    let y = match chart.metric {
+        Metric::Latency(..) => spread_axis(y_title, &ys, Vec::new()),
+        _ => value_axis(y_title, &ys),
+    };
+    let mut fig = Figure::new(title, x, y, notes);
     fig.series = series;
     fit_sla_lines(&mut fig, lines, &ys);
     finish_legend(&mut fig, d.sla());
@@ -400,6 +416,7 @@ fn conc_series(d: Data, color: usize, label: &str, metric: Metric, load: LoadAxi
             tag: None,
             miss: misses(pf),
             hollow: false,
+            whisker: pf.run_range.get(&metric.name()).copied(),
         };
         match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
             Some((_, marks)) => marks.push(mark),
@@ -510,6 +527,7 @@ fn efficiency_series(d: Data, color: usize, label: &str) -> Option<Series> {
                 tag: pf.concurrency.or(pf.max_batch_size).map(|c| c.to_string()),
                 miss: misses(pf),
                 hollow: false,
+                whisker: None,
             })
         })
         .collect();
