@@ -220,6 +220,10 @@ pub struct ShowArgs {
     /// Comma-separated metric columns (canonical names, e.g. ttft_p99_ms,tpot_avg_ms).
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,
+    /// One row per repeat (column `repeat`) instead of one row per point with the mean over
+    /// its repeats.
+    #[arg(long)]
+    pub repeats: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }

@@ -87,6 +87,11 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
         },
     )?;
     print_warnings(&sweep.warnings);
+    let sweep = if args.repeats {
+        sweep.repeats_view()
+    } else {
+        sweep
+    };
     let columns = match (args.format, &args.metrics) {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
         _ => Columns::parse(args.metrics.as_deref(), &DEFAULT_METRICS)?,

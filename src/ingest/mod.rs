@@ -11,6 +11,7 @@ pub mod configs;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;
+pub mod repeats;
 pub mod trtllm_bench;
 
 use std::fs;
@@ -89,8 +90,9 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
         }
     }
     sweep.warnings.append(&mut ctx.warnings);
+    let repeat_warnings = repeats::merge_repeats(&mut sweep);
+    sweep.warnings.extend(repeat_warnings);
     sort_points(&mut sweep);
-    warn_duplicates(&mut sweep);
     warn_mixed_sources(&mut sweep);
     if sweep.points.is_empty() {
         let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
@@ -235,6 +237,8 @@ fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadEr
         Some(genai_perf::read(path, ctx))
     } else if trtllm_bench::sniff(path, &head) {
         Some(trtllm_bench::read(path, ctx))
+    } else if aiperf::aggregate::sniff(path, &head) {
+        Some(aiperf::aggregate::read(path))
     } else {
         None
     }
@@ -295,7 +299,7 @@ pub fn default_label(path: &Path) -> String {
 
 /// The sub-label of a point below the input root: the directories between the root and
 /// the point (its file or artifact directory), leaving out names that only say the load
-/// (`isl_128_osl_64`, `conc_8`, `c8`). `root/tuned/isl_.../` gives `tuned`; a point right
+/// (`isl_128_osl_64`, `conc_8`, `c8`) or the repeat (`rep_2`, `run_0001`, `profile_runs`). `root/tuned/isl_.../` gives `tuned`; a point right
 /// below the root gives none.
 fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parent = path.parent()?;
@@ -303,7 +307,7 @@ fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .filter(|name| !layout::is_load_name(name))
+        .filter(|name| !layout::is_load_name(name) && !layout::is_repeat_name(name))
         .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
@@ -339,8 +343,10 @@ fn add_points(
     let rel_from = root.parent().unwrap_or(root);
     let rel = path.strip_prefix(rel_from).unwrap_or(path);
     let hints = layout::name_hints(rel);
+    let repeat = layout::repeat_in_path(path.strip_prefix(root).unwrap_or(path));
     sweep.files_read.push(path.to_path_buf());
     for mut p in points {
+        p.repeat = p.repeat.or(repeat);
         if p.label.is_empty() {
             p.label = label.to_string();
         } else if !p.label.starts_with(label) {
@@ -516,66 +522,6 @@ fn sort_points(sweep: &mut Sweep) {
                     .total_cmp(&b.request_rate.unwrap_or(f64::INFINITY)),
             )
     });
-}
-
-/// Two points of one label at the same (ISL, OSL, concurrency or else max batch size, rate)
-/// make comparisons ambiguous.
-fn warn_duplicates(sweep: &mut Sweep) {
-    type Key<'a> = (
-        &'a str,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-    );
-    let mut seen: Vec<(Key, &Path)> = Vec::new();
-    let mut warnings = Vec::new();
-    for p in sweep
-        .points
-        .iter()
-        .filter(|p| p.source != crate::model::Source::AiConfigurator)
-    {
-        let key: Key = (
-            p.label.as_str(),
-            p.isl,
-            p.osl,
-            p.concurrency,
-            p.batch_size_load(),
-            p.request_rate.map(f64::to_bits),
-        );
-        match seen.iter().find(|(k, _)| *k == key) {
-            Some((_, prev)) => warnings.push(Warning {
-                path: p.path.clone(),
-                message: format!(
-                    "label `{}` has another point at the same load ({}): {}",
-                    p.label,
-                    load_key(p),
-                    prev.display()
-                ),
-            }),
-            None => seen.push((key, &p.path)),
-        }
-    }
-    sweep.warnings.extend(warnings);
-}
-
-/// `isl 128 osl 64 conc 8` (and the batch size or rate when set), `?` for unknown parts.
-fn load_key(p: &Point) -> String {
-    let o = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
-    let mut s = format!(
-        "isl {} osl {} conc {}",
-        o(p.isl),
-        o(p.osl),
-        o(p.concurrency)
-    );
-    if let Some(b) = p.batch_size_load() {
-        s.push_str(&format!(" batch {b}"));
-    }
-    if let Some(r) = p.request_rate {
-        s.push_str(&format!(" rate {r}"));
-    }
-    s
 }
 
 /// One label should hold one tool's results: the tools define and measure metrics differently.

@@ -6,8 +6,17 @@ use polars::prelude::*;
 use crate::error::Error;
 use crate::model::{Metric, Sweep};
 
-/// Columns every point output starts with.
-pub const ID_COLUMNS: [&str; 5] = ["label", "source", "concurrency", "isl", "osl"];
+/// Columns every point output starts with (`repeats`: runs behind the point's means;
+/// `repeat`: the run's number, only in the per-repeat view).
+pub const ID_COLUMNS: [&str; 7] = [
+    "label",
+    "source",
+    "concurrency",
+    "isl",
+    "osl",
+    "repeats",
+    "repeat",
+];
 
 /// Metric columns the terminal shows when `--metrics` is not given.
 pub const DEFAULT_METRICS: [&str; 12] = [
