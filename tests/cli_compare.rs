@@ -93,10 +93,9 @@ fn compare_writes_every_output_with_source_values() {
     assert_eq!(ttft["within_run_significant"], true);
     let headline = findings["headline"].as_array().unwrap();
     assert!(
-        headline.iter().any(|l| l
-            .as_str()
-            .unwrap()
-            .starts_with("tuned vs baseline: the evidence is one run per side: no change is called significant")),
+        headline.iter().any(|l| l.as_str().unwrap().starts_with(
+            "tuned vs baseline: the evidence is one run per side: no change is called significant"
+        )),
         "{headline:?}"
     );
 }
@@ -140,8 +139,14 @@ fn reversed_compare_with_regression_gate_exits_2() {
     ]);
     assert_eq!(gated.status.code(), Some(2), "{}", text(&gated.stdout));
     let stdout = text(&gated.stdout);
-    assert!(stdout.contains("GATE regression [baseline]: ttft_avg_ms at isl"), "{stdout}");
-    assert!(stdout.contains("evidence: a single run per side"), "{stdout}");
+    assert!(
+        stdout.contains("GATE regression [baseline]: ttft_avg_ms at isl"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("evidence: a single run per side"),
+        "{stdout}"
+    );
     // In the forward direction the tuned config regresses nothing by that much.
     let dir2 = out_dir("fwd");
     let fwd = compare(
