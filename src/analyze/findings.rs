@@ -92,7 +92,7 @@ pub enum Gate {
     /// `--fail-on-regression`: a metric worse than the baseline by more than `limit_pct`.
     Regression {
         key: AlignKey,
-        delta: Delta,
+        delta: Box<Delta>,
         limit_pct: f64,
         basis: Basis,
     },
@@ -384,7 +384,7 @@ fn gates(
                     label: c.label.clone(),
                     gate: Gate::Regression {
                         key,
-                        delta: d.clone(),
+                        delta: Box::new(d.clone()),
                         limit_pct,
                         basis,
                     },
