@@ -103,18 +103,14 @@ fn compare_writes_every_output_with_source_values() {
 #[test]
 fn reversed_compare_with_regression_gate_exits_2() {
     let dir = out_dir("rev");
-    let o = dir.path().to_str().unwrap();
-    let out = adreport(&[
-        "compare",
-        TUNED,
-        BASE,
-        "--sla",
-        "ttft=500,tpot=7",
-        "-o",
-        o,
-        "--fail-on-regression",
-        "5",
-    ]);
+    let reversed = |extra: &[&str]| {
+        let o = dir.path().to_str().unwrap();
+        let mut args = vec!["compare", TUNED, BASE, "--sla", "ttft=500,tpot=7", "-o", o];
+        args.extend_from_slice(&["--fail-on-regression", "5"]);
+        args.extend_from_slice(extra);
+        adreport(&args)
+    };
+    let out = reversed(&[]);
     // One run a side and no noise estimate: the gate cannot judge and says so.
     assert_eq!(out.status.code(), Some(0), "stdout: {}", text(&out.stdout));
     let stdout = text(&out.stdout);
@@ -124,19 +120,7 @@ fn reversed_compare_with_regression_gate_exits_2() {
     );
     // With a 2 % run-to-run CV (A/A band 5.54 %) baseline's TTFT at conc 16 (225.9 ms vs
     // 81.4 ms, +177.6 %) is far beyond 5 % + 5.54 %.
-    let gated = adreport(&[
-        "compare",
-        TUNED,
-        BASE,
-        "--sla",
-        "ttft=500,tpot=7",
-        "-o",
-        o,
-        "--fail-on-regression",
-        "5",
-        "--noise-floor",
-        "2",
-    ]);
+    let gated = reversed(&["--noise-floor", "2"]);
     assert_eq!(gated.status.code(), Some(2), "{}", text(&gated.stdout));
     let stdout = text(&gated.stdout);
     assert!(
