@@ -13,6 +13,7 @@ pub mod genai_perf;
 pub mod layout;
 pub mod repeats;
 pub mod trtllm_bench;
+pub mod unread;
 
 use std::fs;
 use std::io::Read;
@@ -23,6 +24,7 @@ use walkdir::WalkDir;
 use crate::error::{Error, ReadError};
 use crate::model::{Latency, Metric, Point, Stat, Sweep, Warning};
 use crate::stats;
+use unread::Unread;
 
 /// How much of a file readers see when sniffing its format.
 pub const SNIFF_BYTES: usize = 16 * 1024;
@@ -126,7 +128,11 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         if let Some(result) = read_file(root, ctx) {
             add_points(Some(result), root, root, &label_of(None), ctx, sweep);
         } else {
-            ctx.warn(root, "not a result file of a known format");
+            match unread::diagnose(root) {
+                Some(Unread::Broken(e)) => ctx.warnings.push(left_out(&e)),
+                Some(Unread::Unknown(reason)) => ctx.warn(root, reason),
+                None => ctx.warn(root, "not a result file of a known format"),
+            }
         }
         return;
     }
@@ -171,6 +177,7 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             options: options.clone(),
             warnings: Vec::new(),
         };
+        let mut unread = None;
         let result = match task {
             ReadTask::AiConfigurator => Some(aiconfigurator::read_dir(path, &mut local)),
             ReadTask::Aiperf => Some(aiperf::read_dir(path, &mut local)),
@@ -178,16 +185,70 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 let result = read_file(path, &mut local);
                 if result.is_none() {
                     warn_if_empty(path, &mut local);
+                    unread = unread::diagnose(path);
                 }
                 result
             }
         };
-        (result, local.warnings)
+        (result, local.warnings, unread)
     });
-    for ((_, path), (result, mut warnings)) in tasks.iter().zip(results) {
+    let points_before = sweep.points.len();
+    let mut unknown = Vec::new();
+    for ((_, path), (result, mut warnings, unread)) in tasks.iter().zip(results) {
         ctx.warnings.append(&mut warnings);
+        match unread {
+            Some(Unread::Broken(e)) => ctx.warnings.push(left_out(&e)),
+            Some(Unread::Unknown(reason)) => unknown.push((path, reason)),
+            None => {}
+        }
         let label = label_of(nested_label(root, path));
         add_points(result, path, root, &label, ctx, sweep);
+    }
+    warn_unknown_json(unknown, &sweep.points[points_before..], ctx);
+}
+
+/// JSON of no known format is named where it matters: beside results that were read (a run
+/// directory), or when the input gave nothing at all. Elsewhere (model and engine configs in a
+/// larger tree) it is not news.
+fn warn_unknown_json(unknown: Vec<(&PathBuf, String)>, read: &[Point], ctx: &mut ReadCtx) {
+    const SHOWN: usize = 10;
+    let run_dirs: Vec<&Path> = read.iter().filter_map(|p| run_dir(&p.path)).collect();
+    let named: Vec<(&PathBuf, String)> = unknown
+        .into_iter()
+        .filter(|(path, _)| read.is_empty() || path.parent().is_some_and(|d| run_dirs.contains(&d)))
+        .collect();
+    for (path, reason) in named.iter().take(SHOWN) {
+        ctx.warn(path, reason.clone());
+    }
+    if let Some((path, _)) = named.get(SHOWN) {
+        ctx.warn(
+            path.parent().unwrap_or(path),
+            format!(
+                "and {} more JSON files of no known result format; not read",
+                named.len() - SHOWN
+            ),
+        );
+    }
+}
+
+/// The directory a point's results are in: its artifact directory, or its file's directory.
+fn run_dir(path: &Path) -> Option<&Path> {
+    if path.is_dir() {
+        Some(path)
+    } else {
+        path.parent()
+    }
+}
+
+/// A reader's error as the warning that the file was left out.
+fn left_out(e: &ReadError) -> Warning {
+    Warning {
+        path: e.path.clone(),
+        message: format!(
+            "left out: {}",
+            e.to_string()
+                .trim_start_matches(&format!("{}: ", e.path.display()))
+        ),
     }
 }
 
@@ -323,18 +384,13 @@ fn add_points(
     let points = match result {
         None => return,
         Some(Err(e)) => {
-            ctx.warnings.push(Warning {
-                path: e.path.clone(),
-                message: format!(
-                    "left out: {}",
-                    e.to_string()
-                        .trim_start_matches(&format!("{}: ", e.path.display()))
-                ),
-            });
+            ctx.warnings.push(left_out(&e));
             return;
         }
         Some(Ok(points)) => points,
     };
+    let mut points = points;
+    repeats::name_series_by_metadata(&mut points);
     if points.is_empty() {
         ctx.warn(path, "left out: no load points in this file");
         return;

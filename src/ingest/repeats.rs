@@ -12,6 +12,37 @@
 
 use crate::model::{Load, Point, Source, Sweep, Warning, AGGREGATE_RUNS};
 
+/// Records of one file told apart by the user's `--metadata KEY=VALUE` (benchmark_serving's
+/// `--append-result` of several deployments) are different series, not repeats: each gets a
+/// sub-label of its differing values (`base`, `kvcache`), under the file's own label.
+pub fn name_series_by_metadata(points: &mut [Point]) {
+    let Some(first) = points.first() else { return };
+    let differing: Vec<String> = first
+        .extra
+        .keys()
+        .chain(points.iter().flat_map(|p| p.extra.keys()))
+        .filter(|k| k.starts_with("metadata."))
+        .filter(|k| {
+            points
+                .iter()
+                .any(|p| p.extra.get(*k) != first.extra.get(*k))
+        })
+        .cloned()
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    if differing.is_empty() {
+        return;
+    }
+    for p in points.iter_mut().filter(|p| p.label.is_empty()) {
+        let parts: Vec<&str> = differing
+            .iter()
+            .filter_map(|k| p.extra.get(k).map(String::as_str))
+            .collect();
+        p.label = parts.join(",");
+    }
+}
+
 /// Relative difference above which our mean and aiperf's aggregate mean disagree.
 const AGREE_REL: f64 = 1e-9;
 
