@@ -50,6 +50,10 @@ pub fn diagnose(path: &Path) -> Option<Unread> {
     let reason = match &value {
         // aiperf's ranking of sweep values (`aggregate/sweep_aggregate/`): read, never a point.
         Value::Object(o) if o.contains_key("aggregation_type") => return None,
+        // The runner's own record of a point (`run.json`) beside the tool's results.
+        Value::Object(o) if o.contains_key("adreport_version") && o.contains_key("runner") => {
+            return None
+        }
         Value::Object(o) => {
             let keys: Vec<&str> = o.keys().map(String::as_str).take(8).collect();
             let more = if o.len() > keys.len() { ", ..." } else { "" };
