@@ -823,4 +823,28 @@ mod tests {
             .iter()
             .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
     }
+
+    #[test]
+    fn repeats_draw_their_mean_with_a_whisker_and_wide_latencies_a_log_axis() {
+        // "a": TTFT runs 90, 110 ms at conc 1 (mean 100); "b": 5000 ms, one run: 50x apart.
+        let mut a =
+            Point::from_repeats(vec![test_point(1, 90.0, 2.0), test_point(1, 110.0, 2.0)]).unwrap();
+        a.label = "a".into();
+        let mut b = test_point(1, 5000.0, 1.0);
+        b.label = "b".into();
+        let sweep = Sweep {
+            points: vec![a, b],
+            ..Sweep::default()
+        };
+        let figs = figures(&sweep, &analyze(&sweep, &Settings::default()));
+        let fig = |name: &str| &figs.iter().find(|(f, _)| f == name).unwrap().1;
+        let ttft = fig("avg_time_to_first_token_vs_concurrency.png");
+        assert!(ttft.y.scale == Scale::Log10);
+        let m = &ttft.series[0].marks[0];
+        assert_eq!((m.y, m.whisker), (100.0, Some([90.0, 110.0])));
+        assert_eq!(ttft.series[1].marks[0].whisker, None);
+        // Throughput is not a latency: linear, however wide.
+        let rps = fig("request_throughput_vs_concurrency.png");
+        assert!(rps.y.scale != Scale::Log10);
+    }
 }
