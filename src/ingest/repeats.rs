@@ -233,3 +233,111 @@ pub fn load_key(p: &Point) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Metric;
+
+    fn run(label: &str, conc: u64, repeat: Option<u32>, tput: f64) -> Point {
+        let mut p = Point::new(Source::BenchmarkServing, format!("{label}/{conc}/{tput}"));
+        p.label = label.into();
+        p.concurrency = Some(conc);
+        p.repeat = repeat;
+        p.set(Metric::RequestThroughput, tput);
+        p
+    }
+
+    fn merged(points: Vec<Point>) -> (Sweep, Vec<Warning>) {
+        let mut sweep = Sweep {
+            points,
+            ..Sweep::default()
+        };
+        let warnings = merge_repeats(&mut sweep);
+        (sweep, warnings)
+    }
+
+    #[test]
+    fn same_label_and_load_merge_in_repeat_order() {
+        let (sweep, warnings) = merged(vec![
+            run("a", 8, Some(2), 20.0),
+            run("a", 1, None, 5.0),
+            run("a", 8, Some(1), 10.0),
+            run("b", 8, None, 30.0),
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let shape: Vec<(&str, Option<u64>, usize, Option<u32>)> = sweep
+            .points
+            .iter()
+            .map(|p| (p.label.as_str(), p.concurrency, p.runs(), p.repeat))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("a", Some(8), 2, None),
+                ("a", Some(1), 1, None),
+                ("b", Some(8), 1, None)
+            ]
+        );
+        let a8 = &sweep.points[0];
+        assert_eq!(a8.run_values(Metric::RequestThroughput), [10.0, 20.0]);
+        assert_eq!(a8.get(Metric::RequestThroughput), Some(15.0));
+    }
+
+    #[test]
+    fn missing_or_clashing_numbers_are_renumbered_in_reading_order() {
+        let runs = numbered(vec![
+            run("a", 8, Some(1), 1.0),
+            run("a", 8, Some(1), 2.0),
+            run("a", 8, None, 3.0),
+        ]);
+        let order: Vec<(Option<u32>, Option<f64>)> = runs
+            .iter()
+            .map(|p| (p.repeat, p.get(Metric::RequestThroughput)))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (Some(1), Some(1.0)),
+                (Some(2), Some(2.0)),
+                (Some(3), Some(3.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn other_models_stay_apart_and_copies_are_named() {
+        let mut other = run("a", 8, None, 20.0);
+        other.model = Some("llama".into());
+        let (sweep, warnings) = merged(vec![run("a", 8, None, 10.0), other]);
+        assert_eq!(sweep.points.len(), 2);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0]
+            .message
+            .contains("another model at the same load (isl ? osl ? conc 8)"));
+        let (sweep, warnings) = merged(vec![run("a", 8, None, 10.0), run("a", 8, None, 10.0)]);
+        assert_eq!(sweep.points[0].runs(), 2);
+        assert!(warnings[0]
+            .message
+            .contains("repeat 2 has exactly the results of repeat 1"));
+    }
+
+    #[test]
+    fn records_told_apart_by_metadata_are_series() {
+        let mut points: Vec<Point> = ["base", "kvcache", "base"]
+            .iter()
+            .map(|d| {
+                let mut p = run("", 8, None, 1.0);
+                p.extra.insert("metadata.deployment".into(), (*d).into());
+                p.extra.insert("metadata.input_len".into(), "1000".into());
+                p
+            })
+            .collect();
+        name_series_by_metadata(&mut points);
+        let labels: Vec<&str> = points.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["base", "kvcache", "base"]);
+        let mut same = vec![run("", 8, None, 1.0), run("", 8, None, 2.0)];
+        name_series_by_metadata(&mut same);
+        assert!(same.iter().all(|p| p.label.is_empty()));
+    }
+}

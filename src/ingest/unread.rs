@@ -48,10 +48,11 @@ pub fn diagnose(path: &Path) -> Option<Unread> {
         Err(e) => return Some(Unread::Broken(e)),
     };
     let reason = match &value {
-        // aiperf's ranking of sweep values (`aggregate/sweep_aggregate/`): read, never a point.
-        Value::Object(o) if o.contains_key("aggregation_type") => return None,
-        // The runner's own record of a point (`run.json`) beside the tool's results.
-        Value::Object(o) if o.contains_key("adreport_version") && o.contains_key("runner") => {
+        // aiperf's ranking of sweep values (`aggregate/sweep_aggregate/`) and adreport's own
+        // `run.json` beside each point it ran: known, and never a result.
+        Value::Object(o)
+            if o.contains_key("aggregation_type") || o.contains_key("adreport_version") =>
+        {
             return None
         }
         Value::Object(o) => {
