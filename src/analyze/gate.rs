@@ -78,8 +78,8 @@ pub fn unjudged(c: &Comparison) -> usize {
 pub struct Power {
     pub label: String,
     pub change_pct: f64,
-    /// Runs a side now, lowest and highest over the aligned points.
-    pub runs: [usize; 2],
+    /// Runs a side now, fewest and most over both sides and the aligned points.
+    pub runs_range: [usize; 2],
     /// Lowest and highest run-to-run CV over the metrics, each pooled over the points.
     pub cv_range: Option<[f64; 2]>,
     /// Repeats a side for those metrics, fewest and most; `None` beyond `MAX_REPEATS`.
@@ -113,7 +113,7 @@ pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
     Power {
         label: c.label.clone(),
         change_pct,
-        runs: [runs_min, runs_max],
+        runs_range: [runs_min, runs_max],
         repeats_range: cv_range.map(|[lo, hi]| {
             [
                 repeats_needed(lo, change_pct),
@@ -122,5 +122,43 @@ pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
         }),
         cv_range,
         noise_from,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::compare::delta;
+    use crate::model::{test_point, Point};
+
+    fn runs(rps: &[f64]) -> Point {
+        Point::from_repeats(rps.iter().map(|r| test_point(1, 100.0, *r)).collect()).unwrap()
+    }
+
+    #[test]
+    fn higher_is_better_regresses_when_its_ci_lies_below_minus_the_limit() {
+        // Throughput 100, 102, 98 -> 80, 81, 79: -20 %, each side variance 4 and 1, se =
+        // sqrt(4/3 + 1/3) = 1.291, Welch df = (5/3)^2 / ((4/3)^2/2 + (1/3)^2/2) = 2.941,
+        // t(0.975, 2.941) = 3.2188, so the CI is -20 -/+ 4.155 %; scipy:
+        // stats.ttest_ind([80,81,79], [100,102,98], equal_var=False).confidence_interval(0.95)
+        let d = delta(
+            Metric::RequestThroughput,
+            [&runs(&[100.0, 102.0, 98.0]), &runs(&[80.0, 81.0, 79.0])],
+            None,
+        )
+        .unwrap();
+        let [lo, hi] = worse_ci_pct(&d).unwrap();
+        assert!((lo - 15.844_600_496_817_495).abs() < 1e-6, "{lo}");
+        assert!((hi - 24.155_399_503_182_505).abs() < 1e-6, "{hi}");
+        assert!(matches!(regression(&d, 15.0), Some(Basis::RunLevel { .. })));
+        assert_eq!(regression(&d, 16.0), None);
+        // A 20 % gain never trips, however significant.
+        let gain = delta(
+            Metric::RequestThroughput,
+            [&runs(&[80.0, 81.0, 79.0]), &runs(&[100.0, 102.0, 98.0])],
+            None,
+        )
+        .unwrap();
+        assert_eq!(regression(&gain, 0.0), None);
     }
 }
