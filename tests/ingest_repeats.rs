@@ -210,6 +210,13 @@ fn runner_rep_directories_are_repeats_of_one_label() {
     assert_eq!(err, "");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["label"], "tuned");
+    // Given one by one, the repeat directories still name their series.
+    let (each, _) = show(&[&label.join("rep_1"), &label.join("rep_2")]);
+    assert_eq!(each.len(), 1, "{each:?}");
+    assert_eq!(
+        (each[0]["label"].as_str(), each[0]["repeats"].as_u64()),
+        (Some("tuned"), Some(2))
+    );
     assert_eq!(rows[0]["repeats"], 2);
     // run_0001 / run_0002 time_to_first_token.avg: 38.9827089, 40.9799602
     assert_close(
@@ -303,4 +310,34 @@ fn truncated_and_unknown_json_in_a_run_directory_are_named() {
         err.contains("notes.json: JSON of no known result format"),
         "{err}"
     );
+}
+
+#[test]
+fn aggregate_only_point_is_single_run_evidence_with_aiperfs_noise_estimate() {
+    use adreport::ingest::{load, IngestOptions, Input};
+    use adreport::model::{Latency, Metric, Stat};
+    let tmp = out_dir("agg_cv");
+    let root = tmp.path().join("multirun_conc_4");
+    copy_dir(
+        &data("aiperf_multirun/multirun_conc_4/aggregate"),
+        &root.join("aggregate"),
+    );
+    let sweep = load(
+        &[Input::parse(&root.to_string_lossy())],
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let p = &sweep.points[0];
+    // No per-run values: one run of evidence, but aiperf's summary covers 3.
+    assert_eq!((p.runs(), p.measured_runs()), (1, 3));
+    // aggregate time_to_first_token_avg.cv 0.028014678867310627 (std 1.128567864349429 / mean
+    // 40.284876); request_throughput_avg.cv 0.0089032719839272.
+    let ttft = Metric::Latency(Latency::Ttft, Stat::Avg);
+    let cv = p.aggregate_cv(ttft).unwrap();
+    assert!((cv - 0.028014678867310627).abs() < 1e-12, "{cv}");
+    let cv = p.aggregate_cv(Metric::RequestThroughput).unwrap();
+    assert!((cv - 0.0089032719839272).abs() < 1e-12, "{cv}");
+    let frame = sweep.points_frame().unwrap();
+    let repeats = frame.column("repeats").unwrap().u64().unwrap().get(0);
+    assert_eq!(repeats, Some(3));
 }

@@ -347,15 +347,30 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     })
 }
 
-/// The label of a path given without one: its directory (or file stem) name.
+/// The label of a path given without one: its directory (or file stem) name; for a repeat
+/// directory (`OUT/tuned/rep_2`, `D/profile_runs`) the name of the series above it.
 pub fn default_label(path: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     let base = if path.is_file() {
         path.file_stem().map(|n| n.to_string_lossy().into_owned())
     } else {
-        name(path).or_else(|| fs::canonicalize(path).ok().as_deref().and_then(name))
+        let own = name(path).or_else(|| fs::canonicalize(path).ok().as_deref().and_then(name));
+        match own {
+            Some(n) if layout::is_repeat_name(&n) => series_above(path).or(Some(n)),
+            other => other,
+        }
     };
     base.unwrap_or_else(|| path.display().to_string())
+}
+
+/// The nearest directory above `dir` whose name is not a repeat's.
+fn series_above(dir: &Path) -> Option<String> {
+    let full = fs::canonicalize(dir).ok()?;
+    full.ancestors()
+        .skip(1)
+        .filter_map(|a| a.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .find(|n| !layout::is_repeat_name(n))
 }
 
 /// The sub-label of a point below the input root: the directories between the root and

@@ -217,6 +217,18 @@ impl Point {
             .unwrap_or(1)
     }
 
+    /// `extra` key of a metric's run-to-run CV from a tool's summary over runs.
+    pub fn cv_key(m: Metric) -> String {
+        format!("run_cv.{}", m.name())
+    }
+
+    /// The run-to-run coefficient of variation (sample std / mean over the runs) of `m` that a
+    /// tool's summary states (aiperf's `aggregate/`), for a point whose runs are missing: a noise
+    /// estimate without per-run values. `None` when no such summary was read.
+    pub fn aggregate_cv(&self, m: Metric) -> Option<f64> {
+        self.extra.get(&Point::cv_key(m))?.parse().ok()
+    }
+
     pub fn get(&self, m: Metric) -> Option<f64> {
         self.metrics.get(&m).copied()
     }

@@ -36,7 +36,7 @@ pub fn read(path: &Path) -> Result<Vec<Point>, ReadError> {
     let metrics = f
         .opt_obj("metrics", "metrics.")?
         .ok_or_else(|| ReadError::field(path, "metrics", "an object, but it is missing"))?;
-    let table = table_of_means(&metrics)?;
+    let table = table_of(&metrics, "mean")?;
     if table.is_empty() {
         return Err(ReadError::file(
             path,
@@ -67,11 +67,27 @@ pub fn read(path: &Path) -> Result<Vec<Point>, ReadError> {
             )
         })?;
     p.extra.insert(AGGREGATE_RUNS.into(), runs.to_string());
+    keep_run_to_run_cv(&mut p, path, &metrics)?;
     Ok(vec![p])
 }
 
-/// `<tag>_<stat>.mean` for the tags the export reader uses, as the export's metric table.
-fn table_of_means(metrics: &Fields) -> Result<MetricTable, ReadError> {
+/// The run-to-run CV (sample std / mean over the runs) of each metric, in `extra` under
+/// [`Point::aggregate_cv`]'s keys: the only noise estimate there is when the runs are missing.
+/// Taken as std / mean of the mapped metrics, so unit conversions cancel.
+fn keep_run_to_run_cv(p: &mut Point, path: &Path, metrics: &Fields) -> Result<(), ReadError> {
+    let mut std = Point::new(Source::Aiperf, path);
+    apply_table(&mut std, path, &table_of(metrics, "std")?)?;
+    for (m, s) in &std.metrics {
+        if let Some(mean) = p.get(*m).filter(|v| *v != 0.0) {
+            p.extra.insert(Point::cv_key(*m), (s / mean).to_string());
+        }
+    }
+    Ok(())
+}
+
+/// `<tag>_<stat>.<field>` (`mean`, `std`) for the tags the export reader uses, as the export's
+/// metric table.
+fn table_of(metrics: &Fields, field: &str) -> Result<MetricTable, ReadError> {
     let mut table = MetricTable::new();
     for tag in USED_TAGS {
         for stat in Stat::ALL {
@@ -80,7 +96,7 @@ fn table_of_means(metrics: &Fields) -> Result<MetricTable, ReadError> {
             let Some(block) = metrics.opt_obj(&key, &prefix)? else {
                 continue;
             };
-            let Some(mean) = block.opt_nonneg("mean")? else {
+            let Some(value) = block.opt_nonneg(field)? else {
                 continue;
             };
             let ts = table.entry((*tag).to_string()).or_insert_with(|| TagStats {
@@ -90,7 +106,7 @@ fn table_of_means(metrics: &Fields) -> Result<MetricTable, ReadError> {
             if ts.unit.is_none() {
                 ts.unit = block.opt_str("unit")?.map(str::to_string);
             }
-            ts.values.insert(stat.key().to_string(), mean);
+            ts.values.insert(stat.key().to_string(), value);
         }
     }
     Ok(table)
