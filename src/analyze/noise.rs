@@ -1,7 +1,8 @@
 //! Run-to-run noise of one config, per metric and load point: where a comparison gets it from
 //! when it needs it (single-run verdicts, the gate's single-run rule, the power estimate).
 //!
-//! In this order: the compared points' own repeats; else a noise file written by
+//! In this order: the compared points' own repeats; else the run-to-run CV a tool's summary of
+//! its repeats states (aiperf's `aggregate/`, when the runs are missing); else a noise file written by
 //! `adreport noise RUNS...` (repeats of one config measured earlier); else `--noise-floor PCT`,
 //! one CV for every metric.
 //!
@@ -32,6 +33,9 @@ pub const VERSION: u32 = 1;
 pub enum NoiseFrom {
     /// The compared points' own repeats.
     Repeats,
+    /// The run-to-run CV a tool's summary of repeats states (aiperf's `aggregate/`) for a
+    /// point whose separate runs are missing.
+    ToolAggregate,
     /// `--noise FILE`.
     NoiseFile,
     /// `--noise-floor PCT`.
@@ -175,7 +179,8 @@ pub struct NoiseSources {
 
 impl NoiseSources {
     /// The noise of `m` at one aligned pair: the pooled CV of the sides measured at least
-    /// twice, else the noise file's entry for the point, else the floor.
+    /// twice, else the CV a tool's summary of repeats states, else the noise file's entry for
+    /// the point, else the floor.
     pub fn estimate(&self, key: &AlignKey, m: Metric, sides: [&Point; 2]) -> Option<Noise> {
         let own: Vec<(f64, usize)> = sides
             .iter()
@@ -188,6 +193,17 @@ impl NoiseSources {
             return Some(Noise {
                 cv,
                 from: NoiseFrom::Repeats,
+            });
+        }
+        // The summary does not say how many runs: each side counts as two.
+        let stated: Vec<(f64, usize)> = sides
+            .iter()
+            .filter_map(|p| Some((p.aggregate_cv(m)?, 2)))
+            .collect();
+        if let Some(cv) = pooled_cv(&stated) {
+            return Some(Noise {
+                cv,
+                from: NoiseFrom::ToolAggregate,
             });
         }
         if let Some(cv) = self.table.as_ref().and_then(|t| t.lookup(key, m)) {
@@ -241,6 +257,13 @@ mod tests {
         let other = test_point(8, 100.0, 1.0);
         let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
         assert_eq!(est.unwrap().from, NoiseFrom::NoiseFloor);
+        // A tool's stated run-to-run CV comes before the file.
+        let mut summarised = test_point(4, 100.0, 1.0);
+        summarised.extra.insert(Point::cv_key(TTFT), "0.07".into());
+        let est = sources
+            .estimate(&key, TTFT, [&single, &summarised])
+            .unwrap();
+        assert_eq!((est.cv, est.from), (0.07, NoiseFrom::ToolAggregate));
         // Own repeats win over the file.
         let rep = repeated(4, &[10.0, 12.0]);
         let est = sources.estimate(&key, TTFT, [&rep, &single]).unwrap();

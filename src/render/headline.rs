@@ -168,6 +168,7 @@ fn power_line(p: &Power) -> String {
     };
     let from = match p.noise_from {
         Some(NoiseFrom::Repeats) => "from the repeats",
+        Some(NoiseFrom::ToolAggregate) => "from the tool's summary of its repeats",
         Some(NoiseFrom::NoiseFile) => "from --noise",
         Some(NoiseFrom::NoiseFloor) => "from --noise-floor",
         None => "",
