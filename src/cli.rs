@@ -26,6 +26,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare sweeps against the first (the baseline): deltas, significance, SLA capacity.
     Compare(CompareArgs),
+    /// Measure the run-to-run noise of one config from its repeats, for `compare --noise`.
+    Noise(NoiseArgs),
     /// Audit AIConfigurator's predictions against measured sweeps of the predicted config.
     Audit(AuditArgs),
     /// Replicas, GPUs, energy and cost to serve a request rate (or a rate trace) under the SLA.
@@ -156,12 +158,32 @@ pub struct CompareArgs {
     /// Two or more sweeps, each a path or `label=path`; the first is the baseline.
     #[arg(required = true, num_args = 2.., value_name = "RUN")]
     pub runs: Vec<String>,
-    /// Exit 2 when any metric of a label is worse than the baseline by more than PCT percent
-    /// (and significantly so, where per-request data tells).
+    /// Exit 2 when a metric of a label is worse than the baseline by more than PCT percent:
+    /// with 2+ runs a side, when the whole 95% CI of the change lies beyond PCT; with one run,
+    /// when the change exceeds PCT plus the A/A band of the noise estimate.
     #[arg(long, value_name = "PCT")]
     pub fail_on_regression: Option<f64>,
+    /// Run-to-run noise written by `adreport noise`, for points measured once.
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<PathBuf>,
+    /// Run-to-run CV in percent assumed for every metric when neither repeats nor --noise
+    /// give one.
+    #[arg(long, value_name = "PCT")]
+    pub noise_floor: Option<f64>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct NoiseArgs {
+    /// Repeats of ONE config (rep_N/ or run_NNNN/ directories, or several labels of it);
+    /// writes OUT/noise.json.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Args, Debug)]

@@ -4,14 +4,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use adreport::analyze::findings::Settings;
+use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, LoadArgs, PlanArgs, RunCommand,
-    ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, NoiseArgs,
+    PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
-use adreport::error::Error;
+use adreport::error::{Error, ReadError};
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
@@ -36,8 +37,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
-        Command::Report(args) => run_report(&args.runs, &args.analysis, None),
-        Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Report(args) => run_report(&args.runs, &args.analysis, None, Default::default()),
+        Command::Compare(args) => run_compare(&args),
+        Command::Noise(args) => run_noise(&args),
         Command::Audit(args) => run_audit(&args),
         Command::Plan(args) => run_plan(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
@@ -135,6 +137,50 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--noise FILE` and `--noise-floor PCT`.
+fn noise_sources(a: &CompareArgs) -> Result<NoiseSources, Error> {
+    let table = match &a.noise {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ReadError::io(path, &e))?;
+            Some(NoiseTable::parse(&text).map_err(|m| ReadError::file(path, m))?)
+        }
+        None => None,
+    };
+    if a.noise_floor.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+        return Err(Error::Usage(
+            "--noise-floor takes a run-to-run CV in percent >= 0".into(),
+        ));
+    }
+    Ok(NoiseSources {
+        table,
+        floor_cv: a.noise_floor.map(|p| p / 100.0),
+    })
+}
+
+fn run_compare(a: &CompareArgs) -> Result<ExitCode, Error> {
+    run_report(
+        &a.runs,
+        &a.analysis,
+        a.fail_on_regression,
+        noise_sources(a)?,
+    )
+}
+
+fn run_noise(a: &NoiseArgs) -> Result<ExitCode, Error> {
+    let done = report::noise(&a.runs, &ingest_options(&a.load), &a.out.out)?;
+    print_warnings(&done.sweep.warnings);
+    print(&adreport::render::noise_json::noise_summary(&done.table));
+    print(&format!(
+        "\nwrote {}\n",
+        done.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn sla_stat(s: SlaStat) -> Stat {
     match s {
         SlaStat::Avg => Stat::Avg,
@@ -144,7 +190,11 @@ fn sla_stat(s: SlaStat) -> Stat {
     }
 }
 
-fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Settings, Error> {
+fn settings(
+    a: &AnalysisArgs,
+    fail_on_regression: Option<f64>,
+    noise: NoiseSources,
+) -> Result<Settings, Error> {
     let stat = sla_stat(a.sla_stat);
     let sla = a
         .sla
@@ -164,6 +214,7 @@ fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Setting
         sla,
         fail_on_regression,
         fail_on_sla: a.fail_on_sla,
+        noise,
     })
 }
 
@@ -171,8 +222,9 @@ fn run_report(
     runs: &[String],
     a: &AnalysisArgs,
     fail_on_regression: Option<f64>,
+    noise: NoiseSources,
 ) -> Result<ExitCode, Error> {
-    let settings = settings(a, fail_on_regression)?;
+    let settings = settings(a, fail_on_regression, noise)?;
     let done = report::run(runs, &ingest_options(&a.load), &settings, &a.out.out)?;
     print_warnings(&done.sweep.warnings);
     print(&terminal::summary(&done.findings, terminal::use_color()));

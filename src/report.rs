@@ -1,12 +1,15 @@
-//! The report job shared by `report` and `compare`: load -> analyze -> write every output.
+//! The report job shared by `report` and `compare`: load -> analyze -> write every output;
+//! and `noise`, which measures the run-to-run noise of one config for `compare --noise`.
 
 use std::path::{Path, PathBuf};
 
 use crate::analyze::findings::{analyze, Findings, Settings};
+use crate::analyze::noise::NoiseTable;
 use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
-use crate::render::output::write_outputs;
+use crate::render::noise_json::NoiseJson;
+use crate::render::output::{write_outputs, Exporter};
 use crate::render::{report_exporters, ReportCtx};
 
 /// What a report run produced.
@@ -36,6 +39,34 @@ pub fn run(
     Ok(ReportRun {
         sweep,
         findings,
+        files,
+    })
+}
+
+/// What `adreport noise` produced.
+pub struct NoiseRun {
+    pub sweep: Sweep,
+    pub table: NoiseTable,
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads repeats of one config and writes their run-to-run noise into `out_dir`.
+pub fn noise(args: &[String], options: &IngestOptions, out_dir: &Path) -> Result<NoiseRun, Error> {
+    let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
+    let sweep = ingest::load(&inputs, options)?;
+    let table = NoiseTable::from_points(&sweep.points);
+    if table.points.is_empty() {
+        return Err(Error::Usage(format!(
+            "no point in {} was measured more than once: run-to-run noise needs repeats of one \
+             config (run --repeats 3, or several rep_N/ directories)",
+            args.join(", ")
+        )));
+    }
+    let exporters: Vec<Box<dyn Exporter<NoiseTable>>> = vec![Box::new(NoiseJson)];
+    let files = write_outputs(&exporters, &table, out_dir)?;
+    Ok(NoiseRun {
+        sweep,
+        table,
         files,
     })
 }

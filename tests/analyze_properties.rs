@@ -7,8 +7,10 @@
 use serde_json::Value;
 
 use adreport::analyze::capacity::capacity;
-use adreport::analyze::compare::{compare, regressions, Comparison, Verdict, ALPHA};
+use adreport::analyze::compare::{compare, Comparison, Verdict, ALPHA};
+use adreport::analyze::gate::regressions;
 use adreport::analyze::goodput::goodput;
+use adreport::analyze::noise::NoiseSources;
 use adreport::analyze::sla::Sla;
 use adreport::ingest::{load, IngestOptions, Input};
 use adreport::model::{Latency, Metric, Point, Stat, Sweep};
@@ -53,7 +55,12 @@ fn compare_a_with_itself_finds_nothing() {
             .collect();
         assert!(!twins.is_empty(), "{dir}");
         for (a, b) in twins {
-            let c = compare(&a, &by_label(&s, &a), &b, &by_label(&s, &b));
+            // A noise floor of 0 lets the gate judge single runs on the change alone.
+            let floor = NoiseSources {
+                floor_cv: Some(0.0),
+                ..NoiseSources::default()
+            };
+            let c = compare(&a, &by_label(&s, &a), &b, &by_label(&s, &b), &floor);
             deltas += assert_no_difference(dir, &c);
             // As the report sees it: a gate of 0% trips on nothing.
             assert!(regressions(&c, 0.0).is_empty(), "{dir} {a}");
@@ -154,6 +161,10 @@ fn assert_mirrored(c: &Comparison, r: &Comparison) -> usize {
                 d.significant, e.significant,
                 "{at}: significance is not symmetric"
             );
+            assert_eq!(
+                d.within_run_significant, e.within_run_significant,
+                "{at}: within-run evidence is not symmetric"
+            );
             assert_eq!(d.verdict, flipped(e.verdict), "{at}");
             n += 1;
         }
@@ -188,8 +199,9 @@ fn swapping_baseline_and_tuned_flips_every_delta() {
         for (i, a) in labels.iter().enumerate() {
             for b in &labels[i + 1..] {
                 let (pa, pb) = (by_label(s, a), by_label(s, b));
-                let c = compare(a, &pa, b, &pb);
-                let r = compare(b, &pb, a, &pa);
+                let none = NoiseSources::default();
+                let c = compare(a, &pa, b, &pb, &none);
+                let r = compare(b, &pb, a, &pa, &none);
                 checked += assert_mirrored(&c, &r);
             }
         }

@@ -180,6 +180,7 @@ fn make_report(hostile: bool) -> Report {
         sla: Some(Sla::parse("ttft=500,tpot=7", Stat::Avg).unwrap()),
         fail_on_regression: Some(5.0),
         fail_on_sla: true,
+        noise: Default::default(),
     };
     let mut findings = analyze(&sweep, &settings);
     let (configs, warnings) = find_configs(&sweep);

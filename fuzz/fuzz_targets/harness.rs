@@ -125,6 +125,7 @@ fn pipeline(root: &Path) {
         sla: Sla::parse("ttft=500,tpot=20,e2el=5000,itl=30", Stat::P99).ok(),
         fail_on_regression: Some(5.0),
         fail_on_sla: true,
+        noise: Default::default(),
     };
     let findings = analyze(&sweep, &settings);
     if let Ok(table) = point_table(&sweep, &Columns::All) {

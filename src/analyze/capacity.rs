@@ -35,6 +35,10 @@ pub struct Capacity {
     pub crossings: Vec<Crossing>,
     /// The lowest crossing over all targets: the interpolated SLA limit of the series.
     pub limit_concurrency: Option<f64>,
+    /// Targets missed at every measured concurrency that has a value for them.
+    pub missed_everywhere: Vec<String>,
+    /// Every measured concurrency passes every target.
+    pub all_pass: bool,
     /// A passing point above a failing one: the capacity figure needs a second look.
     pub non_monotone: bool,
 }
@@ -56,8 +60,13 @@ pub fn capacity(points: &[&Point], sla: &Sla) -> Capacity {
     let first_fail = verdicts.iter().position(|v| *v == Some(false));
     let non_monotone = first_fail.is_some_and(|f| verdicts[f..].contains(&Some(true)));
     let mut crossings = Vec::new();
+    let mut missed_everywhere = Vec::new();
     for t in &sla.targets {
         let m = sla.metric(t);
+        let values: Vec<f64> = pts.iter().filter_map(|p| p.get(m)).collect();
+        if !values.is_empty() && values.iter().all(|v| *v > t.limit_ms) {
+            missed_everywhere.push(t.latency.title().to_string());
+        }
         let found = pts.windows(2).find_map(|w| {
             let (a, b) = (w[0], w[1]);
             let (va, vb) = (a.get(m)?, b.get(m)?);
@@ -91,6 +100,8 @@ pub fn capacity(points: &[&Point], sla: &Sla) -> Capacity {
         usd_per_million_output_tokens: best.and_then(|p| p.get(Metric::UsdPerMillionOutputTokens)),
         crossings,
         limit_concurrency,
+        missed_everywhere,
+        all_pass: !verdicts.is_empty() && verdicts.iter().all(|v| *v == Some(true)),
         non_monotone,
     }
 }
@@ -120,5 +131,11 @@ mod tests {
         assert!((c.crossings[0].concurrency - (8.0 + 8.0 / 3.0)).abs() < 1e-12);
         assert_eq!(c.crossings[0].between, (8, 16));
         assert!(!c.non_monotone);
+        assert!(!c.all_pass);
+        assert!(c.missed_everywhere.is_empty());
+        // A 50 ms TTFT target fails everywhere; 1 s passes everywhere.
+        let c = capacity(&refs, &Sla::parse("ttft=50", Stat::Avg).unwrap());
+        assert_eq!(c.missed_everywhere, ["TTFT"]);
+        assert!(capacity(&refs, &Sla::parse("ttft=1000", Stat::Avg).unwrap()).all_pass);
     }
 }

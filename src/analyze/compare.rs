@@ -2,18 +2,26 @@
 //!
 //! Points align on (ISL, OSL, concurrency), or (ISL, OSL, max batch size) for points without a
 //! concurrency (trtllm-bench throughput sweeps). For every judged metric both sides have:
-//! absolute and relative delta and a verdict by the metric's direction. Where both
-//! sides have per-request data, the verdict also asks whether the difference is real.
+//! absolute and relative delta and a verdict by the metric's direction.
+//!
+//! The run is the unit of evidence (see `evidence`): with at least 2 runs a side, a metric is
+//! better or worse only when Welch's t on the per-run values says so at ALPHA, and the CI of
+//! the change is reported. With one run on a side nothing is significant: the verdict is
+//! "unverified", and a noise estimate (see `noise`) says whether the change is beyond what two
+//! runs of one config show. The per-request tests (bootstrap, Mann-Whitney) see only the spread
+//! inside one run, not the run-to-run drift of a real server, so they are kept as secondary
+//! "within-run" evidence and never decide a verdict.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::evidence::{aa_band_pct, welch, RunLevelTest};
+use super::noise::{Noise, NoiseSources};
 use super::significance::{bootstrap_diffs, mann_whitney, DiffCi, MannWhitney};
 use crate::model::{Direction, Latency, Load, Metric, Point, Stat};
 
-/// Significance level for "within noise".
-pub const ALPHA: f64 = 0.05;
+pub use super::evidence::ALPHA;
 
 /// (ISL, OSL, concurrency) of a point; without a concurrency, its max batch size stands in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -54,8 +62,20 @@ pub enum Verdict {
     Better,
     Worse,
     Same,
-    /// Different, but not significantly so given the per-request data.
+    /// Different, but not significantly so given the per-run values.
     WithinNoise,
+    /// Different, with one run on a side: no evidence either way.
+    Unverified,
+}
+
+/// What a verdict rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// Welch's t-test on the per-run values, at least 2 runs a side.
+    RunLevel,
+    /// One run on at least one side: never significant.
+    SingleRun,
 }
 
 /// Evidence from per-request data for one latency family.
@@ -77,9 +97,24 @@ pub struct Delta {
     /// (value - baseline) / baseline in %, when the baseline is not 0.
     pub rel_pct: Option<f64>,
     pub verdict: Verdict,
-    /// Whether per-request data decided the verdict: `Some(true)` significant,
-    /// `Some(false)` within noise, `None` not known (no per-request data for this metric).
+    /// Runs behind the baseline's and the label's value.
+    pub runs: [usize; 2],
+    pub evidence: Evidence,
+    /// Run-level significance at ALPHA; `None` when not tested (one run on a side).
     pub significant: Option<bool>,
+    /// The (1 - ALPHA) CI of the change in % of the baseline; `None` when not tested.
+    pub ci_pct: Option<[f64; 2]>,
+    /// Two-sided p value of the run-level test.
+    pub p_value: Option<f64>,
+    /// The run-to-run noise of this metric here, when known.
+    pub noise: Option<Noise>,
+    /// With one run a side and a noise estimate: the 95 % band of an A/A difference in %,
+    /// and whether this change lies beyond it.
+    pub aa_band_pct: Option<f64>,
+    pub beyond_aa_band: Option<bool>,
+    /// Secondary: whether the per-request samples of the two runs differ (bootstrap CI or
+    /// Mann-Whitney); blind to run-to-run drift, so it never decides the verdict.
+    pub within_run_significant: Option<bool>,
     #[serde(skip)]
     pub metric_id: Option<Metric>,
 }
@@ -124,6 +159,7 @@ pub fn compare(
     baseline: &[&Point],
     label: &str,
     other: &[&Point],
+    noise: &NoiseSources,
 ) -> Comparison {
     let by_key = |pts: &[&Point]| -> BTreeMap<AlignKey, Vec<usize>> {
         let mut m: BTreeMap<AlignKey, Vec<usize>> = BTreeMap::new();
@@ -138,7 +174,7 @@ pub fn compare(
         .iter()
         .filter_map(|(key, bi)| Some((*key, baseline[bi[0]], other[ok.get(key)?[0]])))
         .collect();
-    let pairs = crate::parallel::map(&work, |(key, a, b)| pair(*key, a, b));
+    let pairs = crate::parallel::map(&work, |(key, a, b)| pair(*key, a, b, noise));
     Comparison {
         baseline: baseline_label.to_string(),
         label: label.to_string(),
@@ -148,7 +184,7 @@ pub fn compare(
     }
 }
 
-fn pair(key: AlignKey, a: &Point, b: &Point) -> AlignedPair {
+fn pair(key: AlignKey, a: &Point, b: &Point, noise: &NoiseSources) -> AlignedPair {
     let mut significance = BTreeMap::new();
     if let (Some(ra), Some(rb)) = (&a.requests, &b.requests) {
         for lat in [Latency::Ttft, Latency::Tpot, Latency::E2el] {
@@ -169,7 +205,11 @@ fn pair(key: AlignKey, a: &Point, b: &Point) -> AlignedPair {
     let deltas = Metric::all()
         .into_iter()
         .filter(|m| m.direction() != Direction::Neutral)
-        .filter_map(|m| delta(m, a.get(m)?, b.get(m)?, &significance))
+        .filter_map(|m| {
+            let mut d = delta(m, [a, b], noise.estimate(&key, m, [a, b]))?;
+            d.within_run_significant = within_run(m, &significance);
+            Some(d)
+        })
         .collect();
     AlignedPair {
         key,
@@ -180,8 +220,8 @@ fn pair(key: AlignKey, a: &Point, b: &Point) -> AlignedPair {
     }
 }
 
-/// Whether per-request evidence says the difference in `m` is real.
-fn is_significant(m: Metric, sig: &BTreeMap<String, Significance>) -> Option<bool> {
+/// Whether the per-request samples of `m`'s family differ (secondary, within-run evidence).
+fn within_run(m: Metric, sig: &BTreeMap<String, Significance>) -> Option<bool> {
     let Metric::Latency(lat, stat) = m else {
         return None;
     };
@@ -194,23 +234,33 @@ fn is_significant(m: Metric, sig: &BTreeMap<String, Significance>) -> Option<boo
     }
 }
 
-fn delta(m: Metric, base: f64, value: f64, sig: &BTreeMap<String, Significance>) -> Option<Delta> {
+/// One metric of one aligned pair, judged on the per-run values of both sides.
+pub fn delta(m: Metric, sides: [&Point; 2], noise: Option<Noise>) -> Option<Delta> {
+    let (base, value) = (sides[0].get(m)?, sides[1].get(m)?);
     let abs = value - base;
     let rel_pct = (base != 0.0).then(|| abs / base * 100.0);
-    let significant = is_significant(m, sig);
     let improved = match m.direction() {
         Direction::LowerIsBetter => abs < 0.0,
         Direction::HigherIsBetter => abs > 0.0,
         Direction::Neutral => return None,
     };
+    let runs = [sides[0].runs(), sides[1].runs()];
+    let test: Option<RunLevelTest> = welch(&sides[0].run_values(m), &sides[1].run_values(m));
+    let significant = test.map(|t| t.significant());
+    let ci_pct = test.and_then(|t| t.pct()).map(|(_, lo, hi)| [lo, hi]);
+    let aa_band = match test {
+        None => noise.map(|n| aa_band_pct(n.cv)),
+        Some(_) => None,
+    };
     let verdict = if abs == 0.0 {
         Verdict::Same
-    } else if significant == Some(false) {
-        Verdict::WithinNoise
-    } else if improved {
-        Verdict::Better
     } else {
-        Verdict::Worse
+        match significant {
+            None => Verdict::Unverified,
+            Some(false) => Verdict::WithinNoise,
+            Some(true) if improved => Verdict::Better,
+            Some(true) => Verdict::Worse,
+        }
     };
     Some(Delta {
         metric: m.name(),
@@ -220,24 +270,28 @@ fn delta(m: Metric, base: f64, value: f64, sig: &BTreeMap<String, Significance>)
         abs,
         rel_pct,
         verdict,
+        runs,
+        evidence: if test.is_some() {
+            Evidence::RunLevel
+        } else {
+            Evidence::SingleRun
+        },
         significant,
+        ci_pct,
+        p_value: test.map(|t| t.p),
+        noise,
+        aa_band_pct: aa_band,
+        beyond_aa_band: aa_band.zip(rel_pct).map(|(band, rel)| rel.abs() > band),
+        within_run_significant: None,
         metric_id: Some(m),
     })
-}
-
-/// Deltas that break a `--fail-on-regression PCT` gate: worse by more than `pct` and not within noise.
-pub fn regressions(c: &Comparison, pct: f64) -> Vec<(AlignKey, &Delta)> {
-    c.pairs
-        .iter()
-        .flat_map(|p| p.deltas.iter().map(move |d| (p.key, d)))
-        .filter(|(_, d)| d.verdict == Verdict::Worse && d.worse_pct().is_some_and(|w| w > pct))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::analyze::gate;
     use crate::model::test_point as pt;
 
     #[test]
@@ -249,27 +303,48 @@ mod tests {
             &base.iter().collect::<Vec<_>>(),
             "t",
             &tuned.iter().collect::<Vec<_>>(),
+            &NoiseSources::default(),
         );
         assert_eq!(c.pairs.len(), 1);
         let d = &c.pairs[0].deltas;
         let ttft = d.iter().find(|d| d.metric == "ttft_avg_ms").unwrap();
+        // One run a side: a change, but no evidence either way.
         assert_eq!(
             (ttft.abs, ttft.rel_pct, ttft.verdict),
-            (-50.0, Some(-25.0), Verdict::Better)
+            (-50.0, Some(-25.0), Verdict::Unverified)
+        );
+        assert_eq!(
+            (ttft.runs, ttft.evidence, ttft.significant, ttft.ci_pct),
+            ([1, 1], Evidence::SingleRun, None, None)
         );
         let tput = d.iter().find(|d| d.metric == "request_throughput").unwrap();
-        assert_eq!((tput.rel_pct, tput.verdict), (Some(25.0), Verdict::Better));
+        assert_eq!(tput.rel_pct, Some(25.0));
         assert_eq!(c.only_in_baseline.len(), 1);
         assert_eq!(c.only_in_label[0].concurrency, Some(8));
-        // Reversed, both deltas are regressions of 33% and 20%.
-        let r = compare(
-            "t",
-            &tuned.iter().collect::<Vec<_>>(),
-            "b",
-            &base.iter().collect::<Vec<_>>(),
-        );
-        assert_eq!(regressions(&r, 5.0).len(), 2);
-        assert_eq!(regressions(&r, 25.0).len(), 1);
+        // Reversed, both deltas are regressions of 33% and 20%: a single-run gate needs a
+        // noise estimate; with a 1 % CV the A/A band is 2.77 %.
+        let reversed = |noise: &NoiseSources| {
+            compare(
+                "t",
+                &tuned.iter().collect::<Vec<_>>(),
+                "b",
+                &base.iter().collect::<Vec<_>>(),
+                noise,
+            )
+        };
+        let r = reversed(&NoiseSources::default());
+        assert!(gate::regressions(&r, 5.0).is_empty());
+        assert_eq!(gate::unjudged(&r), 2);
+        let floor = NoiseSources {
+            floor_cv: Some(0.01),
+            ..NoiseSources::default()
+        };
+        let r = reversed(&floor);
+        assert_eq!(gate::regressions(&r, 5.0).len(), 2);
+        assert_eq!(gate::regressions(&r, 18.0).len(), 1);
+        // 20 % > 17 % + 2.77 % but not > 17.5 % + 2.77 %.
+        assert_eq!(gate::regressions(&r, 17.0).len(), 2);
+        assert_eq!(gate::regressions(&r, 17.5).len(), 1);
     }
 
     /// A trtllm-bench throughput point: no concurrency, a max batch size.
@@ -290,6 +365,7 @@ mod tests {
             &base.iter().collect::<Vec<_>>(),
             "_autodeploy",
             &other.iter().collect::<Vec<_>>(),
+            &NoiseSources::default(),
         );
         assert_eq!(c.pairs.len(), 1);
         assert_eq!(c.pairs[0].key.max_batch_size, Some(64));

@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::capacity::{capacity, Capacity};
-use super::compare::{compare, regressions, AlignKey, Comparison, Delta, Verdict};
+use super::compare::{compare, AlignKey, Comparison, Delta, Verdict};
+use super::gate::{self, Basis, Power};
 use super::goodput::{goodput, Goodput};
+use super::noise::NoiseSources;
 use super::pareto::{efficiency_y_metric, frontier, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
@@ -20,6 +22,8 @@ pub struct Settings {
     pub fail_on_regression: Option<f64>,
     /// `--fail-on-sla`.
     pub fail_on_sla: bool,
+    /// `--noise FILE` and `--noise-floor PCT`.
+    pub noise: NoiseSources,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -36,7 +40,13 @@ pub struct PointFinding {
     pub max_batch_size: Option<u64>,
     pub num_gpus: Option<u64>,
     pub num_gpus_from: Option<String>,
+    /// Mean over the runs when the point was measured several times.
     pub metrics: BTreeMap<String, f64>,
+    /// How many runs the point stands for.
+    pub runs: usize,
+    /// Lowest and highest value over the runs, per metric, when there are several.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub run_range: BTreeMap<String, [f64; 2]>,
     pub sla: Option<PointVerdict>,
     pub sla_pass: Option<bool>,
     pub goodput: Option<Goodput>,
@@ -86,11 +96,20 @@ pub enum Gate {
     /// `--fail-on-regression`: a metric worse than the baseline by more than `limit_pct`.
     Regression {
         key: AlignKey,
-        delta: Delta,
+        delta: Box<Delta>,
         limit_pct: f64,
+        basis: Basis,
     },
     /// `--fail-on-sla`: `Findings::points[point]` misses the SLA.
     Sla { point: usize },
+}
+
+/// The regression gate as set, and what it could not judge.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct RegressionGate {
+    pub limit_pct: f64,
+    /// Single-run deltas without a noise estimate: the gate cannot tell them from noise.
+    pub unjudged: usize,
 }
 
 /// One answer a summary leads with.
@@ -115,6 +134,8 @@ pub struct Shift {
     /// Aligned points where the metric is better / worse than the baseline, of `of`.
     pub better: usize,
     pub worse: usize,
+    /// Aligned points with a change but one run on a side.
+    pub unverified: usize,
     pub of: usize,
     /// Lowest and highest relative change in % over the points with one.
     pub rel_pct: Option<(f64, f64)>,
@@ -143,6 +164,10 @@ pub struct Findings {
     pub points: Vec<PointFinding>,
     pub comparisons: Vec<Comparison>,
     pub gate_hits: Vec<GateHit>,
+    /// `--fail-on-regression`, with how many single-run deltas it could not judge.
+    pub regression_gate: Option<RegressionGate>,
+    /// Per comparison: repeats a side that would detect the gate's change (or 5 %).
+    pub power: Vec<Power>,
     /// The y axis of the efficiency view (x is tokens/s/user).
     pub efficiency_y: Metric,
     /// One per label that has points on the efficiency view, in label order.
@@ -186,11 +211,22 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
     let comparisons: Vec<Comparison> = match labels.split_first() {
         Some((base, rest)) => rest
             .iter()
-            .map(|l| compare(base, &by_label(base), l, &by_label(l)))
+            .map(|l| compare(base, &by_label(base), l, &by_label(l), &settings.noise))
             .collect(),
         None => Vec::new(),
     };
     let gate_hits = gates(settings, &labels, &points, &comparisons);
+    let regression_gate = settings.fail_on_regression.map(|limit_pct| RegressionGate {
+        limit_pct,
+        unjudged: comparisons.iter().map(gate::unjudged).sum(),
+    });
+    let change_pct = settings
+        .fail_on_regression
+        .unwrap_or(gate::DEFAULT_CHANGE_PCT);
+    let power = comparisons
+        .iter()
+        .map(|c| gate::power(c, &KEY_METRICS, change_pct))
+        .collect();
     let mut tool_versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in &sweep.points {
         let entry = tool_versions
@@ -222,6 +258,8 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         points,
         comparisons,
         gate_hits,
+        regression_gate,
+        power,
         efficiency_y,
         warnings: sweep.warnings.iter().map(|w| w.to_string()).collect(),
         files_read: sweep
@@ -247,11 +285,29 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
         num_gpus: p.num_gpus,
         num_gpus_from: p.num_gpus_from.clone(),
         metrics: p.metrics.iter().map(|(m, v)| (m.name(), *v)).collect(),
+        runs: p.runs(),
+        run_range: run_range(p),
         sla_pass: verdict.as_ref().and_then(PointVerdict::pass),
         sla: verdict,
         goodput: sla.and_then(|s| goodput(p, s)),
         per_request: p.requests.as_ref().is_some_and(|r| !r.is_empty()),
     }
+}
+
+/// Per metric, the lowest and highest value over a point's runs (for chart whiskers).
+fn run_range(p: &Point) -> BTreeMap<String, [f64; 2]> {
+    if p.runs() < 2 {
+        return BTreeMap::new();
+    }
+    p.metrics
+        .keys()
+        .filter_map(|m| {
+            let v = p.run_values(*m);
+            let lo = v.iter().copied().min_by(f64::total_cmp)?;
+            let hi = v.iter().copied().max_by(f64::total_cmp)?;
+            Some((m.name(), [lo, hi]))
+        })
+        .collect()
 }
 
 fn series_of(sweep: &Sweep, sla: Option<&Sla>, pareto_y: Metric) -> Vec<Series> {
@@ -341,13 +397,14 @@ fn gates(
     let mut hits = Vec::new();
     if let Some(limit_pct) = settings.fail_on_regression {
         for c in comparisons {
-            for (key, d) in regressions(c, limit_pct) {
+            for (key, d, basis) in gate::regressions(c, limit_pct) {
                 hits.push(GateHit {
                     label: c.label.clone(),
                     gate: Gate::Regression {
                         key,
-                        delta: d.clone(),
+                        delta: Box::new(d.clone()),
                         limit_pct,
+                        basis,
                     },
                 });
             }
@@ -429,6 +486,10 @@ fn shifts(c: &Comparison) -> Vec<Shift> {
             metric,
             better: ds.iter().filter(|d| d.verdict == Verdict::Better).count(),
             worse: ds.iter().filter(|d| d.verdict == Verdict::Worse).count(),
+            unverified: ds
+                .iter()
+                .filter(|d| d.verdict == Verdict::Unverified)
+                .count(),
             of: ds.len(),
             rel_pct: lo.zip(hi),
         })

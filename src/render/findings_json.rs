@@ -9,7 +9,8 @@ use super::headline::{gate_message, gate_name, headline_lines};
 use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::Comparison;
-use crate::analyze::findings::{Findings, PointFinding, Series};
+use crate::analyze::findings::{Findings, PointFinding, RegressionGate, Series};
+use crate::analyze::gate::Power;
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 
@@ -45,6 +46,10 @@ struct Document<'a> {
     points: &'a [PointFinding],
     comparisons: &'a [Comparison],
     gate_hits: Vec<GateDoc<'a>>,
+    /// `--fail-on-regression` as set, and how many single-run changes it could not judge.
+    regression_gate: &'a Option<RegressionGate>,
+    /// Per comparison: repeats a side that would detect the gate's change (or 5 %).
+    power: &'a [Power],
     warnings: &'a [String],
     files_read: &'a [String],
     /// Tool name -> versions seen.
@@ -79,6 +84,8 @@ impl Document<'_> {
                     message: gate_message(f, g),
                 })
                 .collect(),
+            regression_gate: &f.regression_gate,
+            power: &f.power,
             warnings: &f.warnings,
             files_read: &f.files_read,
             tool_versions: &f.tool_versions,

@@ -12,7 +12,9 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text, pct};
-use super::headline::{gate_message, gate_name, headline_lines, verdict_word};
+use super::headline::{
+    evidence_text, gate_message, gate_name, headline_lines, verdict_word, within_run_text,
+};
 use super::output::{pngs, Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
@@ -510,7 +512,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
     let key_names: Vec<String> = KEY_METRICS.iter().map(|m| m.name()).collect();
     let mut key_groups = Vec::new();
     let mut all_groups = Vec::new();
-    let (mut better, mut worse, mut noise) = (0, 0, 0);
+    let (mut better, mut worse, mut noise, mut unverified) = (0, 0, 0, 0);
     for pair in &c.pairs {
         // Key metrics in KEY_METRICS order; the full list in registry order.
         let key_rows: Vec<DeltaRow> = key_names
@@ -531,6 +533,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
                 Verdict::Better => better += 1,
                 Verdict::Worse => worse += 1,
                 Verdict::WithinNoise => noise += 1,
+                Verdict::Unverified => unverified += 1,
                 Verdict::Same => {}
             }
         }
@@ -543,7 +546,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
         label: c.label.clone(),
         baseline: c.baseline.clone(),
         counts: format!(
-            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise",
+            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise, {unverified} unverified (one run on a side)",
             c.pairs.len()
         ),
         key_count: key_groups.iter().map(|g| g.rows.len()).sum(),
@@ -569,7 +572,7 @@ fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Better => "better",
         Verdict::Worse => "worse",
-        Verdict::WithinNoise => "noise",
+        Verdict::WithinNoise | Verdict::Unverified => "noise",
         Verdict::Same => "same",
     }
 }
@@ -636,7 +639,11 @@ fn delta_row(pair: &AlignedPair, d: &Delta) -> DeltaRow {
         abs: signed(d.abs),
         rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
         verdict: cell(verdict_word(d.verdict), class),
-        evidence: evidence(d, &pair.significance),
+        evidence: [evidence_text(d), within_run(d, &pair.significance)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
     }
 }
 
@@ -648,9 +655,10 @@ fn p_text(p: f64) -> String {
     }
 }
 
-/// The per-request evidence behind a latency verdict: the bootstrap CI that decides it
-/// (mean for avg, median for p50) and the Mann-Whitney p-value of the family.
-fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -> String {
+/// The secondary, within-run evidence of a latency delta: the per-request bootstrap CI (mean
+/// for avg, median for p50) and the Mann-Whitney p-value of the family. It sees one run's
+/// requests only, so it never decides the verdict.
+fn within_run(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -> String {
     let Some(Metric::Latency(lat, stat)) = d.metric_id else {
         return String::new();
     };
@@ -670,7 +678,14 @@ fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -
         let mark = if mw.p_value < ALPHA { "" } else { " (n.s.)" };
         parts.push(format!("{}{mark}", p_text(mw.p_value)));
     }
-    parts.join(" · ")
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}: {}",
+        within_run_text(d).unwrap_or("within-run"),
+        parts.join(", ")
+    )
 }
 
 /// Each PNG among the outputs rendered before the page (the charts), as a data URI.

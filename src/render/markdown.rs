@@ -44,7 +44,7 @@ pub fn summary_md(f: &Findings) -> String {
             out.push_str("No points align on ISL/OSL/concurrency.\n");
         } else {
             out.push_str(&format!(
-                "Cells: {} → {} (change); ~ = within noise.\n\n",
+                "Cells: {} → {} (change, 95% CI of the change over runs); runs = baseline/label; ~ = within noise; ? = unverified (one run on a side).\n\n",
                 md_escape(&c.baseline),
                 md_escape(&c.label)
             ));

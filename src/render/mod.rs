@@ -9,6 +9,7 @@ pub mod headline;
 pub mod html;
 pub mod isl_osl_table;
 pub mod markdown;
+pub mod noise_json;
 pub mod output;
 pub mod plan;
 pub mod plots;

@@ -139,6 +139,8 @@ struct Mark {
     miss: bool,
     /// Drawn as an outline: a derived value (an interpolated prediction), not a data row.
     hollow: bool,
+    /// Lowest and highest value over the point's runs, drawn as a whisker; `y` is their mean.
+    whisker: Option<[f64; 2]>,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -367,8 +369,17 @@ fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) ->
             s.color = i;
         }
     }
-    let (concs, ys) = mark_coordinates(&series);
+    let (concs, mut ys) = mark_coordinates(&series);
+    let whiskers = series
+        .iter()
+        .flat_map(|s| &s.marks)
+        .filter_map(|m| m.whisker);
+    let repeated = whiskers.clone().count();
+    ys.extend(whiskers.flatten());
     let mut notes = vec![direction_note(chart.metric)];
+    if repeated > 0 {
+        notes.push("Points measured several times: the mean over the runs, whiskers from the lowest to the highest run.".into());
+    }
     let dropped = d
         .points()
         .filter(|(p, pf)| load.x(pf).is_none() && finite(p.get(chart.metric)).is_some())
@@ -389,7 +400,12 @@ fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) ->
     if load == LoadAxis::BatchSize {
         x.title = "Max batch size".into();
     }
-    let mut fig = Figure::new(title, x, value_axis(y_title, &ys), notes);
+    // Latencies of very different configs can differ 100x: a log axis keeps both readable.
+    let y = match chart.metric {
+        Metric::Latency(..) => spread_axis(y_title, &ys, Vec::new()),
+        _ => value_axis(y_title, &ys),
+    };
+    let mut fig = Figure::new(title, x, y, notes);
     fig.series = series;
     fit_sla_lines(&mut fig, lines, &ys);
     finish_legend(&mut fig, d.sla());
@@ -410,6 +426,7 @@ fn conc_series(d: Data, color: usize, label: &str, metric: Metric, load: LoadAxi
             tag: None,
             miss: misses(pf),
             hollow: false,
+            whisker: pf.run_range.get(&metric.name()).copied(),
         };
         match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
             Some((_, marks)) => marks.push(mark),
@@ -528,6 +545,7 @@ fn frontier_series(
                 tag: pf.concurrency.or(pf.max_batch_size).map(|c| c.to_string()),
                 miss: misses(pf),
                 hollow: false,
+                whisker: None,
             })
         })
         .collect();
@@ -820,5 +838,29 @@ mod tests {
         assert!(figs
             .iter()
             .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
+    }
+
+    #[test]
+    fn repeats_draw_their_mean_with_a_whisker_and_wide_latencies_a_log_axis() {
+        // "a": TTFT runs 90, 110 ms at conc 1 (mean 100); "b": 5000 ms, one run: 50x apart.
+        let mut a =
+            Point::from_repeats(vec![test_point(1, 90.0, 2.0), test_point(1, 110.0, 2.0)]).unwrap();
+        a.label = "a".into();
+        let mut b = test_point(1, 5000.0, 1.0);
+        b.label = "b".into();
+        let sweep = Sweep {
+            points: vec![a, b],
+            ..Sweep::default()
+        };
+        let figs = figures(&sweep, &analyze(&sweep, &Settings::default()));
+        let fig = |name: &str| &figs.iter().find(|(f, _)| f == name).unwrap().1;
+        let ttft = fig("avg_time_to_first_token_vs_concurrency.png");
+        assert!(ttft.y.scale == Scale::Log10);
+        let m = &ttft.series[0].marks[0];
+        assert_eq!((m.y, m.whisker), (100.0, Some([90.0, 110.0])));
+        assert_eq!(ttft.series[1].marks[0].whisker, None);
+        // Throughput is not a latency: linear, however wide.
+        let rps = fig("request_throughput_vs_concurrency.png");
+        assert!(rps.y.scale != Scale::Log10);
     }
 }

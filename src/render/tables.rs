@@ -6,7 +6,7 @@ use comfy_table::{
 };
 
 use super::format::{human, human_opt, load_text, pct};
-use super::headline::verdict_word;
+use super::headline::{evidence_text, verdict_word, within_run_text};
 use crate::analyze::compare::{AlignKey, Comparison, Verdict};
 use crate::analyze::findings::{Findings, KEY_METRICS};
 use crate::model::Metric;
@@ -134,7 +134,7 @@ fn verdict_tone(v: Verdict) -> Tone {
     match v {
         Verdict::Better => Tone::Good,
         Verdict::Worse => Tone::Bad,
-        Verdict::Same | Verdict::WithinNoise => Tone::Muted,
+        Verdict::Same | Verdict::WithinNoise | Verdict::Unverified => Tone::Muted,
     }
 }
 
@@ -160,10 +160,9 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
             let Some(d) = pair.deltas.iter().find(|d| d.metric == m.name()) else {
                 continue;
             };
-            let evidence = match d.significant {
-                Some(true) => "significant",
-                Some(false) => "not significant",
-                None => "no per-request data",
+            let evidence = match within_run_text(d) {
+                Some(w) => format!("{}; {w}", evidence_text(d)),
+                None => evidence_text(d),
             };
             rows.push(
                 key_cells(&pair.key)
@@ -200,7 +199,7 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
                 .any(|p| p.deltas.iter().any(|d| d.metric == m.name()))
         })
         .collect();
-    let mut headers: Vec<String> = ["conc", "isl", "osl"]
+    let mut headers: Vec<String> = ["conc", "isl", "osl", "runs"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -210,17 +209,24 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
         .iter()
         .map(|pair| {
             let mut row = key_cells(&pair.key);
+            let runs = pair.deltas.first().map(|d| d.runs).unwrap_or([1, 1]);
+            row.push(ToneCell::num(format!("{}/{}", runs[0], runs[1])));
             for m in &metrics {
                 row.push(match pair.deltas.iter().find(|d| d.metric == m.name()) {
                     Some(d) => {
+                        let change = d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs));
+                        let evidence = match (d.verdict, d.ci_pct) {
+                            (Verdict::Unverified, _) => " ?".to_string(),
+                            (_, Some([lo, hi])) => format!(", CI {}..{}", pct(lo), pct(hi)),
+                            _ => String::new(),
+                        };
                         let noise = if d.verdict == Verdict::WithinNoise {
                             " ~"
                         } else {
                             ""
                         };
-                        let change = d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs));
                         ToneCell::num(format!(
-                            "{} -> {} ({change}{noise})",
+                            "{} -> {} ({change}{evidence}{noise})",
                             human(d.baseline),
                             human(d.value)
                         ))

@@ -29,7 +29,7 @@ pub fn summary(f: &Findings, color: bool) -> String {
     }
     for c in &f.comparisons {
         out.push_str(&format!(
-            "\n{} vs {} (baseline → {}; ~ = within noise)\n",
+            "\n{} vs {} (baseline → {}; runs = baseline/label; CI = 95% interval of the change; ~ = within noise; ? = unverified, one run on a side)\n",
             c.label, c.baseline, c.label
         ));
         out.push_str(&draw(&comparison_matrix(c), color, true));

@@ -79,6 +79,7 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
             .map_err(|e| format!("--sla: {e}"))?,
         fail_on_regression: None,
         fail_on_sla: false,
+        noise: Default::default(),
     };
     let done = crate::report::run(
         &r.inputs,

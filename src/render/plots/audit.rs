@@ -200,6 +200,7 @@ fn mark(x: f64, y: f64, tag: Option<String>, miss: bool, hollow: bool) -> Mark {
         tag,
         miss,
         hollow,
+        whisker: None,
     }
 }
 

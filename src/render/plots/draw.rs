@@ -145,6 +145,24 @@ fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
             pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
         }
     }
+    // Run-to-run spread behind each mean, under the markers.
+    for s in &fig.series {
+        for m in &s.marks {
+            let Some([lo, hi]) = m.whisker else { continue };
+            let (Some(a), Some(b)) = (map(m.x, lo), map(m.x, hi)) else {
+                continue;
+            };
+            pa.draw(&PathElement::new(
+                vec![a, b],
+                color(s.color).stroke_width(2),
+            ))?;
+            for end in [a, b] {
+                let cap = EmptyElement::at(end)
+                    + PathElement::new(vec![(-6, 0), (6, 0)], color(s.color).stroke_width(2));
+                pa.draw(&cap)?;
+            }
+        }
+    }
     // Markers are obstacles for tags so a number never hides a point.
     let mut taken: Vec<PxRect> = Vec::new();
     for s in &fig.series {

@@ -57,6 +57,7 @@ fn trace_figure(plan: &CapacityPlan, t: &TracePlan) -> Figure {
             tag: Some(format!("{} req/s", fmt_num(rate))),
             miss: false,
             hollow: false,
+            whisker: None,
         });
     }
     let flat = |color: usize, label: String, y: f64| Series {

@@ -1,0 +1,164 @@
+//! The `--fail-on-regression PCT` gate, and how many repeats would detect a PCT change.
+//!
+//! A gate tests every metric at every aligned point, often 100+ tests. Testing each against
+//! zero would make an A/A pair trip on some metric far more often than 5 % of the time. So with
+//! at least 2 runs a side the gate trips only when the change is significantly LARGER than PCT
+//! in the worse direction: the whole (1 - ALPHA) CI of the change lies beyond PCT (a one-sided
+//! test against the PCT margin). That keeps the family-wise false alarm of an A/A pair far
+//! below 5 % and still catches a real 20 % step with 3 repeats when runs vary by a few %.
+//!
+//! With one run on a side the gate trips only when the change exceeds PCT plus the A/A band of
+//! the noise estimate; without any noise estimate it cannot judge a single run and does not
+//! trip (the reports say so and what to run).
+
+use serde::Serialize;
+
+use super::compare::{AlignKey, Comparison, Delta, Evidence, Verdict};
+use super::evidence::{pooled_cv, repeats_needed};
+use super::noise::NoiseFrom;
+use crate::model::{Direction, Metric};
+
+/// The change the power estimate plans for when no gate is set, in %.
+pub const DEFAULT_CHANGE_PCT: f64 = 5.0;
+
+/// What a regression gate hit rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Basis {
+    /// The CI of the change, in % worse (positive = worse), lies wholly beyond the limit.
+    RunLevel { worse_ci_pct: [f64; 2] },
+    /// One run a side: worse by more than the limit plus this A/A band.
+    SingleRun { aa_band_pct: f64 },
+}
+
+/// The CI of a delta's change in % worse than the baseline (positive = worse), low to high.
+pub fn worse_ci_pct(d: &Delta) -> Option<[f64; 2]> {
+    let [lo, hi] = d.ci_pct?;
+    match d.metric_id.map(Metric::direction) {
+        Some(Direction::LowerIsBetter) => Some([lo, hi]),
+        Some(Direction::HigherIsBetter) => Some([-hi, -lo]),
+        _ => None,
+    }
+}
+
+/// Why `d` breaks a `limit_pct` gate, or `None` when it does not.
+pub fn regression(d: &Delta, limit_pct: f64) -> Option<Basis> {
+    match d.evidence {
+        Evidence::RunLevel => {
+            let ci = worse_ci_pct(d)?;
+            (ci[0] > limit_pct).then_some(Basis::RunLevel { worse_ci_pct: ci })
+        }
+        Evidence::SingleRun => {
+            let band = d.aa_band_pct?;
+            (d.worse_pct()? > limit_pct + band).then_some(Basis::SingleRun { aa_band_pct: band })
+        }
+    }
+}
+
+/// Every delta of a comparison that breaks the gate.
+pub fn regressions(c: &Comparison, limit_pct: f64) -> Vec<(AlignKey, &Delta, Basis)> {
+    c.pairs
+        .iter()
+        .flat_map(|p| p.deltas.iter().map(move |d| (p.key, d)))
+        .filter_map(|(k, d)| Some((k, d, regression(d, limit_pct)?)))
+        .collect()
+}
+
+/// Single-run changes the gate cannot judge: no noise estimate to compare them with.
+pub fn unjudged(c: &Comparison) -> usize {
+    c.pairs
+        .iter()
+        .flat_map(|p| &p.deltas)
+        .filter(|d| d.verdict == Verdict::Unverified && d.noise.is_none())
+        .count()
+}
+
+/// How many repeats a side would detect a `change_pct` change in one comparison.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Power {
+    pub label: String,
+    pub change_pct: f64,
+    /// Runs a side now, fewest and most over both sides and the aligned points.
+    pub runs_range: [usize; 2],
+    /// Lowest and highest run-to-run CV over the metrics, each pooled over the points.
+    pub cv_range: Option<[f64; 2]>,
+    /// Repeats a side for those metrics, fewest and most; `None` beyond `MAX_REPEATS`.
+    pub repeats_range: Option<[Option<u32>; 2]>,
+    /// Where the CVs came from (the first source over the metrics).
+    pub noise_from: Option<NoiseFrom>,
+}
+
+/// The power estimate of one comparison over `metrics`.
+pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
+    let deltas = || c.pairs.iter().flat_map(|p| &p.deltas);
+    let mut cvs: Vec<f64> = Vec::new();
+    let mut noise_from = None;
+    for m in metrics {
+        let pooled: Vec<(f64, usize)> = deltas()
+            .filter(|d| d.metric_id == Some(*m))
+            .filter_map(|d| d.noise)
+            .map(|n| {
+                noise_from.get_or_insert(n.from);
+                (n.cv, 2)
+            })
+            .collect();
+        cvs.extend(pooled_cv(&pooled));
+    }
+    let lo = cvs.iter().copied().min_by(f64::total_cmp);
+    let hi = cvs.iter().copied().max_by(f64::total_cmp);
+    let cv_range = lo.zip(hi).map(|(lo, hi)| [lo, hi]);
+    let runs_of = |side: usize| deltas().map(move |d| d.runs[side]);
+    let runs_min = runs_of(0).chain(runs_of(1)).min().unwrap_or(1);
+    let runs_max = runs_of(0).chain(runs_of(1)).max().unwrap_or(1);
+    Power {
+        label: c.label.clone(),
+        change_pct,
+        runs_range: [runs_min, runs_max],
+        repeats_range: cv_range.map(|[lo, hi]| {
+            [
+                repeats_needed(lo, change_pct),
+                repeats_needed(hi, change_pct),
+            ]
+        }),
+        cv_range,
+        noise_from,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::compare::delta;
+    use crate::model::{test_point, Point};
+
+    fn runs(rps: &[f64]) -> Point {
+        Point::from_repeats(rps.iter().map(|r| test_point(1, 100.0, *r)).collect()).unwrap()
+    }
+
+    #[test]
+    fn higher_is_better_regresses_when_its_ci_lies_below_minus_the_limit() {
+        // Throughput 100, 102, 98 -> 80, 81, 79: -20 %, each side variance 4 and 1, se =
+        // sqrt(4/3 + 1/3) = 1.291, Welch df = (5/3)^2 / ((4/3)^2/2 + (1/3)^2/2) = 2.941,
+        // t(0.975, 2.941) = 3.2188, so the CI is -20 -/+ 4.155 %; scipy:
+        // stats.ttest_ind([80,81,79], [100,102,98], equal_var=False).confidence_interval(0.95)
+        let d = delta(
+            Metric::RequestThroughput,
+            [&runs(&[100.0, 102.0, 98.0]), &runs(&[80.0, 81.0, 79.0])],
+            None,
+        )
+        .unwrap();
+        let [lo, hi] = worse_ci_pct(&d).unwrap();
+        assert!((lo - 15.844_600_496_817_495).abs() < 1e-6, "{lo}");
+        assert!((hi - 24.155_399_503_182_505).abs() < 1e-6, "{hi}");
+        assert!(matches!(regression(&d, 15.0), Some(Basis::RunLevel { .. })));
+        assert_eq!(regression(&d, 16.0), None);
+        // A 20 % gain never trips, however significant.
+        let gain = delta(
+            Metric::RequestThroughput,
+            [&runs(&[80.0, 81.0, 79.0]), &runs(&[100.0, 102.0, 98.0])],
+            None,
+        )
+        .unwrap();
+        assert_eq!(regression(&gain, 0.0), None);
+    }
+}

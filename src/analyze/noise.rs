@@ -1,0 +1,287 @@
+//! Run-to-run noise of one config, per metric and load point: where a comparison gets it from
+//! when it needs it (single-run verdicts, the gate's single-run rule, the power estimate).
+//!
+//! In this order: the compared points' own repeats; else the run-to-run CV a tool's summary of
+//! its repeats states (aiperf's `aggregate/`, when the runs are missing); else a noise file written by
+//! `adreport noise RUNS...` (repeats of one config measured earlier); else `--noise-floor PCT`,
+//! one CV for every metric.
+//!
+//! The noise file is JSON:
+//! ```json
+//! {"format": "adreport-noise", "version": 1,
+//!  "points": [{"isl": 512, "osl": 128, "concurrency": 4,
+//!              "metrics": {"ttft_avg_ms": {"cv": 0.031, "runs": 3}, ...}}]}
+//! ```
+//! `cv` is the run-to-run coefficient of variation (sample std / mean over runs, a fraction),
+//! `runs` how many runs it came from; points without a concurrency carry `max_batch_size`.
+//! Several labels given to `adreport noise` are pooled per point (weighted by runs - 1).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::AlignKey;
+use super::evidence::{pooled_cv, run_cv};
+use crate::model::{Metric, Point};
+
+pub const FORMAT: &str = "adreport-noise";
+pub const VERSION: u32 = 1;
+
+/// Where a noise estimate came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseFrom {
+    /// The compared points' own repeats.
+    Repeats,
+    /// The run-to-run CV a tool's summary of repeats states (aiperf's `aggregate/`) for a
+    /// point whose separate runs are missing.
+    ToolAggregate,
+    /// `--noise FILE`.
+    NoiseFile,
+    /// `--noise-floor PCT`.
+    NoiseFloor,
+}
+
+/// A run-to-run CV (a fraction) and where it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Noise {
+    pub cv: f64,
+    pub from: NoiseFrom,
+}
+
+/// One metric's run-to-run spread at one point.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricNoise {
+    pub cv: f64,
+    pub runs: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoisePoint {
+    pub isl: Option<u64>,
+    pub osl: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch_size: Option<u64>,
+    pub metrics: BTreeMap<String, MetricNoise>,
+}
+
+impl NoisePoint {
+    fn key(&self) -> AlignKey {
+        AlignKey {
+            isl: self.isl,
+            osl: self.osl,
+            concurrency: self.concurrency,
+            max_batch_size: self.max_batch_size,
+        }
+    }
+}
+
+/// The contents of a noise file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseTable {
+    pub format: String,
+    pub version: u32,
+    pub points: Vec<NoisePoint>,
+}
+
+impl NoiseTable {
+    /// The run-to-run CV of every metric at every point that was measured at least twice,
+    /// pooled over the points (labels) that share a load point.
+    pub fn from_points(points: &[Point]) -> NoiseTable {
+        let mut by_key: BTreeMap<AlignKey, BTreeMap<String, Vec<(f64, usize)>>> = BTreeMap::new();
+        for p in points.iter().filter(|p| p.runs() >= 2) {
+            let entry = by_key.entry(AlignKey::of(p)).or_default();
+            for m in p.metrics.keys() {
+                let values = p.run_values(*m);
+                if let Some(cv) = run_cv(&values) {
+                    entry.entry(m.name()).or_default().push((cv, values.len()));
+                }
+            }
+        }
+        let points = by_key
+            .into_iter()
+            .filter(|(_, metrics)| !metrics.is_empty())
+            .map(|(key, metrics)| NoisePoint {
+                isl: key.isl,
+                osl: key.osl,
+                concurrency: key.concurrency,
+                max_batch_size: key.max_batch_size,
+                metrics: metrics
+                    .into_iter()
+                    .filter_map(|(name, cvs)| {
+                        Some((
+                            name,
+                            MetricNoise {
+                                cv: pooled_cv(&cvs)?,
+                                runs: cvs.iter().map(|c| c.1).sum(),
+                            },
+                        ))
+                    })
+                    .collect(),
+            })
+            .collect();
+        NoiseTable {
+            format: FORMAT.into(),
+            version: VERSION,
+            points,
+        }
+    }
+
+    /// Parses a noise file's text; the error names the problem (the caller adds the path).
+    pub fn parse(text: &str) -> Result<NoiseTable, String> {
+        let t: NoiseTable = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if t.format != FORMAT {
+            return Err(format!(
+                "field `format` is {:?}, expected {FORMAT:?} (a file written by `adreport noise`)",
+                t.format
+            ));
+        }
+        if t.version != VERSION {
+            return Err(format!(
+                "field `version` is {}, this adreport reads version {VERSION}",
+                t.version
+            ));
+        }
+        for p in &t.points {
+            for (name, m) in &p.metrics {
+                if Metric::from_name(name).is_none() {
+                    return Err(format!("unknown metric `{name}` in `metrics`"));
+                }
+                if !(m.cv.is_finite() && m.cv >= 0.0) {
+                    return Err(format!("`{name}.cv` must be a number >= 0, got {}", m.cv));
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn lookup(&self, key: &AlignKey, m: Metric) -> Option<f64> {
+        let name = m.name();
+        self.points
+            .iter()
+            .find(|p| p.key() == *key)?
+            .metrics
+            .get(&name)
+            .map(|n| n.cv)
+    }
+}
+
+/// Where noise estimates come from besides the compared points' own repeats.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NoiseSources {
+    /// `--noise FILE`.
+    pub table: Option<NoiseTable>,
+    /// `--noise-floor PCT`, as a fraction.
+    pub floor_cv: Option<f64>,
+}
+
+impl NoiseSources {
+    /// The noise of `m` at one aligned pair: the pooled CV of the sides measured at least
+    /// twice, else the CV a tool's summary of repeats states, else the noise file's entry for
+    /// the point, else the floor.
+    pub fn estimate(&self, key: &AlignKey, m: Metric, sides: [&Point; 2]) -> Option<Noise> {
+        let own: Vec<(f64, usize)> = sides
+            .iter()
+            .filter_map(|p| {
+                let v = p.run_values(m);
+                Some((run_cv(&v)?, v.len()))
+            })
+            .collect();
+        if let Some(cv) = pooled_cv(&own) {
+            return Some(Noise {
+                cv,
+                from: NoiseFrom::Repeats,
+            });
+        }
+        // The summary does not say how many runs: each side counts as two.
+        let stated: Vec<(f64, usize)> = sides
+            .iter()
+            .filter_map(|p| Some((p.aggregate_cv(m)?, 2)))
+            .collect();
+        if let Some(cv) = pooled_cv(&stated) {
+            return Some(Noise {
+                cv,
+                from: NoiseFrom::ToolAggregate,
+            });
+        }
+        if let Some(cv) = self.table.as_ref().and_then(|t| t.lookup(key, m)) {
+            return Some(Noise {
+                cv,
+                from: NoiseFrom::NoiseFile,
+            });
+        }
+        self.floor_cv.map(|cv| Noise {
+            cv,
+            from: NoiseFrom::NoiseFloor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{test_point, Latency, Stat};
+
+    const TTFT: Metric = Metric::Latency(Latency::Ttft, Stat::Avg);
+
+    fn repeated(c: u64, ttfts: &[f64]) -> Point {
+        Point::from_repeats(ttfts.iter().map(|t| test_point(c, *t, 1.0)).collect()).unwrap()
+    }
+
+    #[test]
+    fn noise_file_round_trips_and_is_used_after_own_repeats() {
+        // numpy: np.std([146.6,151.2,139.8], ddof=1) / np.mean([146.6,151.2,139.8])
+        let table = NoiseTable::from_points(&[repeated(4, &[146.6, 151.2, 139.8])]);
+        let cv = table.points[0].metrics["ttft_avg_ms"];
+        assert!((cv.cv - 0.039_318_585_400_371_26).abs() < 1e-12);
+        assert_eq!(cv.runs, 3);
+        let text = serde_json::to_string(&table).unwrap();
+        let back = NoiseTable::parse(&text).unwrap();
+        assert_eq!(back, table);
+        let sources = NoiseSources {
+            table: Some(back),
+            floor_cv: Some(0.5),
+        };
+        let single = test_point(4, 100.0, 1.0);
+        let key = AlignKey::of(&single);
+        assert_eq!(
+            sources.estimate(&key, TTFT, [&single, &single]).unwrap(),
+            Noise {
+                cv: cv.cv,
+                from: NoiseFrom::NoiseFile
+            }
+        );
+        // Another concurrency is not in the file: the floor.
+        let other = test_point(8, 100.0, 1.0);
+        let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
+        assert_eq!(est.unwrap().from, NoiseFrom::NoiseFloor);
+        // A tool's stated run-to-run CV comes before the file.
+        let mut summarised = test_point(4, 100.0, 1.0);
+        summarised.extra.insert(Point::cv_key(TTFT), "0.07".into());
+        let est = sources
+            .estimate(&key, TTFT, [&single, &summarised])
+            .unwrap();
+        assert_eq!((est.cv, est.from), (0.07, NoiseFrom::ToolAggregate));
+        // Own repeats win over the file.
+        let rep = repeated(4, &[10.0, 12.0]);
+        let est = sources.estimate(&key, TTFT, [&rep, &single]).unwrap();
+        assert_eq!(est.from, NoiseFrom::Repeats);
+        assert!((est.cv - run_cv(&[10.0, 12.0]).unwrap()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bad_noise_files_say_what_is_wrong() {
+        assert!(NoiseTable::parse("{}").unwrap_err().contains("format"));
+        let wrong = r#"{"format": "x", "version": 1, "points": []}"#;
+        assert!(NoiseTable::parse(wrong)
+            .unwrap_err()
+            .contains("adreport noise"));
+        let bad = r#"{"format": "adreport-noise", "version": 1, "points": [{"isl": 1, "osl": 1,
+            "concurrency": 1, "metrics": {"nope": {"cv": 0.1, "runs": 2}}}]}"#;
+        assert!(NoiseTable::parse(bad)
+            .unwrap_err()
+            .contains("unknown metric `nope`"));
+    }
+}
