@@ -149,9 +149,14 @@ fn compare_judges_energy_and_cost_with_their_direction() {
     // up from 0.7956: more energy per token is worse; fewer tokens per joule is worse too.
     let e = delta("energy_per_output_token_j");
     assert_eq!(e["value"].as_f64().unwrap(), 2628.3250000000007 / 3072.0);
-    assert_eq!(e["verdict"], "worse");
-    assert_eq!(delta("output_tokens_per_joule")["verdict"], "worse");
-    assert_eq!(delta("usd_per_million_output_tokens")["verdict"], "worse");
+    // One run a side: the verdict is unverified, but the direction of the change is kept.
+    assert_eq!(e["verdict"], "unverified");
+    let worse = |m: &str| delta(m)["worse_pct"].as_f64().unwrap();
+    assert!(worse("energy_per_output_token_j") > 0.0);
+    assert!(worse("output_tokens_per_joule") > 0.0);
+    assert!(worse("usd_per_million_output_tokens") > 0.0);
+    // tokens/J falls from 3072 / 2443.963 to 3072 / 2628.325: (2443.963 / 2628.325 - 1) * 100.
+    assert!((worse("output_tokens_per_joule") - (1.0 - 2443.963 / 2628.325) * 100.0).abs() < 1e-6);
     // Power and energy totals follow the load: reported, never judged.
     assert!(pair["deltas"]
         .as_array()
@@ -209,7 +214,7 @@ fn report_draws_tokens_per_joule_and_its_frontier_and_defines_the_metrics() {
     );
     let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(
-        summary.contains("with_pynvml: meets the SLA up to concurrency 8 (1.33 req/s, 170.7 output tok/s, 0.796 J/output token, $4.07 per million output tokens)"),
+        summary.contains("with_pynvml: every measured concurrency passes (&gt;= 8; 1.33 req/s, 170.7 output tok/s, 0.796 J/output token, $4.07 per million output tokens there)"),
         "{summary}"
     );
     // Both energy charts, each drawing the two labels with telemetry (blue, orange).

@@ -96,6 +96,9 @@ pub struct Delta {
     pub abs: f64,
     /// (value - baseline) / baseline in %, when the baseline is not 0.
     pub rel_pct: Option<f64>,
+    /// How much worse than the baseline, in % (positive = worse), by the metric's direction:
+    /// the direction of the change even where its verdict is unverified or within noise.
+    pub worse_pct: Option<f64>,
     pub verdict: Verdict,
     /// Runs behind the baseline's and the label's value.
     pub runs: [usize; 2],
@@ -117,18 +120,6 @@ pub struct Delta {
     pub within_run_significant: Option<bool>,
     #[serde(skip)]
     pub metric_id: Option<Metric>,
-}
-
-impl Delta {
-    /// How much worse than the baseline, in % (positive = worse), by the metric's direction.
-    pub fn worse_pct(&self) -> Option<f64> {
-        let rel = self.rel_pct?;
-        match self.metric_id.map(Metric::direction) {
-            Some(Direction::LowerIsBetter) => Some(rel),
-            Some(Direction::HigherIsBetter) => Some(-rel),
-            _ => None,
-        }
-    }
 }
 
 /// One aligned pair of points.
@@ -239,11 +230,13 @@ pub fn delta(m: Metric, sides: [&Point; 2], noise: Option<Noise>) -> Option<Delt
     let (base, value) = (sides[0].get(m)?, sides[1].get(m)?);
     let abs = value - base;
     let rel_pct = (base != 0.0).then(|| abs / base * 100.0);
-    let improved = match m.direction() {
-        Direction::LowerIsBetter => abs < 0.0,
-        Direction::HigherIsBetter => abs > 0.0,
+    // +1 when a rise is worse (latency), -1 when a rise is better (throughput).
+    let worse_sign = match m.direction() {
+        Direction::LowerIsBetter => 1.0,
+        Direction::HigherIsBetter => -1.0,
         Direction::Neutral => return None,
     };
+    let improved = abs * worse_sign < 0.0;
     let runs = [sides[0].runs(), sides[1].runs()];
     let test: Option<RunLevelTest> = welch(&sides[0].run_values(m), &sides[1].run_values(m));
     let significant = test.map(|t| t.significant());
@@ -269,6 +262,7 @@ pub fn delta(m: Metric, sides: [&Point; 2], noise: Option<Noise>) -> Option<Delt
         value,
         abs,
         rel_pct,
+        worse_pct: rel_pct.map(|r| r * worse_sign),
         verdict,
         runs,
         evidence: if test.is_some() {

@@ -50,7 +50,7 @@ pub fn regression(d: &Delta, limit_pct: f64) -> Option<Basis> {
         }
         Evidence::SingleRun => {
             let band = d.aa_band_pct?;
-            (d.worse_pct()? > limit_pct + band).then_some(Basis::SingleRun { aa_band_pct: band })
+            (d.worse_pct? > limit_pct + band).then_some(Basis::SingleRun { aa_band_pct: band })
         }
     }
 }

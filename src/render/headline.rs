@@ -327,7 +327,7 @@ pub fn gate_message(f: &Findings, g: &GateHit) -> String {
             let why = match basis {
                 Basis::RunLevel { worse_ci_pct } => format!(
                     "{} worse, CI {} to {}: significantly beyond the {limit_pct}% allowed; {}",
-                    pct(d.worse_pct().unwrap_or_default()).trim_start_matches('+'),
+                    pct(d.worse_pct.unwrap_or_default()).trim_start_matches('+'),
                     pct(worse_ci_pct[0]).trim_start_matches('+'),
                     pct(worse_ci_pct[1]).trim_start_matches('+'),
                     runs_text(d.runs)
