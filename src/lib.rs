@@ -14,4 +14,5 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod store;
 pub mod write;

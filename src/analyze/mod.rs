@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod capacity;
+pub mod changepoint;
 pub mod compare;
 pub mod findings;
 pub mod goodput;
