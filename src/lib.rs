@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod dataset;
 pub mod error;
+pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod parallel;

@@ -19,6 +19,8 @@ use adreport::render::show::{self, ShowFormat};
 use adreport::render::terminal;
 use adreport::report;
 
+mod history_command;
+
 /// Exit code when a gate the user set trips.
 const EXIT_GATE: u8 = 2;
 
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(&run.command),
+        Command::History(cmd) => history_command::run(&cmd),
     };
     match result {
         Ok(code) => code,

@@ -9,3 +9,4 @@ pub mod goodput;
 pub mod pareto;
 pub mod significance;
 pub mod sla;
+pub mod trend;

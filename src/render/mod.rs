@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod findings_json;
 pub mod format;
+pub mod history;
 pub mod html;
 pub mod markdown;
 pub mod output;

@@ -132,6 +132,8 @@ pub struct RunInfo {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValueRow {
     pub run_key: i64,
+    /// The stored point (repeats of a load point are separate points).
+    pub point_key: i64,
     pub label: String,
     pub isl: Option<i64>,
     pub osl: Option<i64>,

@@ -245,6 +245,7 @@ impl PgStore {
             .iter()
             .map(|r| ValueRow {
                 run_key: r.get(0),
+                point_key: r.get(9),
                 label: r.get(1),
                 isl: r.get(2),
                 osl: r.get(3),

@@ -96,7 +96,7 @@ pub const RUN_SELECT: &str =
 
 /// Every value of a set of runs, with its point; `{keys}` is the list of run keys.
 pub const VALUES_SELECT: &str = "SELECT p.run, p.label, p.isl, p.osl, p.concurrency, p.batch_size,
-        p.request_rate, m.name, v.value
+        p.request_rate, m.name, v.value, p.id
     FROM points p JOIN point_values v ON v.point = p.id JOIN metrics m ON m.id = v.metric
     WHERE p.run IN ({keys})
     ORDER BY p.run, p.id, v.metric";

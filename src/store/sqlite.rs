@@ -270,6 +270,7 @@ impl SqliteStore {
                 s.query_map([], |r| {
                     Ok(ValueRow {
                         run_key: r.get(0)?,
+                        point_key: r.get(9)?,
                         label: r.get(1)?,
                         isl: r.get(2)?,
                         osl: r.get(3)?,
