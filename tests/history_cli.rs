@@ -1,0 +1,241 @@
+//! End-to-end `adreport history` on SQLite: 24 generated nightly aiperf sweeps with and
+//! without a latency step, idempotent adds, concurrent writers, and databases that are not
+//! histories.
+
+#[path = "support/nightly.rs"]
+mod nightly;
+
+use std::process::Command;
+
+use nightly::{add_nights, adreport};
+use serde_json::Value;
+
+fn tmp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(name).tempdir().unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_25_percent_latency_step_from_night_15_fails_the_check_naming_night_15() {
+    let dir = tmp("hist-step");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25);
+    let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}\n{}", stderr(&out));
+    assert!(text.contains("REGRESSION"), "{text}");
+    // Every gate line names night 15 as the first bad run and night 14 as the last good one.
+    let gates: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("REGRESSION"))
+        .collect();
+    assert!(gates.len() >= 4, "{text}");
+    for g in &gates {
+        assert!(
+            g.contains("first bad run night-15 (commit c15), last good run night-14 (commit c14)"),
+            "{g}"
+        );
+    }
+    // TTFT at concurrency 1 is among them: 68.18 ms in the sample, +25 %.
+    assert!(
+        gates
+            .iter()
+            .any(|g| g.contains("baseline isl 128 osl 64 conc 1 ttft_avg_ms")),
+        "{text}"
+    );
+
+    // The JSON form carries the same change with its interval.
+    let out = adreport(&[
+        "history",
+        "check",
+        "--db",
+        db,
+        "--fail-on-regression",
+        "10",
+        "--format",
+        "json",
+        "--metric",
+        "ttft_avg_ms",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let rows: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "one step per concurrency: {rows:?}");
+    for r in rows {
+        assert_eq!(r["kind"], "regression");
+        assert_eq!(r["gate"], "FAIL");
+        assert_eq!(r["first_bad"], "night-15 (commit c15)");
+        let pct = r["change_pct"].as_f64().unwrap();
+        assert!((20.0..30.0).contains(&pct), "{r}");
+        assert!(
+            r["ci_low_pct"].as_f64().unwrap() < pct && pct < r["ci_high_pct"].as_f64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_same_nights_without_the_step_pass() {
+    let dir = tmp("hist-flat");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.0);
+    let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("24 runs (night-01 .. night-24)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Adding a night again replaces it: still 24 runs.
+    let again = nightly::write_night(dir.path(), 3, 7, 15, 1.0);
+    let spec = format!("baseline={}", again.display());
+    let out = adreport(&[
+        "history",
+        "add",
+        &spec,
+        "--db",
+        db,
+        "--run-id",
+        "night-03",
+        "--time",
+        "2026-11-03T02:00:00Z",
+    ]);
+    assert!(
+        stdout(&out).starts_with("replaced run night-03"),
+        "{}",
+        stdout(&out)
+    );
+    let out = adreport(&["history", "list", "--db", db, "--format", "json"]);
+    let runs: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 24);
+    assert_eq!(runs[0]["model"], "mock-llm");
+    assert_eq!(runs[0]["client"], "aiperf 0.13.0");
+    assert_eq!(runs[0]["points"], 4);
+
+    // show: one row per night for one series.
+    let out = adreport(&[
+        "history",
+        "show",
+        "--db",
+        db,
+        "--metric",
+        "ttft_avg_ms",
+        "--concurrency",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 25, "{text}");
+}
+
+#[test]
+fn writers_adding_at_the_same_time_all_land() {
+    let dir = tmp("hist-concurrent");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap().to_string();
+    // Eight writers started together, as parallel CI jobs would.
+    let spawned: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_adreport"))
+                .args([
+                    "history",
+                    "add",
+                    "baseline=sample-results/aiperf/baseline",
+                    "--db",
+                    &db,
+                    "--run-id",
+                    &format!("parallel-{i}"),
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in spawned {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let out = adreport(&["history", "list", "--db", &db, "--format", "json"]);
+    let runs: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ids: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    for i in 0..8 {
+        assert!(ids.contains(&format!("parallel-{i}").as_str()), "{ids:?}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_history_is_a_clear_error() {
+    let dir = tmp("hist-bad");
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![0x42u8; 4096]).unwrap();
+    let out = adreport(&["history", "list", "--db", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("junk.db: not an adreport history: the file is not a SQLite database"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        vec![0x42u8; 4096],
+        "left untouched"
+    );
+
+    let foreign = dir.path().join("other.sqlite");
+    let conn = rusqlite::Connection::open(&foreign).unwrap();
+    conn.execute("CREATE TABLE orders (id INTEGER)", [])
+        .unwrap();
+    drop(conn);
+    let out = adreport(&[
+        "history",
+        "add",
+        "sample-results/aiperf/baseline",
+        "--db",
+        foreign.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("not an adreport history: a SQLite database with other tables (orders)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_history_from_a_newer_adreport_is_refused() {
+    let dir = tmp("hist-new");
+    let db = dir.path().join("h.db");
+    let out = adreport(&["history", "list", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE adreport_schema SET version = 99", [])
+        .unwrap();
+    drop(conn);
+    let out = adreport(&["history", "list", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("written by a newer adreport (history schema version 99"),
+        "{}",
+        stderr(&out)
+    );
+}
