@@ -15,7 +15,7 @@ work=$(mktemp -d "${BENCH_DIR:-/tmp}/adreport-history.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 db=$work/history.db
 
-ms() { date +%s%N | awk '{ printf "%d", $1 / 1e6 }'; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "# adreport $("$bin" --version) on $(nproc) cores, $(date -u +%Y-%m-%d)"
@@ -44,7 +44,7 @@ for i in $(seq "$repeat"); do
 done
 echo "history add (16-point aiperf sweep, $runs runs stored): median $(printf '%s\n' "${walls[@]}" | median) ms"
 
-for last in 60 200; do
+for last in 60 200 1000; do
   walls=()
   for _ in $(seq "$repeat"); do
     t0=$(ms)

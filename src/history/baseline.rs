@@ -80,3 +80,69 @@ pub fn baseline(
     sweep.files_read = vec![PathBuf::from(db)];
     Ok(HistoryBaseline { sweep, runs })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{add, fingerprint::fingerprint, AddJob, RunMeta};
+    use crate::ingest::{load, Input};
+    use crate::model::{Latency, Stat};
+
+    fn job(db: &str, path: &str, id: &str, day: u32) -> AddJob {
+        AddJob {
+            db: db.into(),
+            paths: vec![format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))],
+            meta: RunMeta {
+                run_id: Some(id.into()),
+                time: Some(format!("2026-11-{day:02}T02:00:00Z")),
+                ..Default::default()
+            },
+            gpus: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_runs_of_the_same_fingerprint_become_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("h.db").display().to_string();
+        let h100 = "tests/data/history/gpu_aa_run_1";
+        let sample = "sample-results/aiperf/baseline";
+        add(&job(&db, h100, "aa-1", 1)).unwrap();
+        add(&job(&db, sample, "s-1", 2)).unwrap();
+        add(&job(&db, sample, "s-2", 3)).unwrap();
+        add(&job(&db, sample, "s-3", 4)).unwrap();
+        add(&job(&db, h100, "aa-2", 5)).unwrap();
+        let path = format!("{}/{sample}", env!("CARGO_MANIFEST_DIR"));
+        let sweep = load(&[Input::parse(&path)], &Default::default()).unwrap();
+        let fp = fingerprint(&sweep).fingerprint;
+
+        let b = baseline(&db, &fp, 2, "history").unwrap();
+        let ids: Vec<&str> = b.runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["s-2", "s-3"]);
+        assert_eq!(b.sweep.points.len(), 8);
+        let ttft = Metric::Latency(Latency::Ttft, Stat::Avg);
+        let at_1: Vec<f64> = b
+            .sweep
+            .points
+            .iter()
+            .filter(|p| p.concurrency == Some(1))
+            .filter_map(|p| p.get(ttft))
+            .collect();
+        // profile_export_aiperf.json of isl_128_osl_64_conc_1: time_to_first_token avg.
+        assert_eq!(at_1, [68.1756862, 68.1756862]);
+        assert!(b.sweep.points.iter().all(|p| p.label == "history" && p.isl == Some(128)));
+
+        let other = load(
+            &[Input::parse(&format!("{}/{h100}", env!("CARGO_MANIFEST_DIR")))],
+            &Default::default(),
+        )
+        .unwrap();
+        let b = baseline(&db, &fingerprint(&other).fingerprint, 5, "h100").unwrap();
+        let ids: Vec<&str> = b.runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, ["aa-1", "aa-2"]);
+        assert_eq!(b.sweep.points.len(), 4);
+
+        let unknown = Fingerprint::default();
+        assert!(baseline(&db, &unknown, 3, "x").is_err());
+    }
+}

@@ -236,6 +236,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fingerprint_of_the_real_h100_run() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/history/gpu_aa_run_1");
+        let input = crate::ingest::Input::parse(&dir.display().to_string());
+        let sweep = crate::ingest::load(&[input], &Default::default()).unwrap();
+        let found = fingerprint(&sweep);
+        let f = &found.fingerprint;
+        // Values from run.json (nvidia_smi, client, context.server) and the aiperf JSON.
+        assert_eq!(f.model.as_deref(), Some("llama-1.1b-random"));
+        assert_eq!(f.gpu_name.as_deref(), Some("NVIDIA H100 80GB HBM3"));
+        assert_eq!(f.gpu_count, Some(1));
+        assert_eq!(f.driver.as_deref(), Some("580.159.04"));
+        assert_eq!(f.cuda.as_deref(), Some("13.0"));
+        assert_eq!(f.engine.as_deref(), Some("python3"));
+        assert_eq!(f.engine_version, None);
+        assert_eq!(f.client.as_deref(), Some("aiperf"));
+        assert_eq!(f.client_version.as_deref(), Some("0.13.0"));
+        // as_given: python3 tools/gpu_server.py --port 8011 --max-batch 8
+        assert_eq!(
+            f.server_cmd_hash,
+            Some(short_hash("python3\u{1f}tools/gpu_server.py\u{1f}--max-batch\u{1f}8".as_bytes()))
+        );
+        assert!(f.config_hash.is_some());
+        assert_eq!(found.started.as_deref(), Some("2026-11-25T14:19:03Z"));
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
     fn server_command_leaves_out_the_listen_address() {
         let a: Vec<Value> = [
             "python3",
