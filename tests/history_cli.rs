@@ -5,8 +5,6 @@
 #[path = "support/nightly.rs"]
 mod nightly;
 
-use std::process::Command;
-
 use nightly::{add_nights, adreport};
 use serde_json::Value;
 
@@ -144,29 +142,7 @@ fn writers_adding_at_the_same_time_all_land() {
     let db = dir.path().join("h.db");
     let db = db.to_str().unwrap().to_string();
     // Eight writers started together, as parallel CI jobs would.
-    let spawned: Vec<_> = (0..8)
-        .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_adreport"))
-                .args([
-                    "history",
-                    "add",
-                    "baseline=sample-results/aiperf/baseline",
-                    "--db",
-                    &db,
-                    "--run-id",
-                    &format!("parallel-{i}"),
-                ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in spawned {
-        let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
+    nightly::add_at_once(&db, 8, "parallel");
     let out = adreport(&["history", "list", "--db", &db, "--format", "json"]);
     let runs: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let ids: Vec<&str> = runs

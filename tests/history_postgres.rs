@@ -170,29 +170,7 @@ fn postgres_and_sqlite_store_the_same_values_and_replace_by_run_id() {
 #[test]
 fn concurrent_writers_on_postgres_all_land() {
     let Some(db) = scratch("conc") else { return };
-    let spawned: Vec<_> = (0..6)
-        .map(|i| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_adreport"))
-                .args([
-                    "history",
-                    "add",
-                    "baseline=sample-results/aiperf/baseline",
-                    "--db",
-                    &db.url,
-                    "--run-id",
-                    &format!("job-{i}"),
-                ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for c in spawned {
-        let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    }
+    nightly::add_at_once(&db.url, 6, "job");
     let list: Value = serde_json::from_str(&stdout(&adreport(&[
         "history", "list", "--db", &db.url, "--format", "json",
     ])))

@@ -130,10 +130,17 @@ mod tests {
             .collect();
         // profile_export_aiperf.json of isl_128_osl_64_conc_1: time_to_first_token avg.
         assert_eq!(at_1, [68.1756862, 68.1756862]);
-        assert!(b.sweep.points.iter().all(|p| p.label == "history" && p.isl == Some(128)));
+        assert!(b
+            .sweep
+            .points
+            .iter()
+            .all(|p| p.label == "history" && p.isl == Some(128)));
 
         let other = load(
-            &[Input::parse(&format!("{}/{h100}", env!("CARGO_MANIFEST_DIR")))],
+            &[Input::parse(&format!(
+                "{}/{h100}",
+                env!("CARGO_MANIFEST_DIR")
+            ))],
             &Default::default(),
         )
         .unwrap();

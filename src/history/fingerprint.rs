@@ -255,7 +255,9 @@ mod tests {
         // as_given: python3 tools/gpu_server.py --port 8011 --max-batch 8
         assert_eq!(
             f.server_cmd_hash,
-            Some(short_hash("python3\u{1f}tools/gpu_server.py\u{1f}--max-batch\u{1f}8".as_bytes()))
+            Some(short_hash(
+                "python3\u{1f}tools/gpu_server.py\u{1f}--max-batch\u{1f}8".as_bytes()
+            ))
         );
         assert!(f.config_hash.is_some());
         assert_eq!(found.started.as_deref(), Some("2026-11-25T14:19:03Z"));

@@ -142,12 +142,14 @@ mod tests {
 
     #[test]
     fn repeats_are_numbered_and_the_default_id_follows_the_values() {
-        let mut sweep = Sweep::default();
-        sweep.points = vec![
-            test_point(1, 10.0, 5.0),
-            test_point(1, 11.0, 5.0),
-            test_point(8, 30.0, 9.0),
-        ];
+        let mut sweep = Sweep {
+            points: vec![
+                test_point(1, 10.0, 5.0),
+                test_point(1, 11.0, 5.0),
+                test_point(8, 30.0, 9.0),
+            ],
+            ..Default::default()
+        };
         let meta = RunMeta {
             time: Some("2026-11-25T02:00:00Z".into()),
             ..Default::default()

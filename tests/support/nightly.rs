@@ -107,3 +107,31 @@ pub fn add_nights(root: &Path, db: &str, step: f64) {
         );
     }
 }
+
+/// Starts `n` `history add` processes of the sample baseline at once (run ids `PREFIX-i`),
+/// as parallel CI jobs would, and asserts that every one succeeds.
+pub fn add_at_once(db: &str, n: usize, prefix: &str) {
+    let spawned: Vec<_> = (0..n)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_adreport"))
+                .args([
+                    "history",
+                    "add",
+                    "baseline=sample-results/aiperf/baseline",
+                    "--db",
+                    db,
+                    "--run-id",
+                    &format!("{prefix}-{i}"),
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in spawned {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
