@@ -53,6 +53,17 @@ pub enum HistoryCommand {
     /// Change points in every series (label x load point x metric) of the newest runs.
     #[command(after_help = EXIT_CODES)]
     Check(HistoryCheckArgs),
+    /// The check as trend charts (one PNG per metric and load point), summary.md and report.html.
+    #[command(after_help = EXIT_CODES)]
+    Report(HistoryReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryReportArgs {
+    #[command(flatten)]
+    pub opts: HistoryCheckOpts,
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Args, Debug)]
@@ -118,8 +129,9 @@ pub struct HistoryShowArgs {
     pub format: ShowFormat,
 }
 
+/// What `history check` and `history report` look at and judge.
 #[derive(Args, Debug)]
-pub struct HistoryCheckArgs {
+pub struct HistoryCheckOpts {
     #[command(flatten)]
     pub db: HistoryDb,
     /// Look at the newest N runs [default: 60].
@@ -137,6 +149,12 @@ pub struct HistoryCheckArgs {
     /// A change point counts when its permutation p-value is at most this.
     #[arg(long, value_name = "P", default_value_t = 0.01)]
     pub max_pvalue: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryCheckArgs {
+    #[command(flatten)]
+    pub opts: HistoryCheckOpts,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ShowFormat,
 }

@@ -4,9 +4,12 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use adreport::analyze::changepoint::Settings;
-use adreport::cli::{HistoryAddArgs, HistoryCheckArgs, HistoryCommand, HistoryShowArgs};
+use adreport::cli::{
+    HistoryAddArgs, HistoryCheckArgs, HistoryCheckOpts, HistoryCommand, HistoryReportArgs,
+    HistoryShowArgs,
+};
 use adreport::error::Error;
-use adreport::history::{self, AddJob, CheckJob, Filter, RunMeta};
+use adreport::history::{self, AddJob, CheckJob, Filter, ReportJob, RunMeta};
 use adreport::model::{Latency, Metric, Stat};
 use adreport::render::history::{changes_table, check_summary, runs_table, trend_table};
 use adreport::render::show::{self, ShowFormat};
@@ -24,6 +27,7 @@ pub fn run(cmd: &HistoryCommand) -> Result<ExitCode, Error> {
         }
         HistoryCommand::Show(a) => show_trend(a),
         HistoryCommand::Check(a) => check(a),
+        HistoryCommand::Report(a) => report(a),
     }
 }
 
@@ -98,13 +102,13 @@ fn show_trend(a: &HistoryShowArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
+fn check_job(a: &HistoryCheckOpts) -> Result<CheckJob, Error> {
     if !(a.max_pvalue > 0.0 && a.max_pvalue < 1.0) {
         return Err(Error::Usage(
             "--max-pvalue takes a number between 0 and 1".into(),
         ));
     }
-    let job = CheckJob {
+    Ok(CheckJob {
         db: a.db.db.clone(),
         last: Some(a.last.unwrap_or(history::DEFAULT_CHECK_LAST)),
         filter: Filter {
@@ -117,10 +121,37 @@ fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
             ..Settings::default()
         },
         fail_on_regression: a.fail_on_regression,
-    };
+    })
+}
+
+/// Exit 2 when a series' newest change is a regression beyond the threshold.
+fn gate(hits: usize) -> ExitCode {
+    if hits == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_GATE)
+    }
+}
+
+fn report(a: &HistoryReportArgs) -> Result<ExitCode, Error> {
+    let done = history::report(&ReportJob {
+        check: check_job(&a.opts)?,
+        out: a.out.out.clone(),
+    })?;
+    print(&check_summary(&done.trend, &done.check, a.opts.fail_on_regression));
+    print(&format!(
+        "\nwrote {} files to {}\n",
+        done.files.len(),
+        a.out.out.display()
+    ));
+    Ok(gate(done.check.gate_hits.len()))
+}
+
+fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
+    let job = check_job(&a.opts)?;
     let (trend, check) = history::check(&job)?;
     if trend.runs.is_empty() {
-        eprintln!("{}: no runs stored yet", a.db.db);
+        eprintln!("{}: no runs stored yet", a.opts.db.db);
     }
     let table = changes_table(&trend, &check);
     match a.format {
@@ -128,13 +159,9 @@ fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
             if !table.rows.is_empty() {
                 print(&show::render(&table, a.format));
             }
-            print(&check_summary(&trend, &check, a.fail_on_regression));
+            print(&check_summary(&trend, &check, a.opts.fail_on_regression));
         }
         ShowFormat::Json | ShowFormat::Csv => print(&show::render(&table, a.format)),
     }
-    if check.gate_hits.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Ok(ExitCode::from(EXIT_GATE))
-    }
+    Ok(gate(check.gate_hits.len()))
 }

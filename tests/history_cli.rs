@@ -215,3 +215,39 @@ fn a_history_from_a_newer_adreport_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn report_draws_a_trend_per_metric_and_load_point_and_names_the_change() {
+    let dir = tmp("hist-report");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25);
+    let out_dir = dir.path().join("out");
+    let out = adreport(&[
+        "history",
+        "report",
+        "--db",
+        db,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--fail-on-regression",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    // 7 default metrics x 4 concurrencies (every regressed metric is among them or added).
+    let pngs: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(pngs.len() >= 28, "{pngs:?}");
+    let chart = out_dir.join("trend_ttft_avg_ms_isl128_osl64_conc1.png");
+    let img = image::open(&chart).unwrap();
+    assert_eq!((img.width(), img.height()), (1600, 1000));
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(md.contains("first bad run night-15 (commit c15)"), "{md}");
+    assert!(md.contains("trend_ttft_avg_ms_isl128_osl64_conc1.png"), "{md}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"));
+    assert!(html.contains("night-15 (commit c15)"));
+}

@@ -319,4 +319,26 @@ mod tests {
         );
         assert!(c.gate_hits.is_empty());
     }
+
+    #[test]
+    fn a_fingerprint_change_alone_is_never_a_regression_in_100_histories() {
+        use rand::rngs::SmallRng;
+        use rand::{Rng, SeedableRng};
+        let m = Metric::Latency(Latency::Tpot, Stat::P99);
+        let mut environment = 0;
+        for seed in 0..100 {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let at = rng.random_range(8..=22);
+            // A new GPU driver at run `at` makes TPOT 20% slower; nothing else changes.
+            let values: Vec<f64> = (0..30)
+                .map(|i| (if i >= at { 120.0 } else { 100.0 }) * rng.random_range(0.95..1.05))
+                .collect();
+            let c = check(&trend(&values, m, Some(at)), &Settings::default(), Some(10.0));
+            assert!(c.gate_hits.is_empty(), "seed {seed}: {:?}", c.changes);
+            assert!(c.changes.iter().all(|ch| ch.kind != Kind::Regression), "seed {seed}");
+            environment += c.changes.iter().filter(|ch| ch.kind == Kind::Environment).count().min(1);
+        }
+        eprintln!("{environment} of 100 driver changes reported as environment changes");
+        assert!(environment >= 95);
+    }
 }

@@ -9,13 +9,16 @@ pub mod fingerprint;
 pub mod record;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 use crate::analyze::changepoint::Settings;
 use crate::analyze::trend::{self, Load, Series, SeriesKey, Trend, TrendCheck, TrendRun};
 use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
-use crate::model::{Metric, Warning};
-use crate::store::{Added, Fingerprint, RunInfo, Store, ValueRow};
+use crate::model::{Latency, Metric, Stat, Warning};
+use crate::render::history::{history_exporters, HistoryCtx};
+use crate::render::output::write_outputs;
+use crate::store::{redact, Added, Fingerprint, RunInfo, Store, ValueRow};
 
 pub use record::RunMeta;
 
@@ -216,4 +219,57 @@ pub fn check(job: &CheckJob) -> Result<(Trend, TrendCheck), Error> {
     let trend = load_trend(&mut store, job.last, &job.filter)?;
     let result = trend::check(&trend, &job.settings, job.fail_on_regression);
     Ok((trend, result))
+}
+
+/// Metrics `history report` charts when `--metric` is not given (plus any with a regression).
+pub const REPORT_METRICS: [Metric; 7] = [
+    Metric::Latency(Latency::Ttft, Stat::Avg),
+    Metric::Latency(Latency::Ttft, Stat::P99),
+    Metric::Latency(Latency::Tpot, Stat::Avg),
+    Metric::Latency(Latency::Tpot, Stat::P99),
+    Metric::Latency(Latency::E2el, Stat::Avg),
+    Metric::RequestThroughput,
+    Metric::OutputTokenThroughput,
+];
+
+/// `history report`: the check's findings as trend charts, summary.md and report.html.
+pub struct ReportJob {
+    pub check: CheckJob,
+    pub out: PathBuf,
+}
+
+pub struct ReportDone {
+    pub trend: Trend,
+    pub check: TrendCheck,
+    pub files: Vec<PathBuf>,
+}
+
+pub fn report(job: &ReportJob) -> Result<ReportDone, Error> {
+    let (trend, result) = check(&job.check)?;
+    let mut metrics: Vec<Metric> = if job.check.filter.metrics.is_empty() {
+        REPORT_METRICS.to_vec()
+    } else {
+        job.check.filter.metrics.clone()
+    };
+    for c in result.changes.iter().filter(|c| c.kind == trend::Kind::Regression) {
+        let m = trend.series[c.series].key.metric;
+        if !metrics.contains(&m) {
+            metrics.push(m);
+        }
+    }
+    let db = redact(&job.check.db);
+    let ctx = HistoryCtx {
+        trend: &trend,
+        check: &result,
+        metrics: &metrics,
+        db: &db,
+        threshold: job.check.fail_on_regression,
+        out_dir: &job.out,
+    };
+    let files = write_outputs(&history_exporters(), &ctx, &job.out)?;
+    Ok(ReportDone {
+        trend,
+        check: result,
+        files,
+    })
 }

@@ -1,10 +1,38 @@
 //! `adreport history`'s words: the runs, a trend and the change points as tables (drawn by
-//! [`super::show::render`] in every `--format`), and the verdict lines of `history check`.
+//! [`super::show::render`] in every `--format`), the verdict lines of `history check`, and the
+//! files of `history report` (trend charts, summary.md, report.html).
+
+pub mod report;
+
+use std::path::Path;
 
 use crate::analyze::trend::{Change, Kind, Trend, TrendCheck};
+use crate::model::Metric;
 use crate::render::format::human;
+use crate::render::output::Exporter;
 use crate::render::point_table::{Cell, PointTable};
 use crate::store::RunInfo;
+
+/// What `history report`'s exporters render from.
+pub struct HistoryCtx<'a> {
+    pub trend: &'a Trend,
+    pub check: &'a TrendCheck,
+    /// The metrics to chart.
+    pub metrics: &'a [Metric],
+    /// The history, as the user named it (a URL without its password).
+    pub db: &'a str,
+    pub threshold: Option<f64>,
+    pub out_dir: &'a Path,
+}
+
+/// Every output of `history report`, charts first so the pages can embed and name them.
+pub fn history_exporters<'a>() -> Vec<Box<dyn Exporter<HistoryCtx<'a>>>> {
+    vec![
+        Box::new(crate::render::plots::history::TrendCharts),
+        Box::new(report::HistorySummaryMd),
+        Box::new(report::HistoryHtml),
+    ]
+}
 
 fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
