@@ -17,6 +17,13 @@
 //! only if FILE does not exist yet, which it then creates), `--startup-delay-ms`,
 //! `--spawn-helper` (a `sleep` child, to check that the whole process group is stopped),
 //! `--ignore-sigterm` (so stopping has to escalate to SIGKILL).
+//!
+//! Noise with a known truth, for checking verdicts: `--run-cv F` scales every latency of this
+//! server process by one factor exp(F * z), z ~ N(0, 1) (run-to-run drift, as a real server's
+//! speed moves between starts), and `--jitter F` scales each request by its own exp(F * z).
+//! The draws come from `--speed-seed S` and the start number kept in `--speed-counter FILE`
+//! (read, then incremented, at every start), so a sweep that restarts its server gets a new,
+//! reproducible factor per start.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -46,6 +53,10 @@ struct Config {
     startup_delay: Duration,
     spawn_helper: bool,
     ignore_sigterm: bool,
+    run_cv: f64,
+    jitter: f64,
+    speed_seed: u64,
+    speed_counter: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +72,10 @@ impl Default for Config {
             startup_delay: Duration::ZERO,
             spawn_helper: false,
             ignore_sigterm: false,
+            run_cv: 0.0,
+            jitter: 0.0,
+            speed_seed: 0,
+            speed_counter: None,
         }
     }
 }
@@ -68,7 +83,7 @@ impl Default for Config {
 const USAGE: &str =
     "usage: mock_openai_server [--port N] [--model NAME] [--ttft-ms MS] [--itl-ms MS] \
 [--fail-rate F] [--crash-after N] [--crash-once FILE] [--startup-delay-ms MS] [--spawn-helper] \
-[--ignore-sigterm] [--tag ANY]";
+[--ignore-sigterm] [--run-cv F] [--jitter F] [--speed-seed S] [--speed-counter FILE] [--tag ANY]";
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut c = Config::default();
@@ -97,6 +112,10 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "--startup-delay-ms" => c.startup_delay = ms(num(value()?)?),
             "--spawn-helper" => c.spawn_helper = true,
             "--ignore-sigterm" => c.ignore_sigterm = true,
+            "--run-cv" => c.run_cv = num(value()?)?,
+            "--jitter" => c.jitter = num(value()?)?,
+            "--speed-seed" => c.speed_seed = num(value()?)? as u64,
+            "--speed-counter" => c.speed_counter = Some(PathBuf::from(value()?)),
             // Lets tests find their own processes in /proc by a unique string.
             "--tag" => {
                 value()?;
@@ -133,8 +152,16 @@ struct State {
     next_id: AtomicU64,
 }
 
-fn serve(config: Config) -> Result<(), String> {
+fn serve(mut config: Config) -> Result<(), String> {
     log(&format!("Started server process [{}]", std::process::id()));
+    if config.run_cv > 0.0 || config.jitter > 0.0 {
+        let start = next_start(config.speed_counter.as_deref())?;
+        let factor = (config.run_cv * normal(mix(config.speed_seed, start, u64::MAX))).exp();
+        config.ttft = config.ttft.mul_f64(factor);
+        config.itl = config.itl.mul_f64(factor);
+        config.speed_seed = mix(config.speed_seed, start, 0);
+        log(&format!("start {start}: speed factor {factor:.4}"));
+    }
     if config.ignore_sigterm {
         // SAFETY: installing SIG_IGN for SIGTERM has no preconditions.
         unsafe {
@@ -360,10 +387,16 @@ fn generate(req: &Request, out: &mut TcpStream, state: &State, chat: bool) -> st
             .map(|d| d.as_secs())
             .unwrap_or(0),
     };
+    let mut timing = state.config.clone();
+    if timing.jitter > 0.0 {
+        let f = (timing.jitter * normal(mix(timing.speed_seed, id, 1))).exp();
+        timing.ttft = timing.ttft.mul_f64(f);
+        timing.itl = timing.itl.mul_f64(f);
+    }
     if ask.stream {
-        stream_reply(out, &reply, &ask, &state.config)
+        stream_reply(out, &reply, &ask, &timing)
     } else {
-        thread::sleep(state.config.ttft + state.config.itl * (ask.tokens.saturating_sub(1) as u32));
+        thread::sleep(timing.ttft + timing.itl * (ask.tokens.saturating_sub(1) as u32));
         let text: String = (0..ask.tokens).map(word).collect();
         respond(
             out,
@@ -372,6 +405,39 @@ fn generate(req: &Request, out: &mut TcpStream, state: &State, chat: bool) -> st
             reply.whole(&text, &ask).to_string().as_bytes(),
         )
     }
+}
+
+/// This process's start number: the count kept in `counter` (0 when absent), then incremented.
+fn next_start(counter: Option<&std::path::Path>) -> Result<u64, String> {
+    let Some(path) = counter else {
+        return Ok(u64::from(std::process::id()));
+    };
+    let n = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    std::fs::write(path, format!("{}\n", n + 1))
+        .map_err(|e| format!("--speed-counter {}: {e}", path.display()))?;
+    Ok(n)
+}
+
+/// A well-mixed 64-bit value of three inputs (splitmix64 finaliser).
+fn mix(a: u64, b: u64, c: u64) -> u64 {
+    let mut z = a
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(b.rotate_left(17))
+        .wrapping_add(c.rotate_left(41))
+        .wrapping_add(0x2545_f491_4f6c_dd1d);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A standard normal draw from one 64-bit value (Box-Muller on its two halves).
+fn normal(bits: u64) -> f64 {
+    let u1 = ((bits >> 32) as f64 + 0.5) / 4_294_967_296.0;
+    let u2 = ((bits & 0xffff_ffff) as f64 + 0.5) / 4_294_967_296.0;
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 /// Exits the whole process abruptly, like a server dying mid-sweep.

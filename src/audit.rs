@@ -1,19 +1,20 @@
 //! The audit job: find the AIConfigurator save dir, load it and the measured sweeps,
 //! audit ([`crate::analyze::audit`]) and write every output.
 
-use std::fs;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::analyze::audit::{audit, Audit, AuditSettings, MeasuredSweep, Pick};
+use crate::analyze::audit::error::{ExperimentConfigs, ExperimentName};
+use crate::analyze::audit::{audit, Audit, AuditError, AuditSettings, MeasuredSweep, Pick};
 use crate::error::Error;
 use crate::ingest::aiconfigurator::{self, load_run};
 use crate::ingest::{self, default_label, IngestOptions, Input};
 use crate::model::{Point, Source};
+use crate::render::audit::words::{describe, whole};
 use crate::render::audit::{audit_exporters, AuditCtx};
-use crate::render::plots::audit::write_audit_plots;
-use crate::report::write_atomic;
+use crate::render::output::write_outputs;
 
 /// What `adreport audit` was asked.
 #[derive(Clone, Debug, Default)]
@@ -67,7 +68,12 @@ pub fn run(job: &AuditJob) -> Result<AuditRun, Error> {
         result.warnings.extend(warnings.iter().cloned());
         result.warnings.extend(workload_warnings(&result, points));
     }
-    let files = write_outputs(&result, job)?;
+    describe(&mut result);
+    let ctx = AuditCtx {
+        audit: &result,
+        out_dir: &job.out,
+    };
+    let files = write_outputs(&audit_exporters(), &ctx, &job.out)?;
     Ok(AuditRun {
         audit: result,
         files,
@@ -249,29 +255,172 @@ fn workload_warnings(a: &Audit, points: &[Point]) -> Vec<String> {
     out
 }
 
-fn write_outputs(a: &Audit, job: &AuditJob) -> Result<Vec<PathBuf>, Error> {
-    let out = &job.out;
-    fs::create_dir_all(out).map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
-    let mut files = write_audit_plots(a, out)?;
-    let plots: Vec<String> = files
-        .iter()
-        .filter_map(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
-    let ctx = AuditCtx {
-        audit: a,
-        plots: &plots,
-        out_dir: out,
-    };
-    for e in audit_exporters() {
-        let path = out.join(e.file_name());
-        write_atomic(&path, e.render(&ctx)?.as_bytes())?;
-        files.push(path);
+/// The audit's errors in the words of the command line: the flags that fix them.
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditError::BadMaxApe => f.write_str("--max-ape takes a percentage >= 0"),
+            AuditError::NoMeasuredSweep => f.write_str("give at least one --measured sweep"),
+            AuditError::NoParetoCsv { pareto_csv, config } => write!(
+                f,
+                "{}: missing; the predicted curve of {config} comes from the experiment's pareto.csv",
+                pareto_csv.display()
+            ),
+            AuditError::NoCurveRows { pareto_csv, config } => write!(
+                f,
+                "{}: no row of {config} (nor in best_config_topn.csv)",
+                pareto_csv.display()
+            ),
+            AuditError::NoGpusPerReplica { config } => {
+                write!(f, "{config}: num_total_gpus is 0")
+            }
+            AuditError::GpusNotWhole {
+                gpus,
+                config,
+                per_replica,
+            } => write!(
+                f,
+                "--gpus {gpus}: not a whole number of {config} replicas ({per_replica} GPUs each)"
+            ),
+            AuditError::NoOverlap {
+                measured_path,
+                measured,
+                replicas,
+                predicted_file,
+                config,
+                range,
+            } => {
+                let measured: Vec<String> = measured.iter().map(|c| whole(*c)).collect();
+                write!(
+                    f,
+                    "no measured concurrency overlaps the predicted curve: {measured_path} measured {} (per replica, {replicas} replica(s)); {predicted_file} predicts {config} only at {}..{}",
+                    if measured.is_empty() { "none".into() } else { measured.join(", ") },
+                    range[0],
+                    range[1]
+                )
+            }
+            choice => fmt_choice(choice, f),
+        }
     }
-    Ok(files)
+}
+
+/// The errors of choosing the experiment and config (`--mode`, `--rank`, `--config`).
+fn fmt_choice(e: &AuditError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match e {
+        AuditError::UnknownMode {
+            asked,
+            dir,
+            available,
+        } => write!(
+            f,
+            "--mode {asked}: {} has no such experiment; available: {}",
+            dir.display(),
+            experiment_list(available)
+        ),
+        AuditError::AmbiguousMode {
+            asked,
+            dir,
+            matches,
+        } => write!(
+            f,
+            "--mode {asked}: several experiments of {} are {asked}: {}; give the experiment's directory name",
+            dir.display(),
+            experiment_list(matches)
+        ),
+        AuditError::NothingRanked { dir, available } => write!(
+            f,
+            "{}: no experiment has a best_config_topn.csv with rows to rank configs; pass --config (available: {})",
+            dir.display(),
+            config_list(available)
+        ),
+        AuditError::NoRankedExperiment => f.write_str("no ranked experiment"),
+        AuditError::NoRanks {
+            best_csv,
+            rank,
+            experiment,
+            available,
+        } => write!(
+            f,
+            "{}: missing or empty, so there is no rank {rank} in {experiment}/; pass --config (available: {})",
+            best_csv.display(),
+            config_list(available)
+        ),
+        AuditError::RankOutOfRange {
+            rank,
+            best_csv,
+            ranks,
+        } => {
+            let ranks: Vec<String> = ranks
+                .iter()
+                .map(|(n, c)| format!("{n} {}", c.as_deref().unwrap_or("?")))
+                .collect();
+            write!(
+                f,
+                "rank {rank}: {} ranks {} configs: {}",
+                best_csv.display(),
+                ranks.len(),
+                ranks.join(", ")
+            )
+        }
+        AuditError::RankWithoutConfig { best_csv, row } => write!(
+            f,
+            "{}: row {row} has no `parallel` column to find its curve in pareto.csv",
+            best_csv.display()
+        ),
+        AuditError::UnknownConfig {
+            asked,
+            dir,
+            available,
+        } => write!(
+            f,
+            "--config {asked}: no config of {} starts with it; available: {}",
+            dir.display(),
+            config_list(available)
+        ),
+        AuditError::AmbiguousConfig {
+            asked,
+            matches,
+            several_experiments,
+        } => {
+            let list: Vec<String> = matches.iter().map(|(e, c)| format!("{e}: {c}")).collect();
+            write!(
+                f,
+                "--config {asked}: matches several configs ({}); give more of it{}",
+                list.join(", "),
+                if *several_experiments { " or --mode" } else { "" }
+            )
+        }
+        AuditError::ConfigWithoutRow { asked, config } => {
+            write!(f, "--config {asked}: no row of {config}")
+        }
+        other => write!(f, "{other:?}"),
+    }
+}
+
+fn experiment_list(exps: &[ExperimentName]) -> String {
+    exps.iter()
+        .map(|e| {
+            if e.name == e.mode {
+                e.name.clone()
+            } else {
+                format!("{} ({})", e.name, e.mode)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn config_list(exps: &[ExperimentConfigs]) -> String {
+    exps.iter()
+        .map(|e| format!("{}: {}", e.experiment, e.configs.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<AuditError> for Error {
+    fn from(e: AuditError) -> Error {
+        Error::Usage(e.to_string())
+    }
 }
 
 #[cfg(test)]

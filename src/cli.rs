@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::show::ShowFormat;
-use crate::run::online::{ClientKind, ReadyOn};
-use crate::run::OnFailure;
+use crate::run::offline::OfflineOptions;
+use crate::run::online::OnlineOptions;
 
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
@@ -222,224 +222,21 @@ pub enum RunCommand {
     /// Launch (or attach to) an OpenAI-compatible server and sweep concurrencies with
     /// aiperf, benchmark_serving or SGLang's bench_serving. Writes OUT/LABEL/isl_X_osl_Y_conc_C/.
     #[command(after_help = RUN_EXIT_CODES)]
-    Online(Box<OnlineArgs>),
+    Online(Box<OnlineOptions>),
     /// Run `trtllm-bench throughput` over backends x ISL x OSL x max batch sizes, no server.
     /// Writes OUT/LABEL/BACKEND/isl_X_osl_Y_bs_B/ and OUT/LABEL/datasets/.
     #[command(after_help = RUN_EXIT_CODES)]
-    Offline(Box<OfflineArgs>),
+    Offline(Box<OfflineOptions>),
+    /// How far a sweep under OUT got: points complete per config (and repeat), and the state of
+    /// the Slurm job each one was last submitted as (`--slurm --no-wait`).
+    Status(StatusArgs),
 }
 
-/// `run offline` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
-/// `-` or `_`); flags win.
-#[derive(Args, Debug, Default)]
-pub struct OfflineArgs {
-    /// YAML file with the same settings as the flags (e.g. `backend: [_autodeploy, pytorch]`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Model name or path given to trtllm-bench --model.
-    #[arg(long, help_heading = "Benchmark")]
-    pub model: Option<String>,
-    /// trtllm-bench backends, e.g. "_autodeploy,pytorch"; the first is the report's baseline
-    /// [default: _autodeploy].
-    #[arg(long, value_name = "LIST", help_heading = "Benchmark")]
-    pub backend: Option<String>,
-    /// Tensor parallel size (GPUs) [default: 1].
-    #[arg(long, value_name = "N", help_heading = "Benchmark")]
-    pub tp: Option<u64>,
-    /// Requests per point: the dataset size, also passed as --num_requests
-    /// [default: 4 x the largest batch size, at least 256].
-    #[arg(long, value_name = "N", help_heading = "Benchmark")]
-    pub num_requests: Option<u64>,
-    /// trtllm-bench --warmup requests [default: trtllm-bench's own].
-    #[arg(long, value_name = "N", help_heading = "Benchmark")]
-    pub warmup: Option<u64>,
-    /// Stream the responses (trtllm-bench --streaming): TTFT and TPOT get measured.
-    #[arg(long, help_heading = "Benchmark")]
-    pub streaming: bool,
-    /// --extra_llm_api_options YAML for every backend without its own --backend-config.
-    #[arg(long, value_name = "FILE", help_heading = "Benchmark")]
-    pub extra_llm_api_options: Option<PathBuf>,
-    /// The options YAML of one backend, e.g. _autodeploy=ad.yaml (repeat for more).
-    #[arg(long, value_name = "BACKEND=FILE", help_heading = "Benchmark")]
-    pub backend_config: Vec<String>,
-    /// How to run trtllm-bench [default: trtllm-bench on PATH].
-    #[arg(long, value_name = "CMD", help_heading = "Benchmark")]
-    pub trtllm_bench: Option<String>,
-
-    /// Input lengths (dataset means), e.g. "128,512" [default: 128].
-    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
-    pub isl: Option<String>,
-    /// Output lengths, e.g. "128,512"; every ISL runs with every OSL [default: 128].
-    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
-    pub osl: Option<String>,
-    /// trtllm-bench --max_batch_size values [default: 32,64,128,256].
-    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
-    pub batch_sizes: Option<String>,
-    /// Output root; results go to OUT/LABEL/ [default: adreport-runs].
-    #[arg(short = 'o', long = "out", value_name = "DIR", help_heading = "Sweep")]
-    pub out: Option<PathBuf>,
-    /// The sweep's directory under OUT [default: offline].
-    #[arg(long, help_heading = "Sweep")]
-    pub label: Option<String>,
-
-    /// Token ids are drawn from 0..N.
-    #[arg(long, value_name = "N", help_heading = "Dataset")]
-    pub vocab_size: Option<u32>,
-    /// A HF tokenizer.json (or its directory) giving the vocabulary size and EOS id
-    /// [default: the --model directory when it holds one].
-    #[arg(long, value_name = "PATH", help_heading = "Dataset")]
-    pub tokenizer: Option<PathBuf>,
-    /// Standard deviation of the input lengths [default: 0, fixed lengths].
-    #[arg(
-        long,
-        value_name = "TOKENS",
-        allow_negative_numbers = true,
-        help_heading = "Dataset"
-    )]
-    pub isl_stdev: Option<i64>,
-    /// Standard deviation of the output lengths [default: 0].
-    #[arg(
-        long,
-        value_name = "TOKENS",
-        allow_negative_numbers = true,
-        help_heading = "Dataset"
-    )]
-    pub osl_stdev: Option<i64>,
-    /// Dataset random seed [default: 420, prepare_dataset.py's].
-    #[arg(long, value_name = "N", help_heading = "Dataset")]
-    pub seed: Option<u64>,
-
-    /// Redo points that are already complete.
-    #[arg(long, help_heading = "Failures")]
-    pub force: bool,
-    /// After a failed point: stop, or skip it and go on (restart acts as skip: there is no
-    /// server) [default: skip].
-    #[arg(long, value_enum, help_heading = "Failures")]
-    pub on_failure: Option<OnFailure>,
-    /// Kill a trtllm-bench run that takes longer than this many seconds; the point fails.
-    #[arg(long, value_name = "SECS", help_heading = "Failures")]
-    pub point_timeout: Option<f64>,
-
-    /// Do not run `report` on the results at the end.
-    #[arg(long, help_heading = "Report")]
-    pub no_report: bool,
-    /// SLA targets for the report, e.g. ttft=500,tpot=7 (TTFT/TPOT need --streaming).
-    #[arg(long, value_name = "TARGETS", help_heading = "Report")]
-    pub sla: Option<String>,
-}
-
-/// `run online` flags. Every flag can also be a key of `--config sweep.yaml` (same name,
-/// `-` or `_`); flags win.
-#[derive(Args, Debug, Default)]
-pub struct OnlineArgs {
-    /// YAML file with the same settings as the flags (e.g. `server-cmd:`, `concurrencies:`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// The server command, e.g. "trtllm-serve MODEL --backend _autodeploy --extra_llm_api_options config.yaml"
-    /// (split into arguments like a shell would, but run without one).
-    #[arg(long, value_name = "CMD", help_heading = "Server")]
-    pub server_cmd: Option<String>,
-    /// Run --server-cmd through `sh -c` (pipes, variables, `&&`).
-    #[arg(long, help_heading = "Server")]
-    pub server_shell: bool,
-    /// Where the server listens. Alone: attach to a running server. With --server-cmd: default
-    /// from its --host/--port, else http://127.0.0.1:8000.
-    #[arg(long, value_name = "URL", help_heading = "Server")]
-    pub url: Option<String>,
-    /// Environment for the server: KEY=VALUE,KEY2=VALUE2.
-    #[arg(long, value_name = "K=V,...", help_heading = "Server")]
-    pub env: Option<String>,
-    /// Add `world_size: N` to a copy of the server's --extra_llm_api_options YAML (as bench_server.py does).
-    #[arg(long, value_name = "N", help_heading = "Server")]
-    pub world_size: Option<u64>,
-    /// Run the server under `nsys profile` with the seed's flags; the trace goes to OUT/LABEL/.
-    #[arg(long, help_heading = "Server")]
-    pub profile: bool,
-    /// Seconds to wait for the server to be ready [default: 1800].
-    #[arg(long, value_name = "SECS", help_heading = "Server")]
-    pub ready_timeout: Option<f64>,
-    /// What says the server is ready [default: http].
-    #[arg(long, value_enum, help_heading = "Server")]
-    pub ready_on: Option<ReadyOn>,
-    /// The server log line --ready-on log|both waits for [default: "Application startup complete"].
-    #[arg(long, value_name = "TEXT", help_heading = "Server")]
-    pub ready_log: Option<String>,
-    /// Seconds between SIGTERM and SIGKILL when stopping the server [default: 30].
-    #[arg(long, value_name = "SECS", help_heading = "Server")]
-    pub stop_grace: Option<f64>,
-
-    /// The load generator [default: aiperf].
-    #[arg(long, value_enum, help_heading = "Client")]
-    pub client: Option<ClientKind>,
-    /// How to run the client [default: aiperf | python3 -m tensorrt_llm.serve.scripts.benchmark_serving
-    /// | python3 -m sglang.benchmark.serving].
-    #[arg(long, value_name = "CMD", help_heading = "Client")]
-    pub client_cmd: Option<String>,
-    /// One more argument for the client (repeat the flag for more), e.g. --client-arg=--tokenizer.
-    #[arg(
-        long = "client-arg",
-        value_name = "ARG",
-        allow_hyphen_values = true,
-        help_heading = "Client"
-    )]
-    pub client_args: Vec<String>,
-    /// Model name sent to the server [default: the first one /v1/models lists].
-    #[arg(long, help_heading = "Client")]
-    pub model: Option<String>,
-    /// Tokenizer (name or local directory) passed to the client.
-    #[arg(long, help_heading = "Client")]
-    pub tokenizer: Option<String>,
-
-    /// Concurrencies: "1 4 8 16", "1,4,8", or the presets quick (1 8 32 64) and
-    /// full (1 4 8 16 24 32 40 48 64 80 96 128 192 224 256 384) [default: quick].
-    #[arg(long, value_name = "LIST", help_heading = "Sweep")]
-    pub concurrencies: Option<String>,
-    /// Requests per point = concurrency x rounds [default: 5].
-    #[arg(long, help_heading = "Sweep")]
-    pub rounds: Option<u64>,
-    /// Input sequence length [default: 1024].
-    #[arg(long, help_heading = "Sweep")]
-    pub isl: Option<u64>,
-    /// Output sequence length [default: 1024].
-    #[arg(long, help_heading = "Sweep")]
-    pub osl: Option<u64>,
-    /// Warmup requests per point [default: 1].
-    #[arg(long, value_name = "N", help_heading = "Sweep")]
-    pub warmup: Option<u64>,
-    /// Per-request timeout given to the client, in seconds [default: 1800].
-    #[arg(long, value_name = "SECS", help_heading = "Sweep")]
-    pub request_timeout: Option<u64>,
-    /// Output root; results go to OUT/LABEL/ [default: adreport-runs].
-    #[arg(short = 'o', long = "out", value_name = "DIR", help_heading = "Sweep")]
-    pub out: Option<PathBuf>,
-    /// The series name and directory under OUT [default: sweep].
-    #[arg(long, help_heading = "Sweep")]
-    pub label: Option<String>,
-
-    /// Redo points that are already complete.
-    #[arg(long, help_heading = "Failures")]
-    pub force: bool,
-    /// After a failed point [default: restart].
-    #[arg(long, value_enum, help_heading = "Failures")]
-    pub on_failure: Option<OnFailure>,
-    /// Server restarts allowed over the sweep [default: 2].
-    #[arg(long, value_name = "N", help_heading = "Failures")]
-    pub max_restarts: Option<u32>,
-    /// Kill a client that runs longer than this many seconds; the point fails.
-    #[arg(long, value_name = "SECS", help_heading = "Failures")]
-    pub point_timeout: Option<f64>,
-
-    /// Do not run `report` on the results at the end.
-    #[arg(long, help_heading = "Report")]
-    pub no_report: bool,
-    /// SLA targets for the report, e.g. ttft=500,tpot=7.
-    #[arg(long, value_name = "TARGETS", help_heading = "Report")]
-    pub sla: Option<String>,
-    /// GPUs serving the model, for tokens/s/gpu [default: --world-size].
-    #[arg(long, value_name = "N", help_heading = "Report")]
-    pub gpus: Option<u64>,
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The sweep's output root (`-o` of `run online|offline`).
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -138,7 +138,11 @@ fn report(a: &HistoryReportArgs) -> Result<ExitCode, Error> {
         check: check_job(&a.opts)?,
         out: a.out.out.clone(),
     })?;
-    print(&check_summary(&done.trend, &done.check, a.opts.fail_on_regression));
+    print(&check_summary(
+        &done.trend,
+        &done.check,
+        a.opts.fail_on_regression,
+    ));
     print(&format!(
         "\nwrote {} files to {}\n",
         done.files.len(),

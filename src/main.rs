@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
-        Command::Run(run) => return run_command(&run.command),
+        Command::Run(run) => return run_command(run.command),
         Command::History(cmd) => history_command::run(&cmd),
     };
     match result {
@@ -54,10 +54,16 @@ fn main() -> ExitCode {
 }
 
 /// The sweep runners report their own outcome; their exit code says how it ended.
-fn run_command(cmd: &RunCommand) -> ExitCode {
+fn run_command(cmd: RunCommand) -> ExitCode {
     let result = match cmd {
-        RunCommand::Online(args) => adreport::run::online::run(args),
-        RunCommand::Offline(args) => adreport::run::offline::run(args),
+        RunCommand::Online(flags) => adreport::run::online::run(*flags),
+        RunCommand::Offline(flags) => adreport::run::offline::run(*flags),
+        RunCommand::Status(args) => adreport::run::fanout::status::lines(&args.out).map(|lines| {
+            for l in lines {
+                println!("{l}");
+            }
+            0
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -108,7 +114,7 @@ fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Setting
         .as_deref()
         .map(|s| Sla::parse(s, stat))
         .transpose()
-        .map_err(Error::Usage)?;
+        .map_err(|e| Error::Usage(format!("--sla: {e}")))?;
     if a.fail_on_sla && sla.is_none() {
         return Err(Error::Usage("--fail-on-sla needs --sla".into()));
     }

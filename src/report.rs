@@ -1,16 +1,13 @@
 //! The report job shared by `report` and `compare`: load -> analyze -> write every output.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::analyze::findings::{analyze, Findings, Settings};
 use crate::error::Error;
-use crate::ingest::configs::find_configs;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
-use crate::render::html::write_html;
-use crate::render::plots::write_plots;
-use crate::render::{exporters, ReportCtx};
+use crate::render::output::write_outputs;
+use crate::render::{report_exporters, ReportCtx};
 
 /// What a report run produced.
 pub struct ReportRun {
@@ -28,35 +25,14 @@ pub fn run(
 ) -> Result<ReportRun, Error> {
     let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
     let sweep = ingest::load(&inputs, options)?;
-    let mut findings = analyze(&sweep, settings);
-    let (configs, config_warnings) = find_configs(&sweep);
-    findings.warnings.extend(config_warnings);
-    let write_err = |source| Error::Write {
-        path: out_dir.to_path_buf(),
-        source,
-    };
-    fs::create_dir_all(out_dir).map_err(write_err)?;
-    let plot_files = write_plots(&sweep, settings.sla.as_ref(), out_dir)?;
-    let plots: Vec<String> = plot_files
-        .iter()
-        .filter_map(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
+    let findings = analyze(&sweep, settings);
     let ctx = ReportCtx {
         findings: &findings,
         sweep: &sweep,
         inputs: args,
-        plots: &plots,
         out_dir,
     };
-    let mut files = plot_files.clone();
-    for e in exporters() {
-        let path = out_dir.join(e.file_name());
-        let text = e.render(&ctx)?;
-        write_atomic(&path, text.as_bytes())?;
-        files.push(path);
-    }
-    files.push(write_html(&findings, &configs, &plot_files, out_dir)?);
+    let files = write_outputs(&report_exporters(), &ctx, out_dir)?;
     Ok(ReportRun {
         sweep,
         findings,

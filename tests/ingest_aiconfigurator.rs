@@ -3,11 +3,14 @@
 //! Expected numbers were read by hand from the CSVs named in each test.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use adreport::ingest::aiconfigurator::{self, load_run, AicRow, AicRun};
+use adreport::ingest::aiconfigurator::{self, load_run};
 use adreport::ingest::{load, IngestOptions, Input, ReadCtx};
+use adreport::model::{AicRow, AicRun};
 use adreport::model::{Latency, Metric, Point, Source, Stat};
+
+mod common;
 
 const QWEN32: &str =
     "qwen3_32b_h200_isl4000_osl500/Qwen/Qwen3-32B_h200_sxm_trtllm_isl4000_osl500_ttft500_tpot7_636671";
@@ -15,15 +18,11 @@ const QWEN8: &str =
     "qwen3_8b_h100_isl1024_osl1024/Qwen/Qwen3-8B_h100_sxm_trtllm_isl1024_osl1024_ttft1000_tpot20_971717";
 
 fn sample(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-results/aiconfigurator")
-        .join(rel)
+    common::sample("aiconfigurator").join(rel)
 }
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/aiconfigurator")
-        .join(rel)
+    common::data("aiconfigurator").join(rel)
 }
 
 fn run(rel: &str) -> AicRun {

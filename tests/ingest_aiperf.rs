@@ -10,13 +10,12 @@ use adreport::model::{Latency, Metric, PercentileMethod, Point, Source, Stat};
 use adreport::stats;
 use serde_json::Value;
 
+mod common;
+use common::{copy_dir, lat};
+
 const BASE16: &str = "sample-results/aiperf/baseline/isl_128_osl_64_conc_16";
 const TUNED1: &str = "sample-results/aiperf/tuned/isl_128_osl_64_conc_1";
 const EXTRAS: &str = "tests/data/aiperf/extras/isl_128_osl_64_conc_8_raw_slices";
-
-fn lat(l: Latency, s: Stat) -> Metric {
-    Metric::Latency(l, s)
-}
 
 fn read_one(dir: &Path) -> (Point, ReadCtx) {
     let mut ctx = ReadCtx::default();
@@ -36,20 +35,6 @@ fn read_err(dir: &Path) -> String {
 fn assert_close(got: Option<f64>, want: f64, tol: f64, what: &str) {
     let got = got.unwrap_or_else(|| panic!("{what} missing"));
     assert!((got - want).abs() <= tol, "{what}: got {got}, want {want}");
-}
-
-/// A writable copy of an artifact dir (all files, phases/ and logs/ included).
-fn copy_dir(src: &Path, dst: &Path) {
-    fs::create_dir_all(dst).unwrap();
-    for e in fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            fs::copy(e.path(), &to).unwrap();
-        }
-    }
 }
 
 fn scratch(src: &str) -> (tempfile::TempDir, PathBuf) {

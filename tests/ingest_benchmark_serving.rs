@@ -1,18 +1,21 @@
 //! benchmark_serving reader against real files (sample-results/benchmark_serving) and hand-made ones
 //! (tests/data/benchmark_serving). Expected numbers were read by hand from the files named in each test.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use adreport::ingest::{benchmark_serving, load, read_head, IngestOptions, Input, ReadCtx};
 use adreport::model::{Latency, Metric, Point, Source, Stat};
 use adreport::stats;
+
+mod common;
+use common::{lat, repo, sample};
 
 const SGLANG: &str = "sample-results/benchmark_serving/sglang";
 const VLLM: &str = "sample-results/benchmark_serving/vllm";
 const DATA: &str = "tests/data/benchmark_serving";
 
 fn file(dir: &str, name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(name)
+    repo(dir).join(name)
 }
 
 fn read(dir: &str, name: &str) -> (Vec<Point>, ReadCtx) {
@@ -32,10 +35,6 @@ fn one(dir: &str, name: &str) -> (Point, ReadCtx) {
     let (mut points, ctx) = read(dir, name);
     assert_eq!(points.len(), 1);
     (points.remove(0), ctx)
-}
-
-fn lat(l: Latency, s: Stat) -> Metric {
-    Metric::Latency(l, s)
 }
 
 fn err(dir: &str, name: &str) -> String {
@@ -349,7 +348,7 @@ fn zero_means_from_empty_lists_are_not_values() {
 
 #[test]
 fn sample_tree_loads_and_skips_printed_blocks() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-results/benchmark_serving");
+    let dir = sample("benchmark_serving");
     let sweep = load(
         &[Input::parse(dir.to_str().unwrap())],
         &IngestOptions::default(),

@@ -9,14 +9,13 @@ use std::path::Path;
 use adreport::ingest::{genai_perf, load, read_head, IngestOptions, Input, ReadCtx};
 use adreport::model::{Latency, Metric, Point, Source, Stat};
 
+mod common;
+use common::lat;
+
 const CSV: &str =
     "sample-results/genai-perf/llama3.1-405b-fp8_dynamo/profile_export_genai_perf.csv";
 const FLAT: &str = "tests/data/genai-perf/handmade_flat_conc8/profile_export_genai_perf.json";
 const NESTED: &str = "tests/data/genai-perf/handmade_nested_conc32/profile_export_genai_perf.json";
-
-fn lat(l: Latency, s: Stat) -> Metric {
-    Metric::Latency(l, s)
-}
 
 fn read_one(path: &Path) -> Point {
     let mut ctx = ReadCtx::default();

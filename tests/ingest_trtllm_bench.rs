@@ -7,16 +7,14 @@ use std::path::{Path, PathBuf};
 use adreport::ingest::{load, read_head, trtllm_bench, IngestOptions, Input, ReadCtx};
 use adreport::model::{Latency, Metric, Point, Stat};
 
+mod common;
+
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-results/trtllm-bench")
-        .join(name)
+    common::sample("trtllm-bench").join(name)
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/trtllm-bench")
-        .join(name)
+    common::data("trtllm-bench").join(name)
 }
 
 fn read(path: &Path) -> (Vec<Point>, ReadCtx) {
@@ -365,22 +363,14 @@ fn printed_report_next_to_its_json_is_left_out() {
 }
 
 #[test]
-fn runner_stdout_copy_next_to_its_json_is_passed_over_quietly() {
-    // The layout `adreport run offline` writes: report.json, the printed report as
-    // client_stdout.log, and run.json. The run counts once and nothing is "left out".
+fn captured_stdout_next_to_its_json_is_passed_over_quietly() {
+    // A captured stdout (`*.stdout`, as `adreport run offline` keeps trtllm-bench's) beside
+    // the report JSON of the same run: the run counts once and nothing is "left out".
     let tmp = tempfile::tempdir().unwrap();
     let src = data("json_and_stdout");
     std::fs::copy(src.join("report.json"), tmp.path().join("report.json")).unwrap();
-    std::fs::copy(src.join("stdout.txt"), tmp.path().join("client_stdout.log")).unwrap();
+    std::fs::copy(src.join("stdout.txt"), tmp.path().join("client.stdout")).unwrap();
     let inputs = [Input::parse(tmp.path().to_str().unwrap())];
-    // Without run.json it is a user's copy: left out with a note.
-    let sweep = load(&inputs, &IngestOptions::default()).unwrap();
-    assert_eq!(sweep.points.len(), 1);
-    assert!(sweep
-        .warnings
-        .iter()
-        .any(|w| w.message.contains("left out")));
-    std::fs::write(tmp.path().join("run.json"), "{\"runner\": \"offline\"}").unwrap();
     let sweep = load(&inputs, &IngestOptions::default()).unwrap();
     assert_eq!(sweep.points.len(), 1, "the run must be counted once");
     assert!(sweep.points[0].path.ends_with("report.json"));
@@ -389,7 +379,7 @@ fn runner_stdout_copy_next_to_its_json_is_passed_over_quietly() {
     std::fs::remove_file(tmp.path().join("report.json")).unwrap();
     let sweep = load(&inputs, &IngestOptions::default()).unwrap();
     assert_eq!(sweep.points.len(), 1);
-    assert!(sweep.points[0].path.ends_with("client_stdout.log"));
+    assert!(sweep.points[0].path.ends_with("client.stdout"));
     // stdout.txt line 33: `Request Throughput (req/sec): 86.5373`.
     close(&sweep.points[0], Metric::RequestThroughput, 86.5373);
 }

@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use adreport::analyze::findings::{analyze, Settings};
 use adreport::analyze::sla::Sla;
+use adreport::error::Error;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
-use adreport::render::plots::{write_plots, HEIGHT, PALETTE, SLA_RGB, WIDTH};
+use adreport::render::output::{write_outputs, Exporter};
+use adreport::render::plots::{Charts, HEIGHT, PALETTE, SLA_RGB, WIDTH};
+use adreport::render::ReportCtx;
 
 const LABELS: [&str; 2] = ["vllm-tp1", "sglang-tp1"];
 const CONCS: [u64; 4] = [1, 4, 16, 64];
@@ -84,6 +88,23 @@ fn sweep(gpus: Option<u64>) -> Sweep {
         }
     }
     s
+}
+
+/// Analyzes the sweep against `sla` and writes its charts into `out_dir`, as `report` does.
+fn write_plots(sweep: &Sweep, sla: Option<&Sla>, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let settings = Settings {
+        sla: sla.cloned(),
+        ..Settings::default()
+    };
+    let findings = analyze(sweep, &settings);
+    let ctx = ReportCtx {
+        findings: &findings,
+        sweep,
+        inputs: &[],
+        out_dir,
+    };
+    let charts: Vec<Box<dyn Exporter<ReportCtx>>> = vec![Box::new(Charts)];
+    write_outputs(&charts, &ctx, out_dir)
 }
 
 fn names(paths: &[PathBuf]) -> Vec<String> {

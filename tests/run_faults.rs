@@ -15,11 +15,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-
-const ADREPORT: &str = env!("CARGO_BIN_EXE_adreport");
+mod common;
+use common::{
+    aiperf_standin, complete, eventually, kill_tagged, logged_pids, mock_server, pids, proc_info,
+    run_json, signal_and_wait, tagged_processes, text, trtllm_bench_standin, ADREPORT,
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Runner {
@@ -96,11 +98,8 @@ impl Case {
     /// `sh -c CMD fault POINT_DIR`, and exits with the client's code.
     fn write_wrapper(&self) {
         let real = match self.runner {
-            Runner::Online => format!(
-                "python3 {}/tests/clients/aiperf_standin.py",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-            Runner::Offline => format!("{}/tests/bin/trtllm-bench", env!("CARGO_MANIFEST_DIR")),
+            Runner::Online => aiperf_standin(),
+            Runner::Offline => trtllm_bench_standin().display().to_string(),
         };
         let script = format!(
             r#"#!/bin/sh
@@ -248,36 +247,9 @@ exit $rc
 impl Drop for Case {
     /// Nothing the test started keeps running; no mount or immutable flag outlives it.
     fn drop(&mut self) {
-        for pid in tagged_processes(&self.tag()) {
-            // SAFETY: SIGKILL to a process this test started (found by its unique tag).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_tagged(&self.tag());
         self.undo_all();
     }
-}
-
-fn mock_server() -> PathBuf {
-    // `cargo test` builds examples next to the binaries: target/<profile>/examples/.
-    Path::new(ADREPORT)
-        .parent()
-        .expect("bin dir")
-        .join("examples/mock_openai_server")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn complete(dir: &Path) -> bool {
-    dir.join(".complete").is_file()
-}
-
-fn run_json(dir: &Path) -> Value {
-    let path = dir.join("run.json");
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Leftovers of a write that did not finish (`run.tmp~`, `.complete.tmp~`).
@@ -293,57 +265,12 @@ fn temp_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// State, pgrp and command line of a live (non-zombie) process.
-fn proc_info(pid: i32) -> Option<(i32, String)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let (state, pgrp) = (fields.first()?, fields.get(2)?);
-    if *state == "Z" || *state == "X" {
-        return None;
-    }
-    let cmd = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    Some((pgrp.parse().ok()?, text(&cmd).replace('\0', " ")))
-}
-
-fn all_pids() -> Vec<i32> {
-    let me = std::process::id() as i32;
-    fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-                .filter(|&pid| pid != me)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Live processes whose command line contains `tag`.
-fn tagged_processes(tag: &str) -> Vec<i32> {
-    all_pids()
-        .into_iter()
-        .filter(|&pid| proc_info(pid).is_some_and(|(_, cmd)| cmd.contains(tag)))
-        .collect()
-}
-
 /// Live processes in process group `pgid`.
 fn group_members(pgid: i32) -> Vec<i32> {
-    all_pids()
+    pids()
         .into_iter()
         .filter(|&pid| proc_info(pid).is_some_and(|(g, _)| g == pgid))
         .collect()
-}
-
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    f()
 }
 
 /// Nothing tagged, and none of `pids` or of their process groups, is left running.
@@ -361,16 +288,6 @@ fn assert_no_orphans(case: &Case, pids: &[i32]) {
         "processes left running: {:?}",
         left()
     );
-}
-
-/// Pids from server.log lines like `INFO:     Started server process [123]`.
-fn logged_pids(log: &Path, marker: &str) -> Vec<i32> {
-    fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains(marker))
-        .filter_map(|l| l.rsplit_once('[')?.1.trim_end_matches(']').parse().ok())
-        .collect()
 }
 
 /// The rerun finishes the sweep: `done` points skipped, the rest run, exit 0.
@@ -413,7 +330,7 @@ fn signal_mid_sweep(runner: Runner, sig: i32) {
         ("FAULT_AT", case.fault_at(2)),
         ("FAULT_HANG", pids_file.display().to_string()),
     ];
-    let mut child: Child = case
+    let child: Child = case
         .command(&case.args("1,2,4"), &env)
         .spawn()
         .expect("spawn");
@@ -444,14 +361,7 @@ fn signal_mid_sweep(runner: Runner, sig: i32) {
             "pid {p} is not running before the signal"
         );
     }
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: a signal to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, sig);
-    }
-    let exited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(exited, "adreport did not exit after signal {sig}");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, sig);
     let stderr = text(&out.stderr);
     eprintln!("--- {runner:?} signal {sig}:\n{stderr}");
     assert_eq!(out.status.code(), Some(128 + sig), "{stderr}");
@@ -507,7 +417,7 @@ fn offline_sigint_mid_sweep_kills_the_clients_whole_group() {
 fn online_sigterm_while_the_server_starts() {
     let mut case = Case::new(Runner::Online);
     case.server_extra = "--startup-delay-ms 60000".into();
-    let mut child = case.command(&case.args("1,2"), &[]).spawn().expect("spawn");
+    let child = case.command(&case.args("1,2"), &[]).spawn().expect("spawn");
     let log = case.root().join("server.log");
     let starting = eventually(30, || {
         fs::read_to_string(&log).is_ok_and(|l| l.contains("Waiting for application startup."))
@@ -521,14 +431,7 @@ fn online_sigterm_while_the_server_starts() {
         "{}",
         fs::read_to_string(&log).unwrap_or_default()
     );
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGTERM to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let exited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(exited, "adreport did not exit after SIGTERM");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGTERM);
     let stderr = text(&out.stderr);
     eprintln!("--- Online signal 15 while starting:\n{stderr}");
     assert_eq!(out.status.code(), Some(143), "{stderr}");

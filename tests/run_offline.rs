@@ -8,17 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use adreport::render::format::human;
 use serde_json::Value;
 
-const ADREPORT: &str = env!("CARGO_BIN_EXE_adreport");
-
-fn standin() -> String {
-    format!("{}/tests/bin/trtllm-bench", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{
+    assert_no_processes_tagged, complete, data, eventually, json_of, signal_and_wait, text,
+    trtllm_bench_standin, ADREPORT,
+};
 
 /// One test's world: a temp dir whose path appears in every command line the test starts.
 struct Case {
@@ -79,7 +78,7 @@ impl Case {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        a.push(standin());
+        a.push(trtllm_bench_standin().display().to_string());
         a.extend(["-o".to_string(), self.path("out").display().to_string()]);
         a.extend(more.iter().map(|s| s.to_string()));
         a
@@ -104,19 +103,6 @@ impl Case {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn complete(dir: &Path) -> bool {
-    dir.join(".complete").is_file()
-}
-
 fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
     let i = argv.iter().position(|a| a == name)?;
     argv.get(i + 1).map(String::as_str)
@@ -124,50 +110,6 @@ fn flag<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
 
 fn mtime(p: &Path) -> SystemTime {
     fs::metadata(p).and_then(|m| m.modified()).expect("mtime")
-}
-
-/// Live (non-zombie) processes whose command line contains `tag`.
-fn tagged_processes(tag: &str) -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me && alive(pid))
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| text(&c).replace('\0', " ").contains(tag))
-        })
-        .collect()
-}
-
-fn alive(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X")
-    })
-}
-
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
-
-fn assert_no_orphans(case: &Case) {
-    assert!(
-        eventually(5, || tagged_processes(&case.tag()).is_empty()),
-        "processes left running: {:?}",
-        tagged_processes(&case.tag())
-    );
 }
 
 const BACKENDS: [&str; 2] = ["_autodeploy", "pytorch"];
@@ -194,7 +136,7 @@ fn standin_throughputs(case: &Case) -> BTreeMap<PathBuf, f64> {
             for bs in BATCH_SIZES {
                 let dir = case.point(b, isl, OSL, bs);
                 if complete(&dir) {
-                    let r = json(&dir.join("report.json"));
+                    let r = json_of(&dir.join("report.json"));
                     let v = r["performance"]["system_output_throughput_tok_s"]
                         .as_f64()
                         .expect("system_output_throughput_tok_s");
@@ -268,11 +210,9 @@ fn grid_2x2x2_runs_once_reports_the_standins_numbers_and_rerun_skips() {
     let tputs = standin_throughputs(&case);
     assert_eq!(tputs.len(), 8);
     for dir in tputs.keys() {
-        assert!(
-            text(&fs::read(dir.join("client_stdout.log")).expect("stdout"))
-                .contains("= PERFORMANCE OVERVIEW")
-        );
-        let m = json(&dir.join("run.json"));
+        assert!(text(&fs::read(dir.join("client.stdout")).expect("stdout"))
+            .contains("= PERFORMANCE OVERVIEW"));
+        let m = json_of(&dir.join("run.json"));
         assert_eq!(m["status"], "complete");
         assert_eq!(m["runner"], "offline");
         assert_eq!(m["client"]["tool"], "trtllm-bench");
@@ -330,7 +270,7 @@ fn grid_2x2x2_runs_once_reports_the_standins_numbers_and_rerun_skips() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
-    let f = json(&rep2.join("findings.json"));
+    let f = json_of(&rep2.join("findings.json"));
     assert_eq!(f["labels"], serde_json::json!(["_autodeploy", "pytorch"]));
     let points = f["points"].as_array().expect("points");
     assert_eq!(points.len(), 8);
@@ -438,7 +378,7 @@ fn failing_cell_is_reported_and_the_rest_completes() {
             )),
             "{stderr}"
         );
-        let m = json(&failed.join("run.json"));
+        let m = json_of(&failed.join("run.json"));
         assert_eq!(m["status"], "failed");
         assert!(m["log_tails"]["client_stderr"]
             .as_str()
@@ -446,7 +386,7 @@ fn failing_cell_is_reported_and_the_rest_completes() {
     }
     assert!(stderr.contains("CUDA out of memory"), "{stderr}");
     // The report covers what completed.
-    let f = json(&case.root().join("report/findings.json"));
+    let f = json_of(&case.root().join("report/findings.json"));
     assert_eq!(f["points"].as_array().map(Vec::len), Some(2));
 
     // --on-failure stop ends the sweep at the first failure (a rerun goes straight to it).
@@ -479,13 +419,13 @@ fn point_timeout_kills_a_sleeping_trtllm_bench() {
         "the timeout did not fire"
     );
     let dir = case.point("_autodeploy", 128, 128, 4);
-    let m = json(&dir.join("run.json"));
+    let m = json_of(&dir.join("run.json"));
     assert_eq!(m["status"], "failed");
     assert!(m["reason"]
         .as_str()
         .is_some_and(|r| r.contains("--point-timeout 1s")));
     assert!(!complete(&dir));
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -515,8 +455,8 @@ fn invalid_autodeploy_yaml_is_a_clear_error_and_nothing_runs() {
 
     // The seed 004 config passes; its max_batch_size overriding the sweep is a warning.
     let good = format!(
-        "_autodeploy={}/tests/data/autodeploy/autodeploy_config.yaml",
-        env!("CARGO_MANIFEST_DIR")
+        "_autodeploy={}",
+        data("autodeploy/autodeploy_config.yaml").display()
     );
     let args = case.args(&[
         "--backend-config",
@@ -534,7 +474,7 @@ fn invalid_autodeploy_yaml_is_a_clear_error_and_nothing_runs() {
         "{stderr}"
     );
     // The stand-in, like trtllm-bench, runs with the YAML's 256.
-    let r = json(&case.point("_autodeploy", 128, 128, 4).join("report.json"));
+    let r = json_of(&case.point("_autodeploy", 128, 128, 4).join("report.json"));
     assert_eq!(r["world_info"]["max_batch_size"], 256);
 }
 
@@ -563,7 +503,7 @@ fn ctrl_c_leaves_no_orphans_keeps_finished_cells_and_rerun_resumes() {
         &wrapper,
         format!(
             "#!/bin/sh\ncase \" $* \" in *' --max_batch_size 8 '*) export TRTLLM_BENCH_STANDIN_SLEEP=60;; esac\nexec {} \"$@\"\n",
-            standin()
+            trtllm_bench_standin().display()
         ),
     )
     .expect("wrapper");
@@ -577,24 +517,18 @@ fn ctrl_c_leaves_no_orphans_keeps_finished_cells_and_rerun_resumes() {
         .position(|a| a == "--trtllm-bench")
         .expect("flag");
     args[at + 1] = wrapper.display().to_string();
-    let mut child: Child = case.command(&args, &[]).spawn().expect("spawn");
+    let child: Child = case.command(&args, &[]).spawn().expect("spawn");
     let first = case.point("_autodeploy", 128, 128, 4);
     let second = case.point("_autodeploy", 128, 128, 8);
     let sleeping = eventually(30, || complete(&first) && case.calls().len() == 2);
     assert!(sleeping, "the second cell did not start");
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGINT to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    assert!(eventually(20, || matches!(child.try_wait(), Ok(Some(_)))));
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(complete(&first));
     assert!(!complete(&second));
-    assert_eq!(json(&second.join("run.json"))["status"], "interrupted");
-    assert_no_orphans(&case);
+    assert_eq!(json_of(&second.join("run.json"))["status"], "interrupted");
+    assert_no_processes_tagged(&case.tag());
 
     // The rerun runs only the interrupted cell (with the plain stand-in: no sleep).
     let args = case.args(&["--batch-sizes", "4,8", "--no-report"]);
@@ -604,5 +538,5 @@ fn ctrl_c_leaves_no_orphans_keeps_finished_cells_and_rerun_resumes() {
     assert!(stderr.contains("skipping 1 complete point(s)"), "{stderr}");
     assert_eq!(case.calls().len(), 3);
     assert!(complete(&second));
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }

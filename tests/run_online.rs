@@ -8,29 +8,17 @@
 
 use std::fs;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const ADREPORT: &str = env!("CARGO_BIN_EXE_adreport");
-
-fn mock_server() -> PathBuf {
-    // `cargo test` builds examples next to the binaries: target/<profile>/examples/.
-    Path::new(ADREPORT)
-        .parent()
-        .expect("bin dir")
-        .join("examples/mock_openai_server")
-}
-
-fn standin() -> String {
-    format!(
-        "python3 {}/tests/clients/aiperf_standin.py",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+mod common;
+use common::{
+    aiperf_standin, alive, assert_no_processes_tagged, complete, eventually, kill_tagged,
+    logged_pids, mock_server, run_json, show_json, signal_and_wait, text, ADREPORT,
+};
 
 fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -81,7 +69,7 @@ impl Case {
             "--server-cmd",
             &self.server(server_extra),
             "--client-cmd",
-            &standin(),
+            &aiperf_standin(),
             "--concurrencies",
             conc,
             "--rounds",
@@ -123,95 +111,8 @@ impl Case {
 impl Drop for Case {
     /// Whatever a failed assertion left behind is not left running.
     fn drop(&mut self) {
-        for pid in tagged_processes(&self.tag()) {
-            // SAFETY: SIGKILL to a pid this test started (found by its unique tag).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
+        kill_tagged(&self.tag());
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn run_json(dir: &Path) -> Value {
-    let path = dir.join("run.json");
-    serde_json::from_str(&fs::read_to_string(&path).expect("run.json")).expect("json")
-}
-
-fn complete(dir: &Path) -> bool {
-    dir.join(".complete").is_file()
-}
-
-/// Live (non-zombie) processes whose command line contains `tag`.
-fn tagged_processes(tag: &str) -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me && alive(pid))
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| text(&c).replace('\0', " ").contains(tag))
-        })
-        .collect()
-}
-
-/// Running and not a zombie.
-fn alive(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X")
-    })
-}
-
-/// Polls `f` until it holds or `secs` pass.
-fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
-
-fn assert_no_orphans(case: &Case) {
-    assert!(
-        eventually(5, || tagged_processes(&case.tag()).is_empty()),
-        "processes left running: {:?}",
-        tagged_processes(&case.tag())
-    );
-}
-
-/// A pid from a server.log line like `INFO:     Started server process [123]`.
-fn logged_pids(log: &Path, marker: &str) -> Vec<i32> {
-    fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains(marker))
-        .filter_map(|l| l.rsplit_once('[')?.1.trim_end_matches(']').parse().ok())
-        .collect()
-}
-
-fn show_json(path: &Path) -> Vec<Value> {
-    let out = Command::new(ADREPORT)
-        .args(["show", &path.display().to_string(), "--format", "json"])
-        .output()
-        .expect("show");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("json")
-        .as_array()
-        .expect("array")
-        .clone()
 }
 
 #[test]
@@ -249,11 +150,11 @@ fn sweep_completes_every_point_and_report_reads_it_then_rerun_skips() {
         assert!(argv.contains(&r#"{"ignore_eos":true,"min_tokens":16}"#));
         assert_eq!(m["context"]["model"], "mock-llm"); // learnt from /v1/models
         assert_eq!(m["context"]["server"]["as_given"][2], case.port.to_string());
-        assert!(dir.join("client_stdout.log").is_file());
+        assert!(dir.join("client.stdout").is_file());
     }
 
     // What `report` and `show` read from the sweep.
-    let points = show_json(&case.out());
+    let points = show_json(case.out());
     assert_eq!(points.len(), 3);
     for (p, c) in points.iter().zip([1u64, 2, 4]) {
         assert_eq!(p["label"], "sweep");
@@ -289,7 +190,7 @@ fn sweep_completes_every_point_and_report_reads_it_then_rerun_skips() {
     );
     let log = fs::read_to_string(case.out().join("sweep/server.log")).expect("log");
     assert_eq!(log.matches("==== adreport: server start").count(), 1);
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -311,7 +212,7 @@ fn server_never_ready_times_out_with_the_log_tail() {
         "{stderr}"
     );
     assert!(!complete(&case.point(1)));
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -356,7 +257,7 @@ fn server_crash_mid_sweep_is_restarted_and_the_point_retried() {
     let log = fs::read_to_string(case.out().join("sweep/server.log")).expect("log");
     assert!(log.contains("injected crash after 5 generation requests"));
     assert_eq!(log.matches("==== adreport: server start").count(), 2);
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -383,7 +284,7 @@ fn server_crash_with_stop_policy_then_resume() {
     assert!(server_tail.contains("injected crash"), "{server_tail}");
     assert!(!case.point(2).join(".complete").exists());
     assert!(!case.point(4).exists());
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 
     // Resume: the crash marker exists now, so the server stays up.
     let marker = fs::read_to_string(case.point(1).join(".complete")).expect("marker");
@@ -397,7 +298,7 @@ fn server_crash_with_stop_policy_then_resume() {
         marker
     );
     assert_eq!(run_json(&case.point(2))["status"], "complete");
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -425,8 +326,8 @@ fn client_failure_fails_that_point_and_the_sweep_goes_on() {
     let log = fs::read_to_string(case.out().join("sweep/server.log")).expect("log");
     assert_eq!(log.matches("==== adreport: server start").count(), 1);
     assert!(text(&out.stdout).contains("report: "));
-    assert_eq!(show_json(&case.out()).len(), 2);
-    assert_no_orphans(&case);
+    assert_eq!(show_json(case.out()).len(), 2);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -447,7 +348,7 @@ fn hung_client_is_killed_by_point_timeout() {
     );
     assert_eq!(m["client"]["signal"], 15); // SIGTERM was enough for the stand-in
     assert!(complete(&case.point(2)));
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -455,7 +356,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
     let case = Case::new();
     // The server ignores SIGTERM and has a child: stopping it takes the group SIGKILL.
     let args = case.args("--spawn-helper --ignore-sigterm", "1 2 4", &["--no-report"]);
-    let mut child: Child = case
+    let child: Child = case
         .command(&args, &[("STANDIN_DELAY_S", "1")])
         .spawn()
         .expect("spawn");
@@ -464,14 +365,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
         complete(&case.point(1)) && case.point(2).join("run.json").is_file()
     });
     assert!(started, "point 1 did not finish");
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: SIGINT to the adreport child this test spawned.
-    unsafe {
-        libc::kill(pid, libc::SIGINT);
-    }
-    let waited = eventually(20, || matches!(child.try_wait(), Ok(Some(_))));
-    assert!(waited, "adreport did not exit after SIGINT");
-    let out = child.wait_with_output().expect("output");
+    let out = signal_and_wait(child, libc::SIGINT);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(complete(&case.point(1)));
@@ -488,7 +382,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
         fs::read_to_string(&log).unwrap_or_default()
     );
     assert!(eventually(5, || !alive(server[0]) && !alive(helper[0])));
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 
     let marker = fs::read_to_string(case.point(1).join(".complete")).expect("marker");
     let out = case.run(&case.args("", "1 2 4", &["--no-report"]), &[]);
@@ -502,7 +396,7 @@ fn ctrl_c_stops_everything_keeps_finished_points_and_rerun_resumes() {
     for c in [1, 2, 4] {
         assert!(complete(&case.point(c)));
     }
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]
@@ -527,7 +421,7 @@ fn attach_to_a_running_server_with_url() {
         "--url",
         &url,
         "--client-cmd",
-        &standin(),
+        &aiperf_standin(),
         "--concurrencies",
         "2",
         "--rounds",
@@ -573,7 +467,7 @@ fn server_shell_env_and_log_readiness() {
         "--ready-on",
         "both",
         "--client-cmd",
-        &standin(),
+        &aiperf_standin(),
         "--concurrencies",
         "1",
         "--rounds",
@@ -598,7 +492,7 @@ fn server_shell_env_and_log_readiness() {
     assert_eq!(m["context"]["server"]["shell"], true);
     assert_eq!(m["context"]["server"]["argv"][0], "sh");
     assert_eq!(m["context"]["server"]["env"]["ADREPORT_TEST_ENV"], "hello");
-    assert_no_orphans(&case);
+    assert_no_processes_tagged(&case.tag());
 }
 
 #[test]

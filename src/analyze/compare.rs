@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::significance::{bootstrap_diffs, mann_whitney, DiffCi, MannWhitney};
-use crate::model::{Direction, Latency, Metric, Point, Stat};
+use crate::model::{Direction, Latency, Load, Metric, Point, Stat};
 
 /// Significance level for "within noise".
 pub const ALPHA: f64 = 0.05;
@@ -31,18 +31,9 @@ impl AlignKey {
         AlignKey {
             isl: p.isl,
             osl: p.osl,
-            concurrency: p.concurrency,
-            max_batch_size: batch_axis(p),
+            concurrency: p.load().and_then(Load::concurrency),
+            max_batch_size: p.load().and_then(Load::batch_size),
         }
-    }
-}
-
-/// The max batch size when it is a point's load axis: it has no concurrency (trtllm-bench
-/// throughput runs all requests at once; the batch size is what a sweep varies).
-pub fn batch_axis(p: &Point) -> Option<u64> {
-    match p.concurrency {
-        Some(_) => None,
-        None => p.max_batch_size(),
     }
 }
 
@@ -65,17 +56,6 @@ pub enum Verdict {
     Same,
     /// Different, but not significantly so given the per-request data.
     WithinNoise,
-}
-
-impl Verdict {
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Better => "better",
-            Verdict::Worse => "worse",
-            Verdict::Same => "same",
-            Verdict::WithinNoise => "within noise",
-        }
-    }
 }
 
 /// Evidence from per-request data for one latency family.

@@ -1,16 +1,16 @@
-//! Findings: everything the renderers print, computed once from a Sweep.
+//! Findings: the numbers and verdicts every output shows, computed once from a Sweep.
+//! The sentences about them are written in `render::headline`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::capacity::{capacity, Capacity};
-use super::compare::{batch_axis, compare, regressions, AlignKey, Comparison, Verdict};
+use super::compare::{compare, regressions, AlignKey, Comparison, Delta, Verdict};
 use super::goodput::{goodput, Goodput};
-use super::pareto::{efficiency_y_metric, frontier_concurrencies};
+use super::pareto::{efficiency_y_metric, frontier, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
-use crate::render::format::{human, load_text, pct};
 
 /// What the user asked for.
 #[derive(Clone, Debug, Default)]
@@ -58,29 +58,91 @@ pub struct Series {
     /// Concurrencies on the tokens/s/user vs `pareto_y` frontier, low to high tokens/s/user.
     pub pareto_concurrencies: Vec<u64>,
     pub pareto_y: String,
+    /// The highest output tokens/s of the series, for the ISL x OSL table.
+    #[serde(skip)]
+    pub best_output: Option<BestOutput>,
+}
+
+/// The highest output tokens/s of a series and the max batch size of the point that gave it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BestOutput {
+    pub output_token_throughput: f64,
+    pub max_batch_size: Option<u64>,
 }
 
 /// A gate that tripped (exit code 2).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct GateHit {
-    pub gate: &'static str,
     pub label: String,
-    pub message: String,
+    pub gate: Gate,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+pub enum Gate {
+    /// `--fail-on-regression`: a metric worse than the baseline by more than `limit_pct`.
+    Regression {
+        key: AlignKey,
+        delta: Delta,
+        limit_pct: f64,
+    },
+    /// `--fail-on-sla`: `Findings::points[point]` misses the SLA.
+    Sla { point: usize },
+}
+
+/// One answer a summary leads with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Headline {
+    /// `Findings::comparisons[comparison]` over its aligned points, one shift per key metric.
+    Comparison {
+        comparison: usize,
+        shifts: Vec<Shift>,
+    },
+    /// Where `Findings::series[series]` stops meeting the SLA; `show_workload` when its label
+    /// has several workloads (ISL/OSL).
+    Capacity { series: usize, show_workload: bool },
+    /// Nothing to judge (no SLA, one label): how much was read.
+    Unjudged { points: usize, labels: usize },
+}
+
+/// How one metric moved over the aligned points of a comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shift {
+    pub metric: Metric,
+    /// Aligned points where the metric is better / worse than the baseline, of `of`.
+    pub better: usize,
+    pub worse: usize,
+    pub of: usize,
+    /// Lowest and highest relative change in % over the points with one.
+    pub rel_pct: Option<(f64, f64)>,
+}
+
+/// The efficiency (Pareto) frontier of one label over all its points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frontier {
+    pub label: String,
+    /// Indices into `Findings::points`, tokens/s/user ascending.
+    pub points: Vec<usize>,
+}
+
+/// What a summary, the charts and every other output show; built once from a Sweep.
+#[derive(Clone, Debug)]
 pub struct Findings {
     pub adreport_version: &'static str,
     pub sla: Option<Sla>,
     pub sla_text: Option<String>,
     pub labels: Vec<String>,
     pub baseline: Option<String>,
-    /// One-line answers, most important first; every renderer prints these.
-    pub headline: Vec<String>,
+    /// The answers, most important first; every summary leads with them.
+    pub headline: Vec<Headline>,
     pub series: Vec<Series>,
+    /// One per point of the sweep, in the sweep's order.
     pub points: Vec<PointFinding>,
     pub comparisons: Vec<Comparison>,
     pub gate_hits: Vec<GateHit>,
+    /// The y axis of the efficiency view (x is tokens/s/user).
+    pub efficiency_y: Metric,
+    /// One per label that has points on the efficiency view, in label order.
+    pub frontiers: Vec<Frontier>,
     pub warnings: Vec<String>,
     pub files_read: Vec<String>,
     /// Tool name -> versions seen.
@@ -107,7 +169,8 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         .iter()
         .map(|p| point_finding(p, settings.sla.as_ref()))
         .collect();
-    let series = series_of(sweep, settings.sla.as_ref());
+    let efficiency_y = efficiency_y_metric(sweep.points.iter());
+    let series = series_of(sweep, settings.sla.as_ref(), efficiency_y);
     let by_label =
         |l: &str| -> Vec<&Point> { sweep.points.iter().filter(|p| p.label == l).collect() };
     let comparisons: Vec<Comparison> = match labels.split_first() {
@@ -127,17 +190,25 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
             entry.insert(v.clone());
         }
     }
-    let mut f = Findings {
+    let headline = headline(
+        &comparisons,
+        settings.sla.is_some().then_some(series.as_slice()),
+        points.len(),
+        labels.len(),
+    );
+    Findings {
         adreport_version: env!("CARGO_PKG_VERSION"),
         sla_text: settings.sla.as_ref().map(|s| s.to_string()),
         sla: settings.sla.clone(),
         baseline: (labels.len() > 1).then(|| labels[0].clone()),
+        frontiers: frontiers(sweep, &labels, efficiency_y),
         labels,
-        headline: Vec::new(),
+        headline,
         series,
         points,
         comparisons,
         gate_hits,
+        efficiency_y,
         warnings: sweep.warnings.iter().map(|w| w.to_string()).collect(),
         files_read: sweep
             .files_read
@@ -145,9 +216,7 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
             .map(|p| p.display().to_string())
             .collect(),
         tool_versions,
-    };
-    f.headline = headline(&f);
-    f
+    }
 }
 
 fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
@@ -160,7 +229,7 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
         isl: p.isl,
         osl: p.osl,
         concurrency: p.concurrency,
-        max_batch_size: batch_axis(p),
+        max_batch_size: p.batch_size_load(),
         num_gpus: p.num_gpus,
         num_gpus_from: p.num_gpus_from.clone(),
         metrics: p.metrics.iter().map(|(m, v)| (m.name(), *v)).collect(),
@@ -171,8 +240,7 @@ fn point_finding(p: &Point, sla: Option<&Sla>) -> PointFinding {
     }
 }
 
-fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
-    let pareto_y = efficiency_y_metric(sweep.points.iter());
+fn series_of(sweep: &Sweep, sla: Option<&Sla>, pareto_y: Metric) -> Vec<Series> {
     let mut keys: Vec<(String, Option<u64>, Option<u64>)> = Vec::new();
     for p in &sweep.points {
         let k = (p.label.clone(), p.isl, p.osl);
@@ -190,7 +258,8 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
             let mut concurrencies: Vec<u64> = pts.iter().filter_map(|p| p.concurrency).collect();
             concurrencies.sort_unstable();
             concurrencies.dedup();
-            let mut batch_sizes: Vec<u64> = pts.iter().filter_map(|p| batch_axis(p)).collect();
+            let mut batch_sizes: Vec<u64> =
+                pts.iter().filter_map(|p| p.batch_size_load()).collect();
             batch_sizes.sort_unstable();
             batch_sizes.dedup();
             let sources: BTreeSet<&str> = pts.iter().map(|p| p.source.name()).collect();
@@ -199,11 +268,47 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>) -> Vec<Series> {
                 capacity: sla.map(|s| capacity(&pts, s)),
                 pareto_concurrencies: frontier_concurrencies(&pts, pareto_y),
                 pareto_y: pareto_y.name(),
+                best_output: best_output(&pts),
                 label,
                 isl,
                 osl,
                 concurrencies,
                 batch_sizes,
+            }
+        })
+        .collect()
+}
+
+fn best_output(points: &[&Point]) -> Option<BestOutput> {
+    points
+        .iter()
+        .filter_map(|p| {
+            Some(BestOutput {
+                output_token_throughput: p.get(Metric::OutputTokenThroughput)?,
+                max_batch_size: p.max_batch_size(),
+            })
+        })
+        .max_by(|a, b| {
+            a.output_token_throughput
+                .total_cmp(&b.output_token_throughput)
+        })
+}
+
+/// Per label, the frontier over all its points (every workload), as the efficiency chart
+/// draws it.
+fn frontiers(sweep: &Sweep, labels: &[String], y: Metric) -> Vec<Frontier> {
+    labels
+        .iter()
+        .map(|label| {
+            let (index, pts): (Vec<usize>, Vec<&Point>) = sweep
+                .points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| &p.label == label)
+                .unzip();
+            Frontier {
+                label: label.clone(),
+                points: frontier(&pts, y).into_iter().map(|i| index[i]).collect(),
             }
         })
         .collect()
@@ -216,20 +321,16 @@ fn gates(
     comparisons: &[Comparison],
 ) -> Vec<GateHit> {
     let mut hits = Vec::new();
-    if let Some(limit) = settings.fail_on_regression {
+    if let Some(limit_pct) = settings.fail_on_regression {
         for c in comparisons {
-            for (key, d) in regressions(c, limit) {
+            for (key, d) in regressions(c, limit_pct) {
                 hits.push(GateHit {
-                    gate: "regression",
                     label: c.label.clone(),
-                    message: format!(
-                        "{} at {key}: {} -> {} ({}, worse than the {}% allowed)",
-                        d.metric,
-                        human(d.baseline),
-                        human(d.value),
-                        d.rel_pct.map(pct).unwrap_or_default(),
-                        limit
-                    ),
+                    gate: Gate::Regression {
+                        key,
+                        delta: d.clone(),
+                        limit_pct,
+                    },
                 });
             }
         }
@@ -241,24 +342,14 @@ fn gates(
         } else {
             labels
         };
-        for p in points
-            .iter()
-            .filter(|p| judged.contains(&p.label) && p.source != Source::AiConfigurator.name())
-        {
-            if p.sla_pass == Some(false) {
-                let failed = p
-                    .sla
-                    .as_ref()
-                    .map(|v| v.failed().join(", "))
-                    .unwrap_or_default();
+        for (i, p) in points.iter().enumerate() {
+            if judged.contains(&p.label)
+                && p.source != Source::AiConfigurator.name()
+                && p.sla_pass == Some(false)
+            {
                 hits.push(GateHit {
-                    gate: "sla",
                     label: p.label.clone(),
-                    message: format!(
-                        "{} misses the SLA on {failed} ({})",
-                        load_text(p.concurrency, p.max_batch_size, "conc ", "?"),
-                        p.path
-                    ),
+                    gate: Gate::Sla { point: i },
                 });
             }
         }
@@ -266,133 +357,100 @@ fn gates(
     hits
 }
 
-fn headline(f: &Findings) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in &f.comparisons {
-        out.push(comparison_line(c));
-    }
-    if f.sla.is_some() {
-        for s in &f.series {
-            out.push(capacity_line(
-                s,
-                f.series.iter().filter(|x| x.label == s.label).count() > 1,
-            ));
-        }
+/// Comparisons first, then (with an SLA) the capacity of every series; `Unjudged` when
+/// there is neither.
+fn headline(
+    comparisons: &[Comparison],
+    judged_series: Option<&[Series]>,
+    points: usize,
+    labels: usize,
+) -> Vec<Headline> {
+    let mut out: Vec<Headline> = comparisons
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Headline::Comparison {
+            comparison: i,
+            shifts: shifts(c),
+        })
+        .collect();
+    let series = judged_series.unwrap_or_default();
+    for (i, s) in series.iter().enumerate() {
+        let workloads = series.iter().filter(|x| x.label == s.label).count();
+        out.push(Headline::Capacity {
+            series: i,
+            show_workload: workloads > 1,
+        });
     }
     if out.is_empty() {
-        out.push(format!(
-            "{} points in {} label(s); give --sla to judge them",
-            f.points.len(),
-            f.labels.len()
-        ));
+        out.push(Headline::Unjudged { points, labels });
     }
     out
 }
 
-fn comparison_line(c: &Comparison) -> String {
-    if c.pairs.is_empty() {
-        return format!(
-            "{} vs {}: no points align on ISL/OSL/concurrency",
-            c.label, c.baseline
-        );
-    }
-    let mut parts = Vec::new();
-    for m in [
+/// TTFT, TPOT and output throughput over the aligned points of a comparison.
+fn shifts(c: &Comparison) -> Vec<Shift> {
+    [
         Metric::Latency(Latency::Ttft, Stat::Avg),
         Metric::Latency(Latency::Tpot, Stat::Avg),
         Metric::OutputTokenThroughput,
-    ] {
-        let ds: Vec<_> = c
+    ]
+    .into_iter()
+    .filter_map(|metric| {
+        let ds: Vec<&Delta> = c
             .pairs
             .iter()
-            .filter_map(|p| p.deltas.iter().find(|d| d.metric == m.name()))
+            .filter_map(|p| p.deltas.iter().find(|d| d.metric == metric.name()))
             .collect();
         if ds.is_empty() {
-            continue;
+            return None;
         }
-        let better = ds.iter().filter(|d| d.verdict == Verdict::Better).count();
-        let worse = ds.iter().filter(|d| d.verdict == Verdict::Worse).count();
         let rels: Vec<f64> = ds.iter().filter_map(|d| d.rel_pct).collect();
-        let range = match (
-            rels.iter().copied().min_by(f64::total_cmp),
-            rels.iter().copied().max_by(f64::total_cmp),
-        ) {
-            (Some(lo), Some(hi)) if (hi - lo).abs() > 0.05 => format!("{} to {}", pct(lo), pct(hi)),
-            (Some(lo), _) => pct(lo),
-            _ => "n/a".into(),
-        };
-        parts.push(format!(
-            "{} {range} (better at {better}, worse at {worse} of {})",
-            short(m),
-            ds.len()
-        ));
-    }
-    format!(
-        "{} vs {} over {} aligned points: {}",
-        c.label,
-        c.baseline,
-        c.pairs.len(),
-        parts.join("; ")
-    )
+        let lo = rels.iter().copied().min_by(f64::total_cmp);
+        let hi = rels.iter().copied().max_by(f64::total_cmp);
+        Some(Shift {
+            metric,
+            better: ds.iter().filter(|d| d.verdict == Verdict::Better).count(),
+            worse: ds.iter().filter(|d| d.verdict == Verdict::Worse).count(),
+            of: ds.len(),
+            rel_pct: lo.zip(hi),
+        })
+    })
+    .collect()
 }
 
-fn short(m: Metric) -> String {
-    match m {
-        Metric::Latency(l, s) => format!("{} {}", s.key(), l.title()),
-        Metric::OutputTokenThroughput => "output tok/s".into(),
-        other => other.name(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_point;
 
-fn capacity_line(s: &Series, show_workload: bool) -> String {
-    let name = if show_workload {
-        let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
-        format!("{} (isl {} osl {})", s.label, o(s.isl), o(s.osl))
-    } else {
-        s.label.clone()
-    };
-    let Some(c) = &s.capacity else {
-        return format!("{name}: no SLA given");
-    };
-    if s.concurrencies.is_empty() {
-        // Request-rate and offline runs have no concurrency axis to find a limit on.
-        return format!(
-            "{name}: no concurrency axis (rate or offline runs); see the SLA per point"
-        );
-    }
-    let mut line = match c.max_passing_concurrency {
-        Some(conc) => format!(
-            "{name}: meets the SLA up to concurrency {conc} ({} req/s, {} output tok/s{})",
-            c.request_throughput
-                .map(human)
-                .unwrap_or_else(|| "-".into()),
-            c.output_token_throughput
-                .map(human)
-                .unwrap_or_else(|| "-".into()),
-            c.tokens_per_s_gpu
-                .map(|v| format!(", {} tok/s/gpu", human(v)))
-                .unwrap_or_default()
-        ),
-        None => format!("{name}: meets the SLA at no measured concurrency"),
-    };
-    if let Some(l) = c.limit_concurrency {
-        line.push_str(&format!(
-            "; limit crossed at about concurrency {}",
-            human(l)
-        ));
-    }
-    if c.non_monotone {
-        line.push_str("; note: a higher concurrency passes after a lower one failed");
-    }
-    line
-}
-
-/// Shorthand used by tests and renderers: the key of a point finding.
-pub fn key_of(p: &PointFinding) -> AlignKey {
-    AlignKey {
-        isl: p.isl,
-        osl: p.osl,
-        concurrency: p.concurrency,
-        max_batch_size: p.max_batch_size,
+    #[test]
+    fn frontiers_index_the_points_of_each_label_by_tokens_per_user() {
+        let mut sweep = Sweep::default();
+        // (label, tokens/s/user, output tokens/s): (60, 100) is beaten by (80, 120).
+        for (c, (label, user, out)) in [
+            ("a", 100.0, 50.0),
+            ("a", 80.0, 120.0),
+            ("a", 60.0, 100.0),
+            ("b", 10.0, 10.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut p = test_point(c as u64 + 1, 100.0, 1.0);
+            p.label = label.into();
+            p.set(Metric::TokensPerSUser, user);
+            p.set(Metric::OutputTokenThroughput, out);
+            sweep.points.push(p);
+        }
+        let f = analyze(&sweep, &Settings::default());
+        // No GPU count anywhere: the frontier is over total output tokens/s.
+        assert_eq!(f.efficiency_y, Metric::OutputTokenThroughput);
+        let got: Vec<(&str, &[usize])> = f
+            .frontiers
+            .iter()
+            .map(|fr| (fr.label.as_str(), fr.points.as_slice()))
+            .collect();
+        assert_eq!(got, [("a", &[1, 0][..]), ("b", &[3][..])]);
+        assert_eq!(f.series[0].pareto_concurrencies, [2, 1]);
     }
 }

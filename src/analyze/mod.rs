@@ -4,6 +4,7 @@ pub mod audit;
 pub mod capacity;
 pub mod changepoint;
 pub mod compare;
+pub mod evidence;
 pub mod findings;
 pub mod goodput;
 pub mod pareto;

@@ -33,16 +33,25 @@ pub fn efficiency_y_metric<'a>(mut points: impl Iterator<Item = &'a Point>) -> M
     }
 }
 
-/// Concurrencies of the points on the tokens/s/user vs `y` frontier, in frontier order.
-pub fn frontier_concurrencies(points: &[&Point], y: Metric) -> Vec<u64> {
-    let usable: Vec<(&Point, (f64, f64))> = points
+/// Indices into `points` of those on the tokens/s/user vs `y` frontier, in frontier order.
+pub fn frontier(points: &[&Point], y: Metric) -> Vec<usize> {
+    let usable: Vec<(usize, (f64, f64))> = points
         .iter()
-        .filter_map(|p| Some((*p, (p.get(Metric::TokensPerSUser)?, p.get(y)?))))
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, (p.get(Metric::TokensPerSUser)?, p.get(y)?))))
         .collect();
     let xy: Vec<(f64, f64)> = usable.iter().map(|(_, xy)| *xy).collect();
     pareto_frontier(&xy)
         .into_iter()
-        .filter_map(|i| usable.get(i)?.0.concurrency)
+        .map(|k| usable[k].0)
+        .collect()
+}
+
+/// Concurrencies of the points on the tokens/s/user vs `y` frontier, in frontier order.
+pub fn frontier_concurrencies(points: &[&Point], y: Metric) -> Vec<u64> {
+    frontier(points, y)
+        .into_iter()
+        .filter_map(|i| points[i].concurrency)
         .collect()
 }
 

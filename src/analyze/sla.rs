@@ -40,28 +40,28 @@ impl Sla {
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
-                .ok_or_else(|| format!("--sla: `{part}` should look like ttft=500"))?;
+                .ok_or_else(|| format!("`{part}` should look like ttft=500"))?;
             let latency = Latency::ALL
                 .into_iter()
                 .find(|l| l.key() == name.trim().to_ascii_lowercase())
-                .ok_or_else(|| {
-                    format!("--sla: unknown target `{name}` (use ttft, tpot, itl or e2el)")
-                })?;
-            let limit_ms: f64 = value.trim().trim_end_matches("ms").parse().map_err(|_| {
-                format!("--sla: `{value}` for {name} is not a number of milliseconds")
-            })?;
+                .ok_or_else(|| format!("unknown target `{name}` (use ttft, tpot, itl or e2el)"))?;
+            let limit_ms: f64 = value
+                .trim()
+                .trim_end_matches("ms")
+                .parse()
+                .map_err(|_| format!("`{value}` for {name} is not a number of milliseconds"))?;
             if !(limit_ms.is_finite() && limit_ms > 0.0) {
                 return Err(format!(
-                    "--sla: the limit for {name} must be a positive number of ms"
+                    "the limit for {name} must be a positive number of ms"
                 ));
             }
             if targets.iter().any(|t| t.latency == latency) {
-                return Err(format!("--sla: {name} is given twice"));
+                return Err(format!("{name} is given twice"));
             }
             targets.push(Target { latency, limit_ms });
         }
         if targets.is_empty() {
-            return Err("--sla: give at least one target, e.g. ttft=500,tpot=7".into());
+            return Err("give at least one target, e.g. ttft=500,tpot=7".into());
         }
         Ok(Sla { targets, stat })
     }

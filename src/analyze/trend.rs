@@ -58,7 +58,11 @@ impl fmt::Display for SeriesKey {
 pub struct TrendRun {
     pub run_id: String,
     pub commit: Option<String>,
+    pub branch: Option<String>,
     pub time: String,
+    pub tags: Vec<(String, String)>,
+    /// Points stored for the run (repeats counted).
+    pub points: usize,
     /// Hash of everything that ran; a change of it explains a step.
     pub fingerprint: String,
     /// The fingerprint's fields, (name, value), for saying what changed.
@@ -232,7 +236,10 @@ mod tests {
         TrendRun {
             run_id: format!("r{i}"),
             commit: Some(format!("c{i}")),
+            branch: None,
             time: format!("2026-01-{:02}T00:00:00Z", i + 1),
+            tags: Vec::new(),
+            points: 1,
             fingerprint: fingerprint.into(),
             environment: vec![("driver".into(), fingerprint.into())],
         }
@@ -333,10 +340,22 @@ mod tests {
             let values: Vec<f64> = (0..30)
                 .map(|i| (if i >= at { 120.0 } else { 100.0 }) * rng.random_range(0.95..1.05))
                 .collect();
-            let c = check(&trend(&values, m, Some(at)), &Settings::default(), Some(10.0));
+            let c = check(
+                &trend(&values, m, Some(at)),
+                &Settings::default(),
+                Some(10.0),
+            );
             assert!(c.gate_hits.is_empty(), "seed {seed}: {:?}", c.changes);
-            assert!(c.changes.iter().all(|ch| ch.kind != Kind::Regression), "seed {seed}");
-            environment += c.changes.iter().filter(|ch| ch.kind == Kind::Environment).count().min(1);
+            assert!(
+                c.changes.iter().all(|ch| ch.kind != Kind::Regression),
+                "seed {seed}"
+            );
+            environment += c
+                .changes
+                .iter()
+                .filter(|ch| ch.kind == Kind::Environment)
+                .count()
+                .min(1);
         }
         eprintln!("{environment} of 100 driver changes reported as environment changes");
         assert!(environment >= 95);

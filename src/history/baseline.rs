@@ -1,5 +1,6 @@
 //! A baseline from history: the newest runs that ran the same thing (same fingerprint) as a
-//! sweep whose points are the repeats of each load point, one per stored run.
+//! sweep with one point per load point that carries one repeat per stored run
+//! ([`Point::from_repeats`]: the point's metrics are their mean, `run_values` gives each run's).
 
 use std::path::PathBuf;
 
@@ -43,13 +44,13 @@ pub fn baseline(
     }
     runs.drain(..runs.len().saturating_sub(last.max(1)));
     let keys: Vec<i64> = runs.iter().map(|r| r.key).collect();
-    let mut sweep = Sweep::default();
+    let mut stored: Vec<Point> = Vec::new();
     // Rows come ordered by run, then point.
     let mut current: Option<(i64, Point)> = None;
     for row in store.values(&keys)? {
         if current.as_ref().is_none_or(|(k, _)| *k != row.point_key) {
             if let Some((_, p)) = current.take() {
-                sweep.points.push(p);
+                stored.push(p);
             }
             let run = runs.iter().find(|r| r.key == row.run_key);
             let mut p = Point::new(
@@ -75,9 +76,42 @@ pub fn baseline(
         }
     }
     if let Some((_, p)) = current.take() {
-        sweep.points.push(p);
+        stored.push(p);
     }
-    sweep.files_read = vec![PathBuf::from(db)];
+    // The same load point of every run becomes the repeats of one point, oldest run first.
+    let mut groups: Vec<Vec<Point>> = Vec::new();
+    for mut p in stored {
+        let same = |q: &Point| {
+            (
+                q.isl,
+                q.osl,
+                q.concurrency,
+                q.max_batch_size(),
+                q.request_rate,
+            ) == (
+                p.isl,
+                p.osl,
+                p.concurrency,
+                p.max_batch_size(),
+                p.request_rate,
+            )
+        };
+        match groups.iter_mut().find(|g| same(&g[0])) {
+            Some(g) => {
+                p.repeat = Some(g.len() as u32 + 1);
+                g.push(p);
+            }
+            None => {
+                p.repeat = Some(1);
+                groups.push(vec![p]);
+            }
+        }
+    }
+    let sweep = Sweep {
+        points: groups.into_iter().filter_map(Point::from_repeats).collect(),
+        files_read: vec![PathBuf::from(db)],
+        ..Default::default()
+    };
     Ok(HistoryBaseline { sweep, runs })
 }
 
@@ -119,17 +153,19 @@ mod tests {
         let b = baseline(&db, &fp, 2, "history").unwrap();
         let ids: Vec<&str> = b.runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["s-2", "s-3"]);
-        assert_eq!(b.sweep.points.len(), 8);
+        // One point per concurrency, each with a repeat per run.
+        assert_eq!(b.sweep.points.len(), 4);
         let ttft = Metric::Latency(Latency::Ttft, Stat::Avg);
-        let at_1: Vec<f64> = b
+        let at_1 = b
             .sweep
             .points
             .iter()
-            .filter(|p| p.concurrency == Some(1))
-            .filter_map(|p| p.get(ttft))
-            .collect();
+            .find(|p| p.concurrency == Some(1))
+            .unwrap();
         // profile_export_aiperf.json of isl_128_osl_64_conc_1: time_to_first_token avg.
-        assert_eq!(at_1, [68.1756862, 68.1756862]);
+        assert_eq!(at_1.run_values(ttft), [68.1756862, 68.1756862]);
+        assert_eq!(at_1.runs(), 2);
+        assert!(at_1.path.display().to_string().ends_with("#s-2"));
         assert!(b
             .sweep
             .points
@@ -147,7 +183,8 @@ mod tests {
         let b = baseline(&db, &fingerprint(&other).fingerprint, 5, "h100").unwrap();
         let ids: Vec<&str> = b.runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["aa-1", "aa-2"]);
-        assert_eq!(b.sweep.points.len(), 4);
+        assert_eq!(b.sweep.points.len(), 2);
+        assert!(b.sweep.points.iter().all(|p| p.runs() == 2));
 
         let unknown = Fingerprint::default();
         assert!(baseline(&db, &unknown, 3, "x").is_err());

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::ingest::configs::find_configs;
 use crate::ingest::fields::parse_json;
 use crate::ingest::read_text;
 use crate::model::{Source, Sweep, Warning};
@@ -172,13 +171,9 @@ pub fn fingerprint(sweep: &Sweep) -> Found {
                 .flatten()
         });
 
-    // Config files beside the runs, configs the runner copied, and the client's settings.
-    let (configs, config_warnings) = find_configs(sweep);
-    warnings.extend(config_warnings.into_iter().map(|w| Warning {
-        path: PathBuf::new(),
-        message: w,
-    }));
-    let mut config_texts: BTreeSet<String> = configs.into_iter().map(|c| c.text).collect();
+    // Config files beside the runs (found when the sweep was loaded), configs the runner
+    // copied, and the client's settings.
+    let mut config_texts: BTreeSet<String> = sweep.configs.iter().map(|c| c.text.clone()).collect();
     for v in &manifests {
         for c in v
             .pointer("/context/config_files")

@@ -73,8 +73,22 @@ pub fn add(job: &AddJob) -> Result<AddDone, Error> {
 }
 
 /// The stored runs, oldest first.
-pub fn list(db: &str, last: Option<usize>) -> Result<Vec<RunInfo>, Error> {
-    Store::open(db)?.runs(last)
+pub fn list(db: &str, last: Option<usize>) -> Result<Vec<TrendRun>, Error> {
+    Ok(Store::open(db)?.runs(last)?.iter().map(trend_run).collect())
+}
+
+/// A stored run in the terms the analysis and the tables use.
+fn trend_run(r: &RunInfo) -> TrendRun {
+    TrendRun {
+        run_id: r.run_id.clone(),
+        commit: r.commit.clone(),
+        branch: r.branch.clone(),
+        time: r.time.clone(),
+        tags: r.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        points: usize::try_from(r.points).unwrap_or(0),
+        fingerprint: r.fingerprint_hash.clone(),
+        environment: environment(&r.fingerprint),
+    }
 }
 
 /// Which series to read.
@@ -181,16 +195,7 @@ pub fn load_trend(store: &mut Store, last: Option<usize>, filter: &Filter) -> Re
                 .collect(),
         })
         .collect();
-    let runs = infos
-        .iter()
-        .map(|r| TrendRun {
-            run_id: r.run_id.clone(),
-            commit: r.commit.clone(),
-            time: r.time.clone(),
-            fingerprint: r.fingerprint_hash.clone(),
-            environment: environment(&r.fingerprint),
-        })
-        .collect();
+    let runs = infos.iter().map(trend_run).collect();
     Ok(Trend { runs, series })
 }
 
@@ -251,7 +256,11 @@ pub fn report(job: &ReportJob) -> Result<ReportDone, Error> {
     } else {
         job.check.filter.metrics.clone()
     };
-    for c in result.changes.iter().filter(|c| c.kind == trend::Kind::Regression) {
+    for c in result
+        .changes
+        .iter()
+        .filter(|c| c.kind == trend::Kind::Regression)
+    {
         let m = trend.series[c.series].key.metric;
         if !metrics.contains(&m) {
             metrics.push(m);

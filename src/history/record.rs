@@ -60,7 +60,7 @@ fn stored_point(p: &Point, repeat: i64) -> StoredPoint {
         isl: int(p.isl),
         osl: int(p.osl),
         concurrency: int(p.concurrency),
-        batch_size: int(p.max_batch_size()),
+        batch_size: int(p.batch_size_load()),
         request_rate: p.request_rate,
         repeat,
         values: p.metrics.iter().map(|(m, v)| (m.name(), *v)).collect(),
@@ -75,10 +75,19 @@ pub fn run_record(
     started: Option<String>,
     inputs: &[String],
 ) -> Result<RunRecord, Error> {
+    // A point measured several times (its repeats, or the same load twice) is stored once
+    // per measurement, numbered.
     let mut seen: HashMap<String, i64> = HashMap::new();
     let points: Vec<StoredPoint> = sweep
         .points
         .iter()
+        .flat_map(|p| {
+            if p.repeats.is_empty() {
+                std::slice::from_ref(p)
+            } else {
+                p.repeats.as_slice()
+            }
+        })
         .map(|p| {
             let sp = stored_point(p, 0);
             let key = format!(
@@ -161,6 +170,23 @@ mod tests {
         assert_eq!(r.time_s, 1_795_572_000);
         let again = run_record(&sweep, &meta, Fingerprint::default(), None, &[]).unwrap();
         assert_eq!(r.run_id, again.run_id);
+        // A point that carries its repeats is stored once per repeat.
+        let merged = crate::model::Point::from_repeats(vec![
+            test_point(4, 20.0, 7.0),
+            test_point(4, 22.0, 7.0),
+        ])
+        .unwrap();
+        let with_repeats = Sweep {
+            points: vec![merged],
+            ..Default::default()
+        };
+        let r2 = run_record(&with_repeats, &meta, Fingerprint::default(), None, &[]).unwrap();
+        let ttft: Vec<(i64, f64)> = r2
+            .points
+            .iter()
+            .map(|p| (p.repeat, p.values["ttft_avg_ms"]))
+            .collect();
+        assert_eq!(ttft, [(0, 20.0), (1, 22.0)]);
         sweep.points[2].set(crate::model::Metric::RequestThroughput, 9.5);
         let other = run_record(&sweep, &meta, Fingerprint::default(), None, &[]).unwrap();
         assert_ne!(r.run_id, other.run_id);

@@ -7,7 +7,7 @@
 //! block on stdout is deliberately not read: it repeats the JSON with 2 decimals, so reading both
 //! would count every point twice.
 //!
-//! The three families differ in key names and order, never in meaning (shared/formats/FORMATS.md §1):
+//! The three families differ in key names and order, never in meaning (docs/formats.md):
 //! - goodput is `request_goodput:` (trailing colon) in legacy vLLM and TensorRT-LLM, `request_goodput`
 //!   in `vllm bench serve`; TensorRT-LLM writes std before mean and the traffic keys last (order is
 //!   irrelevant here: keys are looked up by name);

@@ -5,14 +5,14 @@
 //! Reports show them side by side so a reader sees what changed between two runs.
 //! Nothing here fails: a file that cannot be read or parsed is skipped with a warning.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use serde_yaml::Value;
 
 use super::read_text;
-use crate::model::{Source, Sweep};
+use crate::model::{ConfigFile, Source, Sweep, Warning};
 
 /// Larger YAML files are not configs a person wrote or generated for one deployment.
 pub const MAX_CONFIG_BYTES: u64 = 256 * 1024;
@@ -20,18 +20,6 @@ pub const MAX_CONFIG_BYTES: u64 = 256 * 1024;
 pub const MAX_CONFIGS: usize = 32;
 /// A flattened config with more keys than this is cut (protects against YAML bombs).
 const MAX_FLAT_KEYS: usize = 4000;
-
-/// One config file found beside the runs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConfigFile {
-    /// Which run label(s) it belongs to and where, e.g. `tuned: extra_llm_api_options.yaml`.
-    pub label: String,
-    pub path: PathBuf,
-    /// The file as written.
-    pub text: String,
-    /// Dotted keys -> scalar values; a list of scalars is one value, `[1, 2, 4]`.
-    pub flat: BTreeMap<String, String>,
-}
 
 /// Top-level keys of TensorRT-LLM LLM-API options and AutoDeploy configs.
 const KNOWN_KEYS: &[&str] = &[
@@ -90,7 +78,7 @@ const NOT_CONFIGS: &[&str] = &[
 /// For each label the search root is the deepest directory holding all its points. From each
 /// point's directory up to that root, YAML files in the directory are candidates; for
 /// AIConfigurator points also those in `topN/`, `agg/topN/` and `disagg/topN/` below it.
-pub fn find_configs(sweep: &Sweep) -> (Vec<ConfigFile>, Vec<String>) {
+pub fn find_configs(sweep: &Sweep) -> (Vec<ConfigFile>, Vec<Warning>) {
     let mut warnings = Vec::new();
     // canonical path -> (labels it belongs to, path as found, path relative to the first label's root)
     let mut found: BTreeMap<PathBuf, (Vec<String>, PathBuf, String)> = BTreeMap::new();
@@ -131,7 +119,10 @@ pub fn find_configs(sweep: &Sweep) -> (Vec<ConfigFile>, Vec<String>) {
                 flat,
             }),
             Ok(None) => {}
-            Err(reason) => warnings.push(format!("{}: config skipped: {reason}", path.display())),
+            Err(reason) => warnings.push(Warning {
+                path: path.clone(),
+                message: format!("config skipped: {reason}"),
+            }),
         }
     }
     if configs.len() > MAX_CONFIGS {
@@ -139,28 +130,18 @@ pub fn find_configs(sweep: &Sweep) -> (Vec<ConfigFile>, Vec<String>) {
             .iter()
             .map(|c| c.path.display().to_string())
             .collect();
-        warnings.push(format!(
-            "{} more configs found but not shown: {}",
-            rest.len(),
-            rest.join(", ")
-        ));
+        // About the whole set, so no one file to name.
+        warnings.push(Warning {
+            path: PathBuf::new(),
+            message: format!(
+                "{} more configs found but not shown: {}",
+                rest.len(),
+                rest.join(", ")
+            ),
+        });
         configs.truncate(MAX_CONFIGS);
     }
     (configs, warnings)
-}
-
-/// Keys whose values differ between two configs (missing on one side counts), in key order.
-pub fn config_diff(
-    a: &ConfigFile,
-    b: &ConfigFile,
-) -> Vec<(String, Option<String>, Option<String>)> {
-    let keys: BTreeSet<&String> = a.flat.keys().chain(b.flat.keys()).collect();
-    keys.into_iter()
-        .filter_map(|k| {
-            let (va, vb) = (a.flat.get(k), b.flat.get(k));
-            (va != vb).then(|| (k.clone(), va.cloned(), vb.cloned()))
-        })
-        .collect()
 }
 
 /// The directory a point lives in: the artifact directory itself, or a result file's parent.
@@ -409,29 +390,6 @@ mod tests {
         ));
         assert!(is_config(Path::new("agg_config.yaml"), &v("foo: 1")));
         assert!(!is_config(Path::new("agg_config.yaml"), &v("[1, 2]")));
-    }
-
-    #[test]
-    fn diff_lists_changed_and_missing_keys() {
-        let cfg = |pairs: &[(&str, &str)]| ConfigFile {
-            label: String::new(),
-            path: PathBuf::new(),
-            text: String::new(),
-            flat: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        };
-        let a = cfg(&[("a", "1"), ("b", "2"), ("c", "3")]);
-        let b = cfg(&[("a", "1"), ("b", "5"), ("d", "4")]);
-        assert_eq!(
-            config_diff(&a, &b),
-            vec![
-                ("b".into(), Some("2".into()), Some("5".into())),
-                ("c".into(), Some("3".into()), None),
-                ("d".into(), None, Some("4".into())),
-            ]
-        );
     }
 
     #[test]

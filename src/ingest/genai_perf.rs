@@ -4,7 +4,7 @@
 //! `input_config` (the flat argparse dict up to 0.0.11, a nested config since 0.0.12).
 //! The CSV has a descending-percentile header, quoted thousands separators and
 //! `(per sec)` units. When both sit side by side only the JSON is read: it is not rounded
-//! and has the run config. See shared/formats/FORMATS.md section 3.6.
+//! and has the run config. See docs/formats.md.
 
 use std::path::{Path, PathBuf};
 

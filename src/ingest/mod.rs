@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::analyze::compare::batch_axis;
 use crate::error::{Error, ReadError};
 use crate::model::{Latency, Metric, Point, Stat, Sweep, Warning};
 use crate::stats;
@@ -99,6 +98,9 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
         let reasons = reasons.join("\n");
         return Err(Error::NothingUsable(reasons));
     }
+    let (configs, config_warnings) = configs::find_configs(&sweep);
+    sweep.configs = configs;
+    sweep.warnings.extend(config_warnings);
     Ok(sweep)
 }
 
@@ -494,8 +496,20 @@ fn sort_points(sweep: &mut Sweep) {
     let labels = sweep.labels();
     let rank = |l: &str| labels.iter().position(|x| x == l).unwrap_or(usize::MAX);
     sweep.points.sort_by(|a, b| {
-        (rank(&a.label), a.isl, a.osl, a.concurrency, batch_axis(a))
-            .cmp(&(rank(&b.label), b.isl, b.osl, b.concurrency, batch_axis(b)))
+        (
+            rank(&a.label),
+            a.isl,
+            a.osl,
+            a.concurrency,
+            a.batch_size_load(),
+        )
+            .cmp(&(
+                rank(&b.label),
+                b.isl,
+                b.osl,
+                b.concurrency,
+                b.batch_size_load(),
+            ))
             .then(
                 a.request_rate
                     .unwrap_or(f64::INFINITY)
@@ -527,7 +541,7 @@ fn warn_duplicates(sweep: &mut Sweep) {
             p.isl,
             p.osl,
             p.concurrency,
-            batch_axis(p),
+            p.batch_size_load(),
             p.request_rate.map(f64::to_bits),
         );
         match seen.iter().find(|(k, _)| *k == key) {
@@ -555,7 +569,7 @@ fn load_key(p: &Point) -> String {
         o(p.osl),
         o(p.concurrency)
     );
-    if let Some(b) = batch_axis(p) {
+    if let Some(b) = p.batch_size_load() {
         s.push_str(&format!(" batch {b}"));
     }
     if let Some(r) = p.request_rate {

@@ -1,19 +1,87 @@
-//! `findings.json`: points with SLA verdicts, goodput, comparisons with deltas and significance.
+//! `findings.json`: points with SLA verdicts, goodput, comparisons with deltas and significance,
+//! with the headline and gate messages as the other outputs word them.
 
-use super::{Exporter, ReportCtx};
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::headline::{gate_message, gate_name, headline_lines};
+use super::output::{Exporter, Output};
+use super::ReportCtx;
+use crate::analyze::compare::Comparison;
+use crate::analyze::findings::{Findings, PointFinding, Series};
+use crate::analyze::sla::Sla;
 use crate::error::Error;
+
+pub const FILE: &str = "findings.json";
 
 pub struct FindingsJson;
 
-impl Exporter for FindingsJson {
-    fn file_name(&self) -> &'static str {
-        "findings.json"
+impl Exporter<ReportCtx<'_>> for FindingsJson {
+    fn render(&self, ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(vec![Output::text(FILE, findings_json(ctx.findings)?)])
     }
+}
 
-    fn render(&self, ctx: &ReportCtx) -> Result<String, Error> {
-        let mut s = serde_json::to_string_pretty(ctx.findings)
-            .map_err(|e| Error::Usage(format!("cannot serialise findings: {e}")))?;
-        s.push('\n');
-        Ok(s)
+/// The document's text.
+pub fn findings_json(f: &Findings) -> Result<String, Error> {
+    let mut s = serde_json::to_string_pretty(&Document::of(f))
+        .map_err(|e| Error::Usage(format!("cannot serialise findings: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// The findings as scripts read them; field order is the file's.
+#[derive(Serialize)]
+struct Document<'a> {
+    adreport_version: &'a str,
+    sla: &'a Option<Sla>,
+    sla_text: &'a Option<String>,
+    labels: &'a [String],
+    baseline: &'a Option<String>,
+    /// One-line answers, most important first.
+    headline: Vec<String>,
+    series: &'a [Series],
+    points: &'a [PointFinding],
+    comparisons: &'a [Comparison],
+    gate_hits: Vec<GateDoc<'a>>,
+    warnings: &'a [String],
+    files_read: &'a [String],
+    /// Tool name -> versions seen.
+    tool_versions: &'a BTreeMap<String, BTreeSet<String>>,
+}
+
+#[derive(Serialize)]
+struct GateDoc<'a> {
+    gate: &'static str,
+    label: &'a str,
+    message: String,
+}
+
+impl Document<'_> {
+    fn of(f: &Findings) -> Document<'_> {
+        Document {
+            adreport_version: f.adreport_version,
+            sla: &f.sla,
+            sla_text: &f.sla_text,
+            labels: &f.labels,
+            baseline: &f.baseline,
+            headline: headline_lines(f),
+            series: &f.series,
+            points: &f.points,
+            comparisons: &f.comparisons,
+            gate_hits: f
+                .gate_hits
+                .iter()
+                .map(|g| GateDoc {
+                    gate: gate_name(g),
+                    label: &g.label,
+                    message: gate_message(f, g),
+                })
+                .collect(),
+            warnings: &f.warnings,
+            files_read: &f.files_read,
+            tool_versions: &f.tool_versions,
+        }
     }
 }

@@ -5,18 +5,20 @@
 //! is marked safe: only our own CSS, self-check script and base64 image data are.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text, pct};
+use super::headline::{gate_message, gate_name, headline_lines, verdict_word};
+use super::output::{pngs, Exporter, Output};
+use super::ReportCtx;
 use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
 use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
 use crate::error::Error;
-use crate::ingest::configs::{config_diff, ConfigFile};
+use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
 
 const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
@@ -48,32 +50,30 @@ impl Chrome {
     }
 }
 
-/// Writes `out_dir/report.html` and returns its path.
-pub fn write_html(
-    findings: &Findings,
-    configs: &[ConfigFile],
-    plot_files: &[PathBuf],
-    out_dir: &Path,
-) -> Result<PathBuf, Error> {
-    let path = out_dir.join("report.html");
-    let html = render_html(findings, configs, plot_files).map_err(|e| Error::Write {
-        path: path.clone(),
-        source: std::io::Error::other(e),
-    })?;
-    fs::write(&path, html).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
+pub const FILE: &str = "report.html";
+
+/// `report.html`, with every chart before it in the exporter list embedded.
+pub struct ReportHtml;
+
+impl Exporter<ReportCtx<'_>> for ReportHtml {
+    fn render(&self, ctx: &ReportCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let html =
+            render_html(ctx.findings, &ctx.sweep.configs, earlier).map_err(|e| Error::Write {
+                path: ctx.out_dir.join(FILE),
+                source: std::io::Error::other(e),
+            })?;
+        Ok(vec![Output::text(FILE, html)])
+    }
 }
 
-/// The page as a string; the error is a template problem (a bug, never input).
+/// The page as a string, embedding the images among `outputs`; the error is a template
+/// problem (a bug, never input).
 pub fn render_html(
     findings: &Findings,
     configs: &[ConfigFile],
-    plot_files: &[PathBuf],
+    outputs: &[Output],
 ) -> Result<String, String> {
-    let view = build_view(findings, configs, plot_files);
+    let view = build_view(findings, configs, outputs);
     let mut tera = Tera::default();
     // Tera escapes templates whose names end in .html.
     tera.add_raw_template("report.html", TEMPLATE)
@@ -276,9 +276,9 @@ struct ProvenanceRow {
     path: String,
 }
 
-fn build_view(f: &Findings, configs: &[ConfigFile], plot_files: &[PathBuf]) -> View {
+fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View {
     let mut warnings = f.warnings.clone();
-    let plots = plots(plot_files, &mut warnings);
+    let plots = plot_views(outputs, &mut warnings);
     let title = match &f.baseline {
         Some(b) => {
             let others: Vec<&str> = f
@@ -298,14 +298,14 @@ fn build_view(f: &Findings, configs: &[ConfigFile], plot_files: &[PathBuf]) -> V
         baseline: f.baseline.clone(),
         sla_text: f.sla_text.clone(),
         sla_stat: f.sla.as_ref().map(|s| s.stat.key()),
-        headline: f.headline.clone(),
+        headline: headline_lines(f),
         gate_hits: f
             .gate_hits
             .iter()
             .map(|g| GateView {
-                gate: g.gate,
+                gate: gate_name(g),
                 label: g.label.clone(),
-                message: g.message.clone(),
+                message: gate_message(f, g),
             })
             .collect(),
         sla: sla_view(f),
@@ -622,7 +622,7 @@ fn delta_row(pair: &AlignedPair, d: &Delta) -> DeltaRow {
         value: human(d.value),
         abs: signed(d.abs),
         rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
-        verdict: cell(d.verdict.word(), class),
+        verdict: cell(verdict_word(d.verdict), class),
         evidence: evidence(d, &pair.significance),
     }
 }
@@ -660,43 +660,36 @@ fn evidence(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -
     parts.join(" · ")
 }
 
-/// Each plot as a data URI; unreadable or non-image files become warnings.
-pub(crate) fn plots(files: &[PathBuf], warnings: &mut Vec<String>) -> Vec<PlotView> {
+/// Each PNG among the outputs rendered before the page (the charts), as a data URI.
+pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
+    pngs(outputs)
+        .filter_map(|o| plot_view(Path::new(&o.file_name), &o.bytes, warnings))
+        .collect()
+}
+
+/// One image as a data URI, titled by its file name; bytes that are no image become a warning.
+fn plot_view(path: &Path, bytes: &[u8], warnings: &mut Vec<String>) -> Option<PlotView> {
+    let Some(mime) = image_mime(path, bytes) else {
+        warnings.push(format!(
+            "{}: plot left out of the report: not a PNG, JPEG or SVG image",
+            path.display()
+        ));
+        return None;
+    };
     let engine = base64::engine::general_purpose::STANDARD;
-    let mut out = Vec::new();
-    for path in files {
-        let bytes = match fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                warnings.push(format!(
-                    "{}: plot left out of the report: {e}",
-                    path.display()
-                ));
-                continue;
-            }
-        };
-        let Some(mime) = image_mime(path, &bytes) else {
-            warnings.push(format!(
-                "{}: plot left out of the report: not a PNG, JPEG or SVG image",
-                path.display()
-            ));
-            continue;
-        };
-        let file = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let title = path
-            .file_stem()
-            .map(|n| n.to_string_lossy().replace('_', " "))
-            .unwrap_or_default();
-        out.push(PlotView {
-            title,
-            file,
-            data_uri: format!("data:{mime};base64,{}", engine.encode(&bytes)),
-        });
-    }
-    out
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let title = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().replace('_', " "))
+        .unwrap_or_default();
+    Some(PlotView {
+        title,
+        file,
+        data_uri: format!("data:{mime};base64,{}", engine.encode(bytes)),
+    })
 }
 
 /// The image type from the bytes (the name only for SVG, which has no magic number).

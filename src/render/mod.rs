@@ -1,11 +1,14 @@
 //! Render: turn a Sweep and its Findings into tables, files and plots.
-//! Each file output is one exporter behind [`Exporter`].
+//! Each report file (or family of files, like the charts) is one exporter behind
+//! [`output::Exporter`].
 
 pub mod audit;
 pub mod findings_json;
 pub mod format;
+pub mod headline;
 pub mod history;
 pub mod html;
+pub mod isl_osl_table;
 pub mod markdown;
 pub mod output;
 pub mod plots;
@@ -16,33 +19,31 @@ pub mod summary;
 pub mod tables;
 pub mod terminal;
 
-use crate::analyze::findings::Findings;
-use crate::error::Error;
-use crate::model::Sweep;
+use std::path::Path;
 
-/// What exporters render from.
+use crate::analyze::findings::Findings;
+use crate::model::Sweep;
+use output::Exporter;
+
+/// What the report exporters render from.
 pub struct ReportCtx<'a> {
     pub findings: &'a Findings,
     pub sweep: &'a Sweep,
     /// The inputs as the user gave them, for headers.
     pub inputs: &'a [String],
-    /// File names of the plots written, in order.
-    pub plots: &'a [String],
-    pub out_dir: &'a std::path::Path,
+    pub out_dir: &'a Path,
 }
 
-/// One output file.
-pub trait Exporter {
-    fn file_name(&self) -> &'static str;
-    fn render(&self, ctx: &ReportCtx) -> Result<String, Error>;
-}
-
-/// The text exporters every report writes.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
+/// Every output of `report` and `compare`, in writing order: the charts first so the text
+/// outputs can name them and report.html can embed them.
+pub fn report_exporters<'a>() -> Vec<Box<dyn Exporter<ReportCtx<'a>>>> {
     vec![
+        Box::new(plots::Charts),
         Box::new(summary::SummaryTxt),
         Box::new(markdown::SummaryMd),
         Box::new(findings_json::FindingsJson),
         Box::new(points_csv::PointsCsv),
+        Box::new(isl_osl_table::IslOslTable),
+        Box::new(html::ReportHtml),
     ]
 }

@@ -66,13 +66,14 @@ pub fn write_outputs<Ctx: ?Sized>(
     Ok(files)
 }
 
+/// The PNGs among `outputs`, in order.
+pub fn pngs(outputs: &[Output]) -> impl Iterator<Item = &Output> {
+    outputs.iter().filter(|o| o.file_name.ends_with(".png"))
+}
+
 /// The file names of the PNGs among `outputs`, in order.
 pub fn png_names(outputs: &[Output]) -> Vec<String> {
-    outputs
-        .iter()
-        .filter(|o| o.file_name.ends_with(".png"))
-        .map(|o| o.file_name.clone())
-        .collect()
+    pngs(outputs).map(|o| o.file_name.clone()).collect()
 }
 
 #[cfg(test)]

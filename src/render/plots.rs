@@ -6,14 +6,14 @@
 //! fonts, colours, SLA marks and the legend panel beside the plot (never over data).
 //! Text uses DejaVu Sans compiled into the binary: no fontconfig/freetype at run time.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle, RGBColor};
 
-use crate::analyze::compare::batch_axis;
-use crate::analyze::pareto::{efficiency_y_metric, pareto_frontier};
+use super::output::{Exporter, Output};
+use super::ReportCtx;
+use crate::analyze::findings::{Findings, PointFinding};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
@@ -22,9 +22,10 @@ use crate::stats;
 pub mod audit;
 mod axis;
 mod draw;
+pub mod history;
 
 use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};
-use draw::render;
+use draw::render_png;
 
 /// Size of every PNG, in pixels.
 pub const WIDTH: u32 = 1600;
@@ -59,25 +60,24 @@ const TITLE_H: u32 = 80;
 /// Box-plot percentiles, low to high: whisker, box, median, box, whisker.
 const BOX_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
 
-/// Draws every chart the sweep has data for into `out_dir` and returns the written paths.
-/// A chart whose metric no point has is skipped, not drawn empty.
-pub fn write_plots(
-    sweep: &Sweep,
-    sla: Option<&Sla>,
-    out_dir: &Path,
-) -> Result<Vec<PathBuf>, Error> {
-    ensure_font(out_dir)?;
-    fs::create_dir_all(out_dir).map_err(|source| Error::Write {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for (file, fig) in figures(sweep, sla) {
-        let path = out_dir.join(&file);
-        render(&fig, &path)?;
-        written.push(path);
+/// The report's PNG charts: one output per chart the sweep has data for. A chart whose
+/// metric no point has is skipped, not drawn empty. SLA misses and Pareto frontiers come
+/// from the findings; the charts only draw them.
+pub struct Charts;
+
+impl Exporter<ReportCtx<'_>> for Charts {
+    fn render(&self, ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        ensure_font(ctx.out_dir)?;
+        figures(ctx.sweep, ctx.findings)
+            .into_iter()
+            .map(|(file, fig)| {
+                Ok(Output {
+                    bytes: render_png(&fig, &file)?,
+                    file_name: file,
+                })
+            })
+            .collect()
     }
-    Ok(written)
 }
 
 /// Registers the embedded DejaVu Sans as plotters' "sans-serif", once per process.
@@ -241,23 +241,47 @@ const CONC_CHARTS: [ConcChart; 6] = [
     },
 ];
 
-fn figures(sweep: &Sweep, sla: Option<&Sla>) -> Vec<(String, Figure)> {
-    let labels = sweep.labels();
-    let load = LoadAxis::of(sweep);
+/// What a chart draws from: the points with their findings (SLA verdicts, load axis) and
+/// the findings of the whole sweep (SLA, frontiers).
+#[derive(Clone, Copy)]
+struct Data<'a> {
+    sweep: &'a Sweep,
+    findings: &'a Findings,
+}
+
+impl<'a> Data<'a> {
+    /// Every point with its finding (the findings hold one per point, in the sweep's order).
+    fn points(self) -> impl Iterator<Item = (&'a Point, &'a PointFinding)> {
+        self.sweep.points.iter().zip(&self.findings.points)
+    }
+
+    fn points_of(self, label: &'a str) -> impl Iterator<Item = (&'a Point, &'a PointFinding)> {
+        self.points().filter(move |(p, _)| p.label == label)
+    }
+
+    fn sla(self) -> Option<&'a Sla> {
+        self.findings.sla.as_ref()
+    }
+}
+
+fn figures(sweep: &Sweep, findings: &Findings) -> Vec<(String, Figure)> {
+    let d = Data { sweep, findings };
+    let labels = &findings.labels;
+    let load = LoadAxis::of(findings);
     let mut out = Vec::new();
     for chart in &CONC_CHARTS {
-        if let Some(fig) = conc_figure(sweep, sla, &labels, chart, load) {
+        if let Some(fig) = conc_figure(d, labels, chart, load) {
             out.push((load.file_name(chart.file), fig));
         }
     }
-    if let Some(fig) = efficiency_figure(sweep, sla, &labels) {
+    if let Some(fig) = efficiency_figure(d, labels) {
         out.push(("efficiency_tok_s_gpu_vs_user.png".into(), fig));
     }
     for (lat, file) in [
         (Latency::Ttft, "ttft_distribution.png"),
         (Latency::Tpot, "tpot_distribution.png"),
     ] {
-        if let Some(fig) = distribution_figure(sweep, sla, &labels, lat) {
+        if let Some(fig) = distribution_figure(d, labels, lat) {
             out.push((file.into(), fig));
         }
     }
@@ -273,9 +297,9 @@ enum LoadAxis {
 }
 
 impl LoadAxis {
-    fn of(sweep: &Sweep) -> LoadAxis {
-        let any_conc = sweep.points.iter().any(|p| p.concurrency.is_some());
-        let any_bs = sweep.points.iter().any(|p| batch_axis(p).is_some());
+    fn of(f: &Findings) -> LoadAxis {
+        let any_conc = f.points.iter().any(|p| p.concurrency.is_some());
+        let any_bs = f.points.iter().any(|p| p.max_batch_size.is_some());
         if !any_conc && any_bs {
             LoadAxis::BatchSize
         } else {
@@ -283,10 +307,10 @@ impl LoadAxis {
         }
     }
 
-    fn x(self, p: &Point) -> Option<u64> {
+    fn x(self, p: &PointFinding) -> Option<u64> {
         match self {
             LoadAxis::Concurrency => p.concurrency,
-            LoadAxis::BatchSize => batch_axis(p),
+            LoadAxis::BatchSize => p.max_batch_size,
         }
         .filter(|&v| v > 0)
     }
@@ -307,32 +331,23 @@ impl LoadAxis {
     }
 }
 
-fn misses(sla: Option<&Sla>, p: &Point) -> bool {
-    sla.is_some_and(|s| s.check(p).pass() == Some(false))
+/// The point's SLA verdict is "fail".
+fn misses(p: &PointFinding) -> bool {
+    p.sla_pass == Some(false)
 }
 
 fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|v| v.is_finite())
 }
 
-fn points_of<'a>(sweep: &'a Sweep, label: &'a str) -> impl Iterator<Item = &'a Point> + 'a {
-    sweep.points.iter().filter(move |p| p.label == label)
-}
-
 // ---------------------------------------------------------------------------
 // Metric vs concurrency
 // ---------------------------------------------------------------------------
 
-fn conc_figure(
-    sweep: &Sweep,
-    sla: Option<&Sla>,
-    labels: &[String],
-    chart: &ConcChart,
-    load: LoadAxis,
-) -> Option<Figure> {
+fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) -> Option<Figure> {
     let mut series: Vec<Series> = Vec::new();
     for (i, l) in labels.iter().enumerate() {
-        series.extend(conc_series(sweep, sla, i, l, chart.metric, load));
+        series.extend(conc_series(d, i, l, chart.metric, load));
     }
     if series.is_empty() {
         return None;
@@ -345,10 +360,9 @@ fn conc_figure(
     }
     let (concs, ys) = mark_coordinates(&series);
     let mut notes = vec![direction_note(chart.metric)];
-    let dropped = sweep
-        .points
-        .iter()
-        .filter(|p| load.x(p).is_none() && finite(p.get(chart.metric)).is_some())
+    let dropped = d
+        .points()
+        .filter(|(p, pf)| load.x(pf).is_none() && finite(p.get(chart.metric)).is_some())
         .count();
     if dropped > 0 {
         notes.push(format!(
@@ -358,7 +372,7 @@ fn conc_figure(
     }
     let y_title = format!("{}, {}", chart.what, chart.metric.unit());
     let lines = match chart.metric {
-        Metric::Latency(lat, stat) => sla_lines(sla, lat, Some(stat)),
+        Metric::Latency(lat, stat) => sla_lines(d.sla(), lat, Some(stat)),
         _ => Vec::new(),
     };
     let title = format!("{} vs {}", chart.what, load.title());
@@ -369,30 +383,23 @@ fn conc_figure(
     let mut fig = Figure::new(title, x, value_axis(y_title, &ys), notes);
     fig.series = series;
     fit_sla_lines(&mut fig, lines, &ys);
-    finish_legend(&mut fig, sla);
+    finish_legend(&mut fig, d.sla());
     Some(fig)
 }
 
 /// One label's line, or one per workload (ISL/OSL) when the label has several.
-fn conc_series(
-    sweep: &Sweep,
-    sla: Option<&Sla>,
-    color: usize,
-    label: &str,
-    metric: Metric,
-    load: LoadAxis,
-) -> Vec<Series> {
+fn conc_series(d: Data, color: usize, label: &str, metric: Metric, load: LoadAxis) -> Vec<Series> {
     type Workload = (Option<u64>, Option<u64>);
     let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
-    for p in points_of(sweep, label) {
-        let (Some(x), Some(y)) = (load.x(p), finite(p.get(metric))) else {
+    for (p, pf) in d.points_of(label) {
+        let (Some(x), Some(y)) = (load.x(pf), finite(p.get(metric))) else {
             continue;
         };
         let mark = Mark {
             x: x as f64,
             y,
             tag: None,
-            miss: misses(sla, p),
+            miss: misses(pf),
             hollow: false,
         };
         match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
@@ -433,13 +440,12 @@ fn direction_note(metric: Metric) -> String {
 // Efficiency: tok/s/GPU vs tok/s/user with Pareto frontiers
 // ---------------------------------------------------------------------------
 
-fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Option<Figure> {
-    let y_metric = efficiency_y_metric(sweep.points.iter());
-    let per_gpu = y_metric == Metric::TokensPerSGpu;
+fn efficiency_figure(d: Data, labels: &[String]) -> Option<Figure> {
+    let per_gpu = d.findings.efficiency_y == Metric::TokensPerSGpu;
     let series: Vec<Series> = labels
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| efficiency_series(sweep, sla, i, l, y_metric))
+        .filter_map(|(i, l)| efficiency_series(d, i, l))
         .collect();
     if series.is_empty() {
         return None;
@@ -454,16 +460,17 @@ fn efficiency_figure(sweep: &Sweep, sla: Option<&Sla>, labels: &[String]) -> Opt
         "GPU efficiency vs user experience".into(),
         value_axis("Output tokens/s per user".into(), &xs),
         value_axis(y_title, &ys),
-        efficiency_notes(sweep, per_gpu),
+        efficiency_notes(d, per_gpu),
     );
     fig.series = series;
-    finish_legend(&mut fig, sla);
+    finish_legend(&mut fig, d.sla());
     Some(fig)
 }
 
-fn efficiency_notes(sweep: &Sweep, per_gpu: bool) -> Vec<String> {
+fn efficiency_notes(d: Data, per_gpu: bool) -> Vec<String> {
+    let sweep = d.sweep;
     let mut notes = vec![
-        format!("Numbers on dots: {}.", LoadAxis::of(sweep).title()),
+        format!("Numbers on dots: {}.", LoadAxis::of(d.findings).title()),
         "Line: Pareto frontier of each label (no other point of the label is better on both axes). Up and right is better.".to_string(),
     ];
     if per_gpu {
@@ -485,20 +492,24 @@ fn efficiency_notes(sweep: &Sweep, per_gpu: bool) -> Vec<String> {
     notes
 }
 
-fn efficiency_series(
-    sweep: &Sweep,
-    sla: Option<&Sla>,
-    color: usize,
-    label: &str,
-    y_metric: Metric,
-) -> Option<Series> {
-    let mut marks: Vec<Mark> = points_of(sweep, label)
-        .filter_map(|p| {
+/// A label's points on the efficiency view; the line is its Pareto frontier from the findings.
+fn efficiency_series(d: Data, color: usize, label: &str) -> Option<Series> {
+    let y_metric = d.findings.efficiency_y;
+    let xy = |p: &Point| {
+        Some((
+            finite(p.get(Metric::TokensPerSUser))?,
+            finite(p.get(y_metric))?,
+        ))
+    };
+    let mut marks: Vec<Mark> = d
+        .points_of(label)
+        .filter_map(|(p, pf)| {
+            let (x, y) = xy(p)?;
             Some(Mark {
-                x: finite(p.get(Metric::TokensPerSUser))?,
-                y: finite(p.get(y_metric))?,
-                tag: p.concurrency.or(batch_axis(p)).map(|c| c.to_string()),
-                miss: misses(sla, p),
+                x,
+                y,
+                tag: pf.concurrency.or(pf.max_batch_size).map(|c| c.to_string()),
+                miss: misses(pf),
                 hollow: false,
             })
         })
@@ -507,10 +518,13 @@ fn efficiency_series(
         return None;
     }
     marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let xy: Vec<(f64, f64)> = marks.iter().map(|m| (m.x, m.y)).collect();
-    let line = pareto_frontier(&xy)
-        .into_iter()
-        .filter_map(|i| xy.get(i).copied())
+    let line = d
+        .findings
+        .frontiers
+        .iter()
+        .filter(|f| f.label == label)
+        .flat_map(|f| &f.points)
+        .filter_map(|&i| xy(d.sweep.points.get(i)?))
         .collect();
     Some(Series {
         color,
@@ -532,16 +546,11 @@ struct Cell {
     miss: bool,
 }
 
-fn distribution_figure(
-    sweep: &Sweep,
-    sla: Option<&Sla>,
-    labels: &[String],
-    lat: Latency,
-) -> Option<Figure> {
-    let cells: Vec<Cell> = sweep
-        .points
-        .iter()
-        .filter_map(|p| cell(p, labels, lat, sla))
+fn distribution_figure(d: Data, labels: &[String], lat: Latency) -> Option<Figure> {
+    let sla = d.sla();
+    let cells: Vec<Cell> = d
+        .points()
+        .filter_map(|(p, pf)| cell(p, misses(pf), labels, lat))
         .collect();
     if cells.is_empty() {
         return None;
@@ -589,7 +598,7 @@ fn latency_name(lat: Latency) -> &'static str {
     }
 }
 
-fn cell(p: &Point, labels: &[String], lat: Latency, sla: Option<&Sla>) -> Option<Cell> {
+fn cell(p: &Point, miss: bool, labels: &[String], lat: Latency) -> Option<Cell> {
     let conc = p.concurrency?;
     let values = stats::sorted(&p.requests.as_ref()?.ok_values(lat));
     let method = p.source.percentile_method();
@@ -601,7 +610,7 @@ fn cell(p: &Point, labels: &[String], lat: Latency, sla: Option<&Sla>) -> Option
         label: labels.iter().position(|l| *l == p.label)?,
         conc,
         q,
-        miss: misses(sla, p),
+        miss,
     })
 }
 
@@ -746,6 +755,7 @@ fn miss_text(sla: &Sla) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::findings::{analyze, Settings};
     use crate::model::test_point;
 
     /// A trtllm-bench throughput point of `label`: no concurrency, a max batch size.
@@ -766,7 +776,7 @@ mod tests {
                 sweep.points.push(bs_point(label, isl, bs, bs as f64));
             }
         }
-        let figs = figures(&sweep, None);
+        let figs = figures(&sweep, &analyze(&sweep, &Settings::default()));
         let (file, fig) = figs
             .iter()
             .find(|(f, _)| f.starts_with("request_throughput"))
@@ -791,7 +801,7 @@ mod tests {
         assert_eq!(xy, [(32.0, 32.0), (64.0, 64.0)]);
         // One point with a concurrency: the sweep is plotted by concurrency, as before.
         sweep.points.push(test_point(4, 1.0, 1.0));
-        let figs = figures(&sweep, None);
+        let figs = figures(&sweep, &analyze(&sweep, &Settings::default()));
         assert!(figs
             .iter()
             .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));

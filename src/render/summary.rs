@@ -1,18 +1,18 @@
 //! `SUMMARY.txt`: plain text, stable order, diff-able between runs.
 //! Opens with the header layout of dynamo's plot.py summary, then the numbers.
 
+use super::headline::{gate_message, gate_name, headline_lines};
+use super::output::{png_names, Exporter, Output};
 use super::tables::{comparison_table, draw, points_table};
-use super::{Exporter, ReportCtx};
+use super::ReportCtx;
 use crate::error::Error;
+
+pub const FILE: &str = "SUMMARY.txt";
 
 pub struct SummaryTxt;
 
-impl Exporter for SummaryTxt {
-    fn file_name(&self) -> &'static str {
-        "SUMMARY.txt"
-    }
-
-    fn render(&self, ctx: &ReportCtx) -> Result<String, Error> {
+impl Exporter<ReportCtx<'_>> for SummaryTxt {
+    fn render(&self, ctx: &ReportCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
         let f = ctx.findings;
         let mut out = Vec::<String>::new();
         out.push("Benchmark Results Summary".into());
@@ -42,7 +42,7 @@ impl Exporter for SummaryTxt {
         }
         out.push(String::new());
         out.push("Generated Plots:".into());
-        for p in ctx.plots {
+        for p in png_names(earlier) {
             out.push(format!("  - {p}"));
         }
         out.push(String::new());
@@ -52,9 +52,14 @@ impl Exporter for SummaryTxt {
         });
         out.push(String::new());
         out.push("Verdict:".into());
-        out.extend(f.headline.iter().map(|l| format!("  {l}")));
+        out.extend(headline_lines(f).iter().map(|l| format!("  {l}")));
         for g in &f.gate_hits {
-            out.push(format!("  GATE {} [{}]: {}", g.gate, g.label, g.message));
+            out.push(format!(
+                "  GATE {} [{}]: {}",
+                gate_name(g),
+                g.label,
+                gate_message(f, g)
+            ));
         }
         out.push(String::new());
         out.push("Points:".into());
@@ -83,6 +88,6 @@ impl Exporter for SummaryTxt {
             out.extend(f.warnings.iter().map(|w| format!("  {w}")));
         }
         out.push(String::new());
-        Ok(out.join("\n"))
+        Ok(vec![Output::text(FILE, out.join("\n"))])
     }
 }

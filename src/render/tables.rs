@@ -6,6 +6,7 @@ use comfy_table::{
 };
 
 use super::format::{human, human_opt, load_text, pct};
+use super::headline::verdict_word;
 use crate::analyze::compare::{AlignKey, Comparison, Verdict};
 use crate::analyze::findings::{Findings, KEY_METRICS};
 use crate::model::Metric;
@@ -173,7 +174,7 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
                         ToneCell::num(human(d.value)),
                         ToneCell::num(d.rel_pct.map(pct).unwrap_or_else(|| human(d.abs)))
                             .toned(verdict_tone(d.verdict)),
-                        ToneCell::text(d.verdict.word()).toned(verdict_tone(d.verdict)),
+                        ToneCell::text(verdict_word(d.verdict)).toned(verdict_tone(d.verdict)),
                         ToneCell::text(evidence).toned(Tone::Muted),
                     ])
                     .collect(),

@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use super::headline::{gate_message, gate_name, headline_lines};
+use super::isl_osl_table::isl_osl_table;
 use super::tables::{comparison_matrix, draw, points_table};
 use crate::analyze::findings::Findings;
 
@@ -15,11 +17,16 @@ pub fn summary(f: &Findings, color: bool) -> String {
     if let Some(s) = &f.sla_text {
         out.push_str(&format!("SLA: {s}\n"));
     }
-    for l in &f.headline {
+    for l in headline_lines(f) {
         out.push_str(&format!("  {l}\n"));
     }
     out.push_str(&draw(&points_table(f), color, true));
     out.push('\n');
+    // Sweeps over several ISL/OSL (offline grids) also get the best throughput per workload.
+    if let Some(table) = isl_osl_table(f) {
+        out.push('\n');
+        out.push_str(&table);
+    }
     for c in &f.comparisons {
         out.push_str(&format!(
             "\n{} vs {} (baseline → {}; ~ = within noise)\n",
@@ -34,7 +41,12 @@ pub fn summary(f: &Findings, color: bool) -> String {
         } else {
             "GATE"
         };
-        out.push_str(&format!("{tag} {} [{}]: {}\n", g.gate, g.label, g.message));
+        out.push_str(&format!(
+            "{tag} {} [{}]: {}\n",
+            gate_name(g),
+            g.label,
+            gate_message(f, g)
+        ));
     }
     out
 }

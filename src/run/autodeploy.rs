@@ -354,8 +354,8 @@ mod tests {
     use super::*;
 
     /// The "Basic Performance Configuration" of docs/source/torch/auto_deploy/advanced/
-    /// benchmarking_with_trtllm_bench.md, as quoted by seed 004.
-    const SEED_004: &str = include_str!("../../tests/data/autodeploy/autodeploy_config.yaml");
+    /// benchmarking_with_trtllm_bench.md.
+    const GUIDE_CONFIG: &str = include_str!("../../tests/data/autodeploy/autodeploy_config.yaml");
 
     fn check(yaml: &str, tp: Option<u64>, batch_sizes: &[u64]) -> Checked {
         let ctx = Context {
@@ -384,15 +384,15 @@ mod tests {
     }
 
     #[test]
-    fn seed_004_config_is_clean() {
-        let c = check(SEED_004, Some(1), &[256]);
+    fn the_guides_config_is_clean() {
+        let c = check(GUIDE_CONFIG, Some(1), &[256]);
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert!(c.warnings.is_empty(), "{:?}", warnings(&c));
     }
 
     #[test]
-    fn seed_004_multi_gpu_needs_world_size_equal_to_tp() {
-        let yaml = format!("{SEED_004}world_size: 8\n");
+    fn the_guides_config_on_several_gpus_needs_world_size_equal_to_tp() {
+        let yaml = format!("{GUIDE_CONFIG}world_size: 8\n");
         assert!(check(&yaml, Some(8), &[256]).errors.is_empty());
         let c = check(&yaml, Some(4), &[256]);
         assert_eq!(
@@ -513,7 +513,7 @@ mod tests {
 
     #[test]
     fn yaml_max_batch_size_overriding_the_sweep_warns() {
-        let c = check(SEED_004, Some(1), &[32, 64, 256]);
+        let c = check(GUIDE_CONFIG, Some(1), &[32, 64, 256]);
         assert!(c.errors.is_empty());
         assert_eq!(
             warnings(&c),

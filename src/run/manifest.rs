@@ -75,7 +75,7 @@ pub fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-/// `yymmdd_HHMM` (UTC) for file names, as the seed's `date +%y%m%d_%H%M`.
+/// `yymmdd_HHMM` (UTC) for file names, as `date +%y%m%d_%H%M` writes it.
 pub fn stamp() -> String {
     // 2026-11-23T10:33:00Z -> 261123_1033
     let t = now();

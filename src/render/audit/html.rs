@@ -4,8 +4,6 @@
 //! Tables are built once ([`super::tables`]) and turned into string cells here; the Tera
 //! template only lays them out, with autoescaping on for everything from the inputs.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 use tera::{Context, Tera};
 
@@ -13,27 +11,25 @@ use super::tables::{
     metrics_table, points_table, predicted_facts, ranking_table, skipped_table, sla_table,
     sweep_facts,
 };
-use super::{AuditCtx, AuditExporter};
+use super::AuditCtx;
 use crate::analyze::audit::Audit;
 use crate::error::Error;
-use crate::render::html::{chain, plots, Chrome, PlotView};
+use crate::render::html::{chain, plot_views, Chrome, PlotView};
+use crate::render::output::{Exporter, Output};
 use crate::render::tables::{ReportTable, Tone};
 
 const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera");
 
 pub struct AuditHtml;
 
-impl AuditExporter for AuditHtml {
-    fn file_name(&self) -> &'static str {
-        "report.html"
-    }
-
-    fn render(&self, ctx: &AuditCtx) -> Result<String, Error> {
-        let files: Vec<PathBuf> = ctx.plots.iter().map(|p| ctx.out_dir.join(p)).collect();
-        render_html(ctx.audit, &files).map_err(|e| Error::Write {
-            path: ctx.out_dir.join(self.file_name()),
+impl Exporter<AuditCtx<'_>> for AuditHtml {
+    /// Embeds the charts rendered before it (`earlier`), never reading files back.
+    fn render(&self, ctx: &AuditCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let html = render_html(ctx.audit, earlier).map_err(|e| Error::Write {
+            path: ctx.out_dir.join("report.html"),
             source: std::io::Error::other(e),
-        })
+        })?;
+        Ok(vec![Output::text("report.html", html)])
     }
 }
 
@@ -127,9 +123,9 @@ fn table(t: &ReportTable) -> TableView {
 }
 
 /// The page as a string; the error is a template problem (a bug, never input).
-pub fn render_html(a: &Audit, plot_files: &[PathBuf]) -> Result<String, String> {
+pub fn render_html(a: &Audit, charts: &[Output]) -> Result<String, String> {
     let mut warnings = a.warnings.clone();
-    let plots = plots(plot_files, &mut warnings);
+    let plots = plot_views(charts, &mut warnings);
     let view = View {
         title: format!(
             "{} predictions vs measured",
@@ -151,7 +147,7 @@ pub fn render_html(a: &Audit, plot_files: &[PathBuf]) -> Result<String, String> 
                 sla: sla_table(s).as_ref().map(table),
                 points: table(&points_table(s)),
                 skipped: skipped_table(a, &s.label).as_ref().map(table),
-                notes: s.notes.clone(),
+                notes: s.notes.iter().map(ToString::to_string).collect(),
             })
             .collect(),
         ranking: ranking_table(a).as_ref().map(table),

@@ -1,18 +1,15 @@
 //! `audit.json`: the whole audit for scripts (the schema is [`Audit`]'s fields).
 
-use super::{AuditCtx, AuditExporter};
+use super::AuditCtx;
 use crate::analyze::audit::Audit;
 use crate::error::Error;
+use crate::render::output::{Exporter, Output};
 
 pub struct AuditJson;
 
-impl AuditExporter for AuditJson {
-    fn file_name(&self) -> &'static str {
-        "audit.json"
-    }
-
-    fn render(&self, ctx: &AuditCtx) -> Result<String, Error> {
-        to_json(ctx.audit)
+impl Exporter<AuditCtx<'_>> for AuditJson {
+    fn render(&self, ctx: &AuditCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(vec![Output::text("audit.json", to_json(ctx.audit)?)])
     }
 }
 

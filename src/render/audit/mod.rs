@@ -1,34 +1,31 @@
-//! Outputs of `adreport audit`, one exporter per file, like [`super::Exporter`] for reports.
-//! The PNGs are drawn by `super::plots::audit` (it reuses the report charts' figure code).
+//! Outputs of `adreport audit`, each an [`Exporter`] of [`AuditCtx`] like every job's files:
+//! the PNG charts first (`super::plots::audit`, drawn by the report charts' figure code), then
+//! SUMMARY.txt, audit.md, audit.json and report.html, which name or embed the charts.
 
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod summary;
 pub mod tables;
+pub mod words;
 
 use std::path::Path;
 
 use crate::analyze::audit::Audit;
-use crate::error::Error;
+use crate::render::output::Exporter;
+use crate::render::plots::audit::AuditPlots;
 
 /// What audit exporters render from.
 pub struct AuditCtx<'a> {
     pub audit: &'a Audit,
-    /// File names of the plots written, in order.
-    pub plots: &'a [String],
+    /// Where the files go (SUMMARY.txt names it).
     pub out_dir: &'a Path,
 }
 
-/// One audit output file.
-pub trait AuditExporter {
-    fn file_name(&self) -> &'static str;
-    fn render(&self, ctx: &AuditCtx) -> Result<String, Error>;
-}
-
-/// Every file an audit writes besides the PNGs.
-pub fn audit_exporters() -> Vec<Box<dyn AuditExporter>> {
+/// Every file an audit writes, charts first so the others can name and embed them.
+pub fn audit_exporters<'a>() -> Vec<Box<dyn Exporter<AuditCtx<'a>>>> {
     vec![
+        Box::new(AuditPlots),
         Box::new(summary::AuditSummaryTxt),
         Box::new(markdown::AuditMd),
         Box::new(json::AuditJson),

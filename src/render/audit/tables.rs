@@ -1,6 +1,7 @@
 //! The audit's tables, built once; SUMMARY.txt and audit.md only decide how to draw them.
 
-use crate::analyze::audit::{whole, Audit, AuditMetric, MetricSummary, SweepAudit};
+use super::words::whole;
+use crate::analyze::audit::{Audit, AuditMetric, MetricSummary, SweepAudit};
 use crate::render::format::{human, human_opt, pct};
 use crate::render::tables::{ReportTable, Tone, ToneCell};
 
@@ -171,7 +172,7 @@ pub fn skipped_table(a: &Audit, sweep: &str) -> Option<ReportTable> {
             vec![
                 ToneCell::num(k.measured_concurrency.map_or("-".into(), |c| c.to_string())),
                 ToneCell::text(k.metric.unwrap_or("(all)")),
-                ToneCell::text(k.reason.clone()),
+                ToneCell::text(k.reason.to_string()),
             ]
         })
         .collect();

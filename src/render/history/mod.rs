@@ -6,12 +6,11 @@ pub mod report;
 
 use std::path::Path;
 
-use crate::analyze::trend::{Change, Kind, Trend, TrendCheck};
+use crate::analyze::trend::{Change, Kind, Trend, TrendCheck, TrendRun};
 use crate::model::Metric;
 use crate::render::format::human;
 use crate::render::output::Exporter;
 use crate::render::point_table::{Cell, PointTable};
-use crate::store::RunInfo;
 
 /// What `history report`'s exporters render from.
 pub struct HistoryCtx<'a> {
@@ -47,32 +46,38 @@ fn headers(names: &[&str]) -> Vec<String> {
 }
 
 /// `history list`: one row per run, oldest first.
-pub fn runs_table(runs: &[RunInfo]) -> PointTable {
+pub fn runs_table(runs: &[TrendRun]) -> PointTable {
     let rows = runs
         .iter()
         .map(|r| {
-            let f = &r.fingerprint;
-            let gpu = match (&f.gpu_name, f.gpu_count) {
+            let env = |k: &str| {
+                r.environment
+                    .iter()
+                    .find(|(n, v)| n == k && v != "-")
+                    .map(|(_, v)| v.clone())
+            };
+            let gpu = match (env("gpu_name"), env("gpu_count")) {
                 (Some(n), Some(c)) => Some(format!("{c}x {n}")),
-                (Some(n), None) => Some(n.clone()),
+                (Some(n), None) => Some(n),
                 (None, Some(c)) => Some(format!("{c} GPUs")),
                 (None, None) => None,
             };
+            let client = env("client").map(|c| match env("client_version") {
+                Some(v) => format!("{c} {v}"),
+                None => c,
+            });
             let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
             vec![
                 text(&r.run_id),
                 text(&r.time),
                 opt(&r.commit),
                 opt(&r.branch),
-                Cell::Int(r.points.max(0) as u64),
-                text(&r.fingerprint_hash),
-                opt(&f.model),
+                Cell::Int(r.points as u64),
+                text(&r.fingerprint),
+                opt(&env("model")),
                 opt(&gpu),
-                opt(&f.engine),
-                opt(&f.client.as_ref().map(|c| match &f.client_version {
-                    Some(v) => format!("{c} {v}"),
-                    None => c.clone(),
-                })),
+                opt(&env("engine")),
+                opt(&client),
                 if tags.is_empty() {
                     Cell::Null
                 } else {

@@ -63,7 +63,11 @@ fn html_table(t: &PointTable) -> String {
                 Cell::Int(n) => (n.to_string(), " class=\"num\""),
                 Cell::Float(f) => (crate::render::format::human(*f), " class=\"num\""),
             };
-            let class = if text == "FAIL" { " class=\"fail\"" } else { class };
+            let class = if text == "FAIL" {
+                " class=\"fail\""
+            } else {
+                class
+            };
             out.push_str(&format!("<td{class}>{}</td>", esc(&text)));
         }
         out.push_str("</tr>\n");

@@ -2,17 +2,15 @@
 //! `audit_<metric>_vs_concurrency.png` (predicted curve vs measured points, interpolated
 //! predictions hollow) and `audit_pareto_tok_s_gpu_vs_user.png` (both Pareto curves).
 
-use std::path::{Path, PathBuf};
-
 use super::axis::{concurrency_axis, value_axis};
-use super::{
-    ensure_font, finish_legend, fit_sla_lines, render, sla_lines, Entry, Figure, Mark, Series,
-};
+use super::draw::render_png;
+use super::{ensure_font, finish_legend, fit_sla_lines, sla_lines, Entry, Figure, Mark, Series};
 use crate::analyze::audit::{Audit, AuditMetric, SweepAudit};
-use crate::analyze::pareto::pareto_frontier;
 use crate::analyze::sla::{Sla, Target};
 use crate::error::Error;
 use crate::model::{Latency, Stat};
+use crate::render::audit::AuditCtx;
+use crate::render::output::{Exporter, Output};
 
 pub const PARETO_FILE: &str = "audit_pareto_tok_s_gpu_vs_user.png";
 
@@ -21,9 +19,24 @@ pub fn metric_file(m: AuditMetric) -> String {
     format!("audit_{}_vs_concurrency.png", m.key())
 }
 
-/// Draws every audit chart with data into `out_dir`; returns the written paths.
-pub fn write_audit_plots(a: &Audit, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    ensure_font(out_dir)?;
+/// The audit charts with data, as PNG outputs named like [`metric_file`] and [`PARETO_FILE`].
+pub struct AuditPlots;
+
+impl Exporter<AuditCtx<'_>> for AuditPlots {
+    fn render(&self, ctx: &AuditCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        ensure_font(ctx.out_dir)?;
+        figures(ctx.audit)
+            .into_iter()
+            .map(|(file_name, fig)| {
+                let bytes = render_png(&fig, &file_name)?;
+                Ok(Output { file_name, bytes })
+            })
+            .collect()
+    }
+}
+
+/// Every audit chart with data, with its file name.
+fn figures(a: &Audit) -> Vec<(String, Figure)> {
     let sla = a.sla.as_ref().map(|s| Sla {
         targets: vec![
             Target {
@@ -46,13 +59,7 @@ pub fn write_audit_plots(a: &Audit, out_dir: &Path) -> Result<Vec<PathBuf>, Erro
     if let Some(fig) = pareto_figure(a, sla.as_ref()) {
         figures.push((PARETO_FILE.to_string(), fig));
     }
-    let mut written = Vec::new();
-    for (file, fig) in figures {
-        let path = out_dir.join(file);
-        render(&fig, &path)?;
-        written.push(path);
-    }
-    Ok(written)
+    figures
 }
 
 /// Colours: sweep `i` draws its prediction in palette colour `2i`, its measurements in `2i + 1`.
@@ -201,41 +208,57 @@ fn pareto_figure(a: &Audit, sla: Option<&Sla>) -> Option<Figure> {
     for (i, s) in a.sweeps.iter().enumerate() {
         let (pc, mc) = colors(i);
         let (pl, ml) = labels(a, s);
+        let predicted_xy = |r: &crate::analyze::audit::PredictedRow| {
+            Some((
+                r.get(AuditMetric::TokensPerSUser)?,
+                r.get(AuditMetric::TokensPerSGpu)?,
+            ))
+        };
+        let measured_xy = |p: &crate::analyze::audit::MeasuredPoint| {
+            Some((
+                p.get(AuditMetric::TokensPerSUser)?,
+                p.get(AuditMetric::TokensPerSGpu)?,
+            ))
+        };
         let predicted: Vec<Mark> = s
             .predicted_curve
             .iter()
             .filter_map(|r| {
-                Some(mark(
-                    r.get(AuditMetric::TokensPerSUser)?,
-                    r.get(AuditMetric::TokensPerSGpu)?,
-                    None,
-                    false,
-                    false,
-                ))
+                let (x, y) = predicted_xy(r)?;
+                Some(mark(x, y, None, false, false))
             })
+            .collect();
+        let predicted_line = s
+            .predicted_frontier
+            .iter()
+            .filter_map(|&i| predicted_xy(s.predicted_curve.get(i)?))
             .collect();
         let measured: Vec<Mark> = s
             .measured
             .iter()
             .filter_map(|p| {
+                let (x, y) = measured_xy(p)?;
                 Some(mark(
-                    p.get(AuditMetric::TokensPerSUser)?,
-                    p.get(AuditMetric::TokensPerSGpu)?,
+                    x,
+                    y,
                     Some(p.measured_concurrency.to_string()),
                     p.meets_sla == Some(false),
                     false,
                 ))
             })
             .collect();
-        for (color, label, marks) in [(pc, pl, predicted), (mc, ml, measured)] {
+        let measured_line = s
+            .measured_frontier
+            .iter()
+            .filter_map(|&i| measured_xy(s.measured.get(i)?))
+            .collect();
+        for (color, label, marks, line) in [
+            (pc, pl, predicted, predicted_line),
+            (mc, ml, measured, measured_line),
+        ] {
             if marks.is_empty() {
                 continue;
             }
-            let xy: Vec<(f64, f64)> = marks.iter().map(|k| (k.x, k.y)).collect();
-            let line = pareto_frontier(&xy)
-                .into_iter()
-                .filter_map(|i| xy.get(i).copied())
-                .collect();
             series.push(Series {
                 color,
                 label,

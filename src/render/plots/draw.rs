@@ -1,8 +1,9 @@
 //! Drawing a [`Figure`]: title, axes, data, SLA marks and the legend panel.
 
 use std::error::Error as StdError;
-use std::path::Path;
 
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -24,14 +25,24 @@ type ChartArea<'a> = DrawingArea<BitMapBackend<'a>, Cartesian2d<Ticks, Ticks>>;
 /// Text colour of a light (other statistic) SLA line's label.
 const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
 
-pub(super) fn render(fig: &Figure, path: &Path) -> Result<(), Error> {
+/// Draws `fig` as PNG bytes; `name` (the file it is meant for) names it in errors.
+pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
     let fail = |e: Box<dyn StdError>| Error::Write {
-        path: path.to_path_buf(),
+        path: name.into(),
         source: std::io::Error::other(format!("cannot draw the chart: {e}")),
     };
-    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-    draw_figure(&root, fig).map_err(fail)?;
-    root.present().map_err(|e| fail(Box::new(e)))
+    let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_figure(&root, fig).map_err(fail)?;
+        root.present().map_err(|e| fail(Box::new(e)))?;
+    }
+    // The encoder and settings plotters uses when it saves to a path, so the bytes match.
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(&rgb, WIDTH, HEIGHT, ColorType::Rgb8)
+        .map_err(|e| fail(Box::new(e)))?;
+    Ok(png)
 }
 
 fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {

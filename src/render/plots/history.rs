@@ -101,7 +101,12 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
     let (mut any_regression, mut any_env) = (false, false);
     for (color, &si) in members.iter().enumerate() {
         let s = &trend.series[si];
-        let changes: Vec<&Change> = ctx.check.changes.iter().filter(|c| c.series == si).collect();
+        let changes: Vec<&Change> = ctx
+            .check
+            .changes
+            .iter()
+            .filter(|c| c.series == si)
+            .collect();
         let present: Vec<(usize, f64)> = s
             .values
             .iter()
@@ -115,7 +120,8 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
         let mut previous: Option<usize> = None;
         for &(i, v) in &present {
             let change = changes.iter().find(|c| c.first_bad == i);
-            let env = previous.is_some_and(|p| trend.runs[p].fingerprint != trend.runs[i].fingerprint);
+            let env =
+                previous.is_some_and(|p| trend.runs[p].fingerprint != trend.runs[i].fingerprint);
             any_env |= env;
             let regression = change.is_some_and(|c| c.kind == Kind::Regression);
             any_regression |= regression;
@@ -147,7 +153,9 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
                 c.step.ci_pct.0,
                 c.step.ci_pct.1,
                 r.run_id,
-                r.commit.as_ref().map_or(String::new(), |c| format!(" (commit {c})"))
+                r.commit
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(" (commit {c})"))
             );
             for (k, a, b) in &c.environment {
                 note.push_str(&format!("; {k} {a} -> {b}"));
@@ -208,13 +216,20 @@ fn level_series(label: &str, present: &[(usize, f64)], changes: &[&Change]) -> S
     let windows = cuts.iter().map(Some).chain(std::iter::once(None));
     for cut in windows {
         let end = match cut {
-            Some(&c) => present.iter().position(|(i, _)| *i >= c).unwrap_or(present.len()),
+            Some(&c) => present
+                .iter()
+                .position(|(i, _)| *i >= c)
+                .unwrap_or(present.len()),
             None => present.len(),
         };
         let window = &present[start..end];
         if let (Some(first), Some(last)) = (window.first(), window.last()) {
             let mean = window.iter().map(|(_, v)| v).sum::<f64>() / window.len() as f64;
-            let left = if start == 0 { first.0 as f64 - 0.3 } else { (present[start - 1].0 + first.0) as f64 / 2.0 };
+            let left = if start == 0 {
+                first.0 as f64 - 0.3
+            } else {
+                (present[start - 1].0 + first.0) as f64 / 2.0
+            };
             let right = match present.get(end) {
                 Some(next) => (last.0 + next.0) as f64 / 2.0,
                 None => last.0 as f64 + 0.3,

@@ -1,0 +1,278 @@
+//! Run-level evidence: is a difference between two configs larger than what separate runs of
+//! one config show?
+//!
+//! On real GPUs a server's speed moves from run to run (process start, clocks, host load) by
+//! far more than the requests inside one run spread, so the unit of evidence is the run: each
+//! repeat of a point contributes one value (its mean, p99, throughput, ...), and two configs are
+//! compared with Welch's t-test on those per-run values. Welch, not a pooled t, because two
+//! configs need not be equally noisy; a t-test rather than a bootstrap, because with the 2-5
+//! repeats people actually run a bootstrap has almost no resamples to draw from.
+//!
+//! With one run a side nothing is called significant. A noise estimate (the run-to-run
+//! coefficient of variation of one config) still says whether a single-run difference is
+//! beyond what an A/A pair would show ([`aa_band_pct`]), and how many repeats would detect
+//! a given change ([`repeats_needed`]).
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// The significance level of every run-level verdict.
+pub const ALPHA: f64 = 0.05;
+/// The power [`repeats_needed`] plans for.
+pub const POWER: f64 = 0.8;
+/// [`repeats_needed`] gives up beyond this many repeats a side.
+pub const MAX_REPEATS: u32 = 100;
+
+/// Welch's two-sample t-test of `new` against `base` (per-run values of one metric at one
+/// point), with the confidence interval of the difference.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct RunLevelTest {
+    pub n_base: usize,
+    pub n_new: usize,
+    pub mean_base: f64,
+    pub mean_new: f64,
+    /// `mean_new - mean_base`.
+    pub diff: f64,
+    /// The (1 - ALPHA) interval of `diff`.
+    pub diff_lo: f64,
+    pub diff_hi: f64,
+    pub t: f64,
+    /// Welch-Satterthwaite degrees of freedom.
+    pub df: f64,
+    /// Two-sided p value.
+    pub p: f64,
+}
+
+impl RunLevelTest {
+    /// True when the interval excludes zero (equivalently p < ALPHA).
+    pub fn significant(&self) -> bool {
+        self.diff_lo > 0.0 || self.diff_hi < 0.0
+    }
+
+    /// The difference and its interval as a percentage of the baseline mean. The interval
+    /// treats the baseline mean as exact, as every "x % slower" statement does.
+    pub fn pct(&self) -> Option<(f64, f64, f64)> {
+        if self.mean_base == 0.0 || !self.mean_base.is_finite() {
+            return None;
+        }
+        let scale = 100.0 / self.mean_base.abs();
+        Some((
+            self.diff * scale,
+            self.diff_lo * scale,
+            self.diff_hi * scale,
+        ))
+    }
+}
+
+/// Sample variance (ddof = 1).
+fn variance(values: &[f64], mean: f64) -> f64 {
+    values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (values.len() - 1) as f64
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Welch's t-test; `None` unless both sides have at least 2 finite values.
+pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
+    if base.len() < 2 || new.len() < 2 || base.iter().chain(new).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (ma, mb) = (mean(base), mean(new));
+    let (va, vb) = (variance(base, ma), variance(new, mb));
+    let (na, nb) = (base.len() as f64, new.len() as f64);
+    let (sa, sb) = (va / na, vb / nb);
+    let se = (sa + sb).sqrt();
+    let diff = mb - ma;
+    let base_test = RunLevelTest {
+        n_base: base.len(),
+        n_new: new.len(),
+        mean_base: ma,
+        mean_new: mb,
+        diff,
+        diff_lo: diff,
+        diff_hi: diff,
+        t: 0.0,
+        df: na + nb - 2.0,
+        p: 1.0,
+    };
+    if se == 0.0 {
+        // Identical repeats on both sides: any difference at all is exact.
+        let (t, p) = if diff == 0.0 {
+            (0.0, 1.0)
+        } else {
+            (diff.signum() * f64::INFINITY, 0.0)
+        };
+        return Some(RunLevelTest { t, p, ..base_test });
+    }
+    let df = (sa + sb).powi(2) / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
+    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+    let t = diff / se;
+    let p = (2.0 * dist.cdf(-t.abs())).min(1.0);
+    let half = dist.inverse_cdf(1.0 - ALPHA / 2.0) * se;
+    Some(RunLevelTest {
+        diff_lo: diff - half,
+        diff_hi: diff + half,
+        t,
+        df,
+        p,
+        ..base_test
+    })
+}
+
+/// Run-to-run coefficient of variation (sample std / mean) of one config's repeats;
+/// `None` with fewer than 2 values or a zero mean.
+pub fn run_cv(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let m = mean(values);
+    if m == 0.0 {
+        return None;
+    }
+    Some(variance(values, m).sqrt() / m.abs())
+}
+
+/// Pools several CVs (e.g. of both sides, or of several labels) weighting each by its degrees
+/// of freedom `n - 1`: the root of the pooled relative variance.
+pub fn pooled_cv(cvs: &[(f64, usize)]) -> Option<f64> {
+    let (num, den) = cvs.iter().filter(|(cv, n)| cv.is_finite() && *n >= 2).fold(
+        (0.0, 0.0),
+        |(num, den), (cv, n)| {
+            let df = (*n - 1) as f64;
+            (num + df * cv * cv, den + df)
+        },
+    );
+    (den > 0.0).then(|| (num / den).sqrt())
+}
+
+/// How far apart (in % of the mean) two single runs of ONE config land in 95 % of A/A pairs,
+/// given its run-to-run CV: `z(0.975) * sqrt(2) * cv * 100`.
+pub fn aa_band_pct(cv: f64) -> f64 {
+    let z = Normal::standard().inverse_cdf(1.0 - ALPHA / 2.0);
+    z * std::f64::consts::SQRT_2 * cv * 100.0
+}
+
+/// Power of a two-sided two-sample t-test with `n` runs a side, for a true change of
+/// `change_pct` % when runs vary by `cv` (as a fraction). The usual approximation that
+/// ignores the far tail and uses a central t for the shifted statistic.
+pub fn power(n: u32, cv: f64, change_pct: f64) -> f64 {
+    if n < 2 || cv <= 0.0 {
+        return if cv == 0.0 && change_pct != 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    let df = 2.0 * f64::from(n) - 2.0;
+    let Ok(t) = StudentsT::new(0.0, 1.0, df) else {
+        return 0.0;
+    };
+    let shift = (change_pct.abs() / 100.0) / cv * (f64::from(n) / 2.0).sqrt();
+    let crit = t.inverse_cdf(1.0 - ALPHA / 2.0);
+    1.0 - t.cdf(crit - shift)
+}
+
+/// The fewest repeats a side (>= 2) that detect a `change_pct` % change with [`POWER`] at
+/// [`ALPHA`], given the run-to-run CV; `None` when even [`MAX_REPEATS`] would not.
+pub fn repeats_needed(cv: f64, change_pct: f64) -> Option<u32> {
+    if !cv.is_finite() || cv < 0.0 || change_pct == 0.0 {
+        return None;
+    }
+    (2..=MAX_REPEATS).find(|&n| power(n, cv, change_pct) >= POWER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) {
+        assert!((a - b).abs() <= tol * b.abs().max(1e-12), "{a} vs {b}");
+    }
+
+    // Reference values from scipy 1.17.1 (a venv with numpy 2.4.6, scipy 1.17.1):
+    //   from scipy import stats
+    //   r = stats.ttest_ind([b...], [a...], equal_var=False)
+    //   r.statistic, r.pvalue, r.df, r.confidence_interval(0.95)
+    #[test]
+    fn welch_matches_scipy() {
+        let base = [146.6, 151.2, 139.8];
+        let new = [127.4, 133.9, 130.1, 125.0];
+        let w = welch(&base, &new).unwrap();
+        // stats.ttest_ind([127.4,133.9,130.1,125.0],[146.6,151.2,139.8], equal_var=False)
+        close(w.t, -4.386_618_639_691_208, 1e-9);
+        close(w.df, 3.307_124_776_405_861_8, 1e-9);
+        close(w.p, 0.017_880_004_233_538_5, 1e-6);
+        close(w.diff_lo, -28.315_957_627_303_52, 1e-6);
+        close(w.diff_hi, -5.217_375_706_029_783, 1e-6);
+        assert!(w.significant());
+        let (pct, lo, hi) = w.pct().unwrap();
+        close(pct, w.diff / 145.866_666_666_666_67 * 100.0, 1e-12);
+        assert!(lo < pct && pct < hi);
+
+        // Overlapping runs: stats.ttest_ind([10.0, 12.5], [11.0, 10.2], equal_var=False)
+        let w = welch(&[11.0, 10.2], &[10.0, 12.5]).unwrap();
+        close(w.t, 0.495_260_556_543_648_8, 1e-9);
+        close(w.df, 1.202_674_800_682_001, 1e-9);
+        close(w.p, 0.695_652_522_065_620_4, 1e-6);
+        close(w.diff_lo, -10.653_889_485_539_542, 1e-6);
+        close(w.diff_hi, 11.953_889_485_539_543, 1e-6);
+        assert!(!w.significant());
+    }
+
+    #[test]
+    fn one_run_a_side_is_never_tested() {
+        assert!(welch(&[1.0], &[2.0, 3.0]).is_none());
+        assert!(welch(&[1.0, 2.0], &[f64::NAN, 3.0]).is_none());
+    }
+
+    #[test]
+    fn identical_repeats_are_exact() {
+        let w = welch(&[5.0, 5.0], &[6.0, 6.0, 6.0]).unwrap();
+        assert!(w.significant());
+        assert_eq!(w.p, 0.0);
+        let w = welch(&[5.0, 5.0], &[5.0, 5.0]).unwrap();
+        assert!(!w.significant());
+    }
+
+    #[test]
+    fn cv_and_pooling() {
+        // numpy: np.std([146.6,151.2,139.8], ddof=1) / np.mean([146.6,151.2,139.8])
+        close(
+            run_cv(&[146.6, 151.2, 139.8]).unwrap(),
+            0.039_318_585_400_371_26,
+            1e-9,
+        );
+        assert!(run_cv(&[3.0]).is_none());
+        close(
+            pooled_cv(&[(0.1, 3), (0.2, 2)]).unwrap(),
+            ((2.0 * 0.01 + 0.04) / 3.0_f64).sqrt(),
+            1e-12,
+        );
+        // scipy.stats.norm.ppf(0.975) * sqrt(2) * 0.1 * 100
+        close(aa_band_pct(0.1), 27.718_076_486_993_56, 1e-9);
+    }
+
+    // statsmodels 0.15.0:
+    //   from statsmodels.stats.power import TTestIndPower
+    //   math.ceil(TTestIndPower().solve_power(effect_size=change/cv, alpha=0.05, power=0.8))
+    // (exact noncentral t); the approximation here agrees on every case below.
+    #[test]
+    fn repeats_needed_matches_statsmodels() {
+        for (cv, change, want) in [
+            (0.10, 5.0, 64),
+            (0.10, 10.0, 17),
+            (0.10, 20.0, 6),
+            (0.05, 20.0, 3),
+            (0.20, 20.0, 17),
+            (0.30, 50.0, 7),
+        ] {
+            assert_eq!(
+                repeats_needed(cv, change),
+                Some(want),
+                "cv {cv} change {change}"
+            );
+        }
+        assert_eq!(repeats_needed(0.5, 1.0), None);
+    }
+}

@@ -1,0 +1,357 @@
+//! Canonical metrics, the tools that produce them and how each tool names its latencies.
+
+use std::fmt;
+
+/// The tool that wrote a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    Aiperf,
+    GenaiPerf,
+    BenchmarkServing,
+    TrtllmBench,
+    AiConfigurator,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Aiperf => "aiperf",
+            Source::GenaiPerf => "genai-perf",
+            Source::BenchmarkServing => "benchmark_serving",
+            Source::TrtllmBench => "trtllm-bench",
+            Source::AiConfigurator => "aiconfigurator",
+        }
+    }
+
+    /// How the tool computes percentiles, so recomputed values can match its own.
+    pub fn percentile_method(self) -> PercentileMethod {
+        match self {
+            Source::TrtllmBench => PercentileMethod::NearestRank,
+            _ => PercentileMethod::Linear,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Percentile definitions used by the tools (see docs/formats.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PercentileMethod {
+    /// numpy's default: linear interpolation between closest ranks (aiperf, genai-perf, benchmark_serving).
+    Linear,
+    /// `sorted[int(n * q)]`, no interpolation (trtllm-bench).
+    NearestRank,
+}
+
+/// Per-request latency families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Latency {
+    /// Time to first token.
+    Ttft,
+    /// Time per output token of one request, excluding the first: (e2el - ttft) / (osl - 1).
+    Tpot,
+    /// Gap between streamed chunks, pooled over all requests.
+    Itl,
+    /// End-to-end request latency seen by the client.
+    E2el,
+}
+
+impl Latency {
+    pub const ALL: [Latency; 4] = [Latency::Ttft, Latency::Tpot, Latency::Itl, Latency::E2el];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Latency::Ttft => "ttft",
+            Latency::Tpot => "tpot",
+            Latency::Itl => "itl",
+            Latency::E2el => "e2el",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Latency::Ttft => "TTFT",
+            Latency::Tpot => "TPOT",
+            Latency::Itl => "ITL",
+            Latency::E2el => "E2E latency",
+        }
+    }
+
+    fn definition(self) -> &'static str {
+        match self {
+            Latency::Ttft => "time from sending a request to receiving its first output token",
+            Latency::Tpot => "per request (e2e latency - TTFT) / (output tokens - 1); aiperf calls it inter_token_latency, benchmark_serving TPOT",
+            Latency::Itl => "gap between consecutive streamed chunks, pooled over all requests (benchmark_serving ITL, aiperf inter_chunk_latency)",
+            Latency::E2el => "time from sending a request to receiving its last token",
+        }
+    }
+}
+
+/// Summary statistics of a per-request distribution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stat {
+    Avg,
+    P50,
+    P90,
+    P95,
+    P99,
+    Min,
+    Max,
+    Std,
+}
+
+impl Stat {
+    pub const ALL: [Stat; 8] = [
+        Stat::Avg,
+        Stat::P50,
+        Stat::P90,
+        Stat::P95,
+        Stat::P99,
+        Stat::Min,
+        Stat::Max,
+        Stat::Std,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Stat::Avg => "avg",
+            Stat::P50 => "p50",
+            Stat::P90 => "p90",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Std => "std",
+        }
+    }
+
+    /// The quantile for percentile stats.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::P50 => Some(0.50),
+            Stat::P90 => Some(0.90),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            _ => None,
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Stat> {
+        Stat::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// Which way is good for a metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+    /// Counts and durations: reported, never judged.
+    Neutral,
+}
+
+/// A canonical metric. Every reader maps its tool's names onto these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    Latency(Latency, Stat),
+    RequestThroughput,
+    OutputTokenThroughput,
+    TotalTokenThroughput,
+    TokensPerSUser,
+    TokensPerSGpu,
+    Goodput,
+    RequestsOk,
+    RequestsFailed,
+    DurationS,
+    InputTokensAvg,
+    OutputTokensAvg,
+}
+
+const SCALAR_METRICS: [Metric; 11] = [
+    Metric::RequestThroughput,
+    Metric::OutputTokenThroughput,
+    Metric::TotalTokenThroughput,
+    Metric::TokensPerSUser,
+    Metric::TokensPerSGpu,
+    Metric::Goodput,
+    Metric::RequestsOk,
+    Metric::RequestsFailed,
+    Metric::DurationS,
+    Metric::InputTokensAvg,
+    Metric::OutputTokensAvg,
+];
+
+impl Metric {
+    /// Every canonical metric, in the order tables and exports use.
+    pub fn all() -> Vec<Metric> {
+        let mut out = Vec::new();
+        for lat in Latency::ALL {
+            for stat in Stat::ALL {
+                out.push(Metric::Latency(lat, stat));
+            }
+        }
+        out.extend(SCALAR_METRICS);
+        out
+    }
+
+    /// Canonical column name, e.g. `ttft_avg_ms`, `request_throughput`.
+    pub fn name(self) -> String {
+        match self {
+            Metric::Latency(lat, stat) => format!("{}_{}_ms", lat.key(), stat.key()),
+            other => other.scalar_name().to_string(),
+        }
+    }
+
+    fn scalar_name(self) -> &'static str {
+        match self {
+            Metric::Latency(..) => "",
+            Metric::RequestThroughput => "request_throughput",
+            Metric::OutputTokenThroughput => "output_token_throughput",
+            Metric::TotalTokenThroughput => "total_token_throughput",
+            Metric::TokensPerSUser => "tokens_per_s_user",
+            Metric::TokensPerSGpu => "tokens_per_s_gpu",
+            Metric::Goodput => "goodput",
+            Metric::RequestsOk => "requests_ok",
+            Metric::RequestsFailed => "requests_failed",
+            Metric::DurationS => "duration_s",
+            Metric::InputTokensAvg => "input_tokens_avg",
+            Metric::OutputTokensAvg => "output_tokens_avg",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::all().into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Latency(..) => "ms",
+            Metric::RequestThroughput | Metric::Goodput => "req/s",
+            Metric::OutputTokenThroughput | Metric::TotalTokenThroughput => "tok/s",
+            Metric::TokensPerSUser => "tok/s/user",
+            Metric::TokensPerSGpu => "tok/s/gpu",
+            Metric::RequestsOk | Metric::RequestsFailed => "requests",
+            Metric::DurationS => "s",
+            Metric::InputTokensAvg | Metric::OutputTokensAvg => "tokens",
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            // A single extreme request or the spread is reported but not judged: too noisy to gate on.
+            Metric::Latency(_, Stat::Std | Stat::Min | Stat::Max) => Direction::Neutral,
+            Metric::Latency(..) => Direction::LowerIsBetter,
+            Metric::RequestThroughput
+            | Metric::OutputTokenThroughput
+            | Metric::TotalTokenThroughput
+            | Metric::TokensPerSUser
+            | Metric::TokensPerSGpu
+            | Metric::Goodput => Direction::HigherIsBetter,
+            Metric::RequestsFailed => Direction::LowerIsBetter,
+            Metric::RequestsOk
+            | Metric::DurationS
+            | Metric::InputTokensAvg
+            | Metric::OutputTokensAvg => Direction::Neutral,
+        }
+    }
+
+    /// One-line definition shown in reports.
+    pub fn definition(self) -> String {
+        match self {
+            Metric::Latency(lat, stat) => format!("{} of {}: {}", stat.key(), lat.title(), lat.definition()),
+            Metric::RequestThroughput => "successful requests completed per second of benchmark duration".into(),
+            Metric::OutputTokenThroughput => "output tokens generated per second, all requests together".into(),
+            Metric::TotalTokenThroughput => "input plus output tokens per second, all requests together".into(),
+            Metric::TokensPerSUser => "output tokens per second seen by one user after the first token (mean of 1000/TPOT per request; 1000/mean TPOT where the tool reports only the mean)".into(),
+            Metric::TokensPerSGpu => "output token throughput divided by the GPUs serving it".into(),
+            Metric::Goodput => "requests per second that met every SLA target".into(),
+            Metric::RequestsOk => "requests that completed without error".into(),
+            Metric::RequestsFailed => "requests that returned an error".into(),
+            Metric::DurationS => "benchmark duration of the measured phase".into(),
+            Metric::InputTokensAvg => "mean input (prompt) tokens per request".into(),
+            Metric::OutputTokensAvg => "mean output tokens per request".into(),
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// How each tool names the latency families: (source, tool name, canonical family).
+/// aiperf's `inter_token_latency` is per-request TPOT; benchmark_serving's `itl` is chunk gaps.
+pub const SOURCE_LATENCY_NAMES: &[(Source, &str, Latency)] = &[
+    (Source::Aiperf, "time_to_first_token", Latency::Ttft),
+    (Source::Aiperf, "inter_token_latency", Latency::Tpot),
+    (Source::Aiperf, "inter_chunk_latency", Latency::Itl),
+    (Source::Aiperf, "request_latency", Latency::E2el),
+    (Source::GenaiPerf, "time_to_first_token", Latency::Ttft),
+    (Source::GenaiPerf, "inter_token_latency", Latency::Tpot),
+    (Source::GenaiPerf, "request_latency", Latency::E2el),
+    (Source::BenchmarkServing, "ttft", Latency::Ttft),
+    (Source::BenchmarkServing, "tpot", Latency::Tpot),
+    (Source::BenchmarkServing, "itl", Latency::Itl),
+    (Source::BenchmarkServing, "e2el", Latency::E2el),
+    (Source::BenchmarkServing, "e2e_latency", Latency::E2el),
+    (Source::TrtllmBench, "ttft_percentiles", Latency::Ttft),
+    (Source::TrtllmBench, "tpot_percentiles", Latency::Tpot),
+    (
+        Source::TrtllmBench,
+        "request_latency_percentiles_ms",
+        Latency::E2el,
+    ),
+    (Source::AiConfigurator, "ttft", Latency::Ttft),
+    (Source::AiConfigurator, "tpot", Latency::Tpot),
+    (Source::AiConfigurator, "request_latency", Latency::E2el),
+];
+
+/// The canonical latency family of a tool's metric name, if it has one.
+pub fn latency_for(source: Source, tool_name: &str) -> Option<Latency> {
+    SOURCE_LATENCY_NAMES
+        .iter()
+        .find(|(s, n, _)| *s == source && *n == tool_name)
+        .map(|(_, _, l)| *l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_round_trip_and_are_unique() {
+        let all = Metric::all();
+        let mut names: Vec<String> = all.iter().map(|m| m.name()).collect();
+        for m in &all {
+            assert_eq!(Metric::from_name(&m.name()), Some(*m));
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert_eq!(
+            Metric::Latency(Latency::Ttft, Stat::P99).name(),
+            "ttft_p99_ms"
+        );
+    }
+
+    #[test]
+    fn aiperf_itl_is_tpot_and_serving_itl_is_chunk_gaps() {
+        assert_eq!(
+            latency_for(Source::Aiperf, "inter_token_latency"),
+            Some(Latency::Tpot)
+        );
+        assert_eq!(
+            latency_for(Source::BenchmarkServing, "itl"),
+            Some(Latency::Itl)
+        );
+        assert_eq!(
+            latency_for(Source::BenchmarkServing, "tpot"),
+            Some(Latency::Tpot)
+        );
+    }
+}

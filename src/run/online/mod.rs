@@ -1,0 +1,148 @@
+//! `adreport run online`: launch (or attach to) an OpenAI-compatible server, sweep
+//! concurrencies with aiperf, benchmark_serving or SGLang's bench_serving, then report.
+//!
+//! What `bench_server.py` + aiperf, or `trtllm-serve` + benchmark_serving, do by hand, as one
+//! command. Layout: `OUT/LABEL/isl_X_osl_Y_conc_C/` per point (client artifacts, the client's
+//! stdout and stderr, run.json, .complete), `OUT/LABEL/server.log`, and the report in
+//! `OUT/LABEL/report/`.
+
+pub mod client;
+pub mod driver;
+pub mod server;
+pub mod settings;
+
+pub use client::ClientKind;
+pub use driver::OnlineDriver;
+pub use server::ReadyOn;
+pub use settings::{OnlineOptions, Settings};
+
+use std::collections::BTreeMap;
+
+use crate::run::fanout::configs::{self, job_settings};
+use crate::run::fanout::execute::{self, Fan};
+use crate::run::fanout::local::KeepServer;
+use crate::run::fanout::options::{FanOut, SlurmOptions, Target};
+use crate::run::fanout::slurm::script;
+use crate::run::fanout::{absolute, Config, Matrix, Unit};
+use crate::run::finish::{self, ReportOn};
+use crate::run::options::CmdSpec;
+use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
+
+/// `adreport run online`: returns the process exit code.
+pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
+    let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
+    install_signal_handlers()?;
+    if fan.is_plain() && settings.len() == 1 {
+        return run_one(settings.remove(0));
+    }
+    fan_out(&options, settings, fan)
+}
+
+/// One sweep on this machine, as without configs or repeats.
+fn run_one(settings: Settings) -> Result<u8, RunError> {
+    let sweep = plan(&settings, settings.root());
+    let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
+    let mut driver = OnlineDriver::new(settings);
+    let outcome = crate::run::run(&mut driver, &sweep)?;
+    let report = report.map(|(sla, gpus)| ReportOn {
+        inputs: outcome
+            .complete
+            .iter()
+            .map(|d| format!("{}={}", sweep.label, d.display()))
+            .collect(),
+        sla,
+        gpus,
+    });
+    Ok(finish::conclude(&outcome, &sweep, report))
+}
+
+/// The sweep of `settings` with its points under `root` (`OUT/LABEL`, or a repeat's dir).
+fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
+    SweepPlan {
+        root,
+        label: settings.label.clone(),
+        runner: "online".into(),
+        points: settings.points(),
+        policy: settings.policy.clone(),
+    }
+}
+
+/// Configs x repeats, here, on Slurm or as Kubernetes Jobs.
+fn fan_out(
+    options: &[OnlineOptions],
+    settings: Vec<Settings>,
+    fan: FanOut,
+) -> Result<u8, RunError> {
+    let mut configs = Vec::new();
+    for (o, s) in options.iter().zip(&settings) {
+        let mut o = o.clone();
+        if let Target::Slurm(slurm) = &fan.target {
+            on_nodes(&mut o, s, slurm)?;
+        }
+        configs.push(Config {
+            label: s.label.clone(),
+            dir: absolute(&s.root()),
+            points: s.points().into_iter().map(|p| p.name).collect(),
+            settings_yaml: job_settings(&o, &s.out, &s.label)?,
+            gpus: s.gpus,
+        });
+    }
+    let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();
+    let first = &settings[0];
+    // One GPU count for the report's tokens/s/gpu, when the configs agree on it.
+    let gpus = first
+        .gpus
+        .filter(|g| settings.iter().all(|s| s.gpus == Some(*g)));
+    let f = Fan {
+        matrix: Matrix::new("online", &outs, configs, &fan)?,
+        on_failure: first.policy.on_failure,
+        force: first.policy.force,
+        report: (!first.no_report).then(|| (first.sla.clone(), gpus)),
+        fan,
+    };
+    let keep = f.fan.keep_server;
+    let mut kept: BTreeMap<String, KeepServer<OnlineDriver>> = BTreeMap::new();
+    let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {
+        let s = &settings[f.matrix.index(u)];
+        let sweep = plan(s, u.root());
+        let outcome = if keep {
+            let d = kept
+                .entry(s.label.clone())
+                .or_insert_with(|| KeepServer::new(OnlineDriver::new(s.clone())));
+            crate::run::run(d, &sweep)?
+        } else {
+            crate::run::run(&mut OnlineDriver::new(s.clone()), &sweep)?
+        };
+        finish::conclude(&outcome, &sweep, None);
+        Ok(outcome)
+    };
+    execute::execute(&f, &mut run_unit)
+}
+
+/// With `--nodes N` > 1 the job's server starts with `srun` across the allocation.
+fn on_nodes(o: &mut OnlineOptions, s: &Settings, slurm: &SlurmOptions) -> Result<(), RunError> {
+    if slurm.nodes <= 1 {
+        return Ok(());
+    }
+    let Some(server) = &s.server else {
+        return Err(RunError::Usage(
+            "--nodes starts the server across the nodes of each job: it needs --server-cmd".into(),
+        ));
+    };
+    let gpus = slurm.gpus_per_job.or(s.gpus);
+    if server.shell {
+        let text = server.argv.last().cloned().unwrap_or_default();
+        let words: Vec<String> = text.split_whitespace().take(1).map(String::from).collect();
+        if let Some(srun) = script::server_launcher(&words, slurm.nodes, gpus)? {
+            o.server_cmd = Some(CmdSpec::Text(format!(
+                "exec {} sh -c {}",
+                shell_words::join(&srun),
+                shell_words::quote(&text)
+            )));
+        }
+    } else if let Some(mut srun) = script::server_launcher(&server.argv, slurm.nodes, gpus)? {
+        srun.extend(server.argv.iter().cloned());
+        o.server_cmd = Some(CmdSpec::Argv(srun));
+    }
+    Ok(())
+}

@@ -1,0 +1,385 @@
+//! The layer rule of docs/architecture.md, checked on the source tree (std::fs only):
+//! - imports only point down: every `use crate::X` / `crate::X::` in src/**/*.rs must name a
+//!   top-level module the importing file's layer may use (table `may_use` below);
+//! - no import cycle between top-level modules;
+//! - no source file past 900 lines (test modules count).
+//!
+//! What is scanned: every `crate::` path outside comments and outside `mod tests { ... }`
+//! blocks (a test module may reach for anything it needs to build fixtures). `super::` paths
+//! stay inside their top-level module and are not checked. src/main.rs and src/lib.rs are the
+//! top and may use anything. Failures list each offending file:line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const MAX_LINES: usize = 900;
+
+/// Top-level modules below everything else.
+const UTILITIES: [&str; 4] = ["error", "parallel", "stats", "write"];
+/// The jobs: each runs one command from its inputs to its output files.
+const JOBS: [&str; 5] = ["report", "audit", "run", "dataset", "history"];
+
+/// The top-level modules a module of `layer` may import (itself always allowed).
+fn may_use(layer: &str) -> Vec<&'static str> {
+    let mut ok: Vec<&'static str> = UTILITIES.to_vec();
+    match layer {
+        // Descriptive statistics speak the model's terms (a tool's percentile definition).
+        "stats" => ok.push("model"),
+        l if UTILITIES.contains(&l) => {}
+        "model" => {}
+        // store: the history database, read and written in the model's terms.
+        "ingest" | "analyze" | "store" => ok.push("model"),
+        "render" => ok.extend(["model", "analyze"]),
+        l if JOBS.contains(&l) => {
+            ok.extend(["model", "ingest", "analyze", "render", "store"]);
+            ok.extend(JOBS);
+        }
+        // cli, main, lib: the top.
+        _ => {
+            ok.extend(["model", "ingest", "analyze", "render", "store", "cli"]);
+            ok.extend(JOBS);
+        }
+    }
+    ok
+}
+
+/// The top-level module a source file belongs to: `src/ingest/aiperf.rs` -> `ingest`.
+fn top_module(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).expect("file under src");
+    let first = rel.components().next().expect("non-empty path");
+    let name = first.as_os_str().to_string_lossy();
+    name.strip_suffix(".rs").unwrap_or(&name).to_string()
+}
+
+/// One `crate::` reference: the line it is on and the top-level module it names.
+#[derive(Debug, PartialEq)]
+struct Import {
+    line: usize,
+    module: String,
+}
+
+/// The code of a line with a trailing `//` comment cut off (a `//` inside a string literal,
+/// i.e. after an odd number of quotes, is kept).
+fn code_of(line: &str) -> &str {
+    let mut quotes = 0;
+    let bytes = line.as_bytes();
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'"' if i == 0 || bytes[i - 1] != b'\\' => quotes += 1,
+            b'/' if quotes % 2 == 0 && bytes.get(i + 1) == Some(&b'/') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// Every line of `text` as code: comments blanked, test modules blanked.
+fn code_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_block_comment = false;
+    let mut test_depth: Option<i64> = None;
+    for raw in text.lines() {
+        let mut line = raw.to_string();
+        if in_block_comment {
+            match line.find("*/") {
+                Some(end) => {
+                    line = line[end + 2..].to_string();
+                    in_block_comment = false;
+                }
+                None => line.clear(),
+            }
+        }
+        if let Some(start) = line.find("/*") {
+            match line[start..].find("*/") {
+                Some(end) => line.replace_range(start..start + end + 2, ""),
+                None => {
+                    line.truncate(start);
+                    in_block_comment = true;
+                }
+            }
+        }
+        let code = code_of(&line).to_string();
+        let trimmed = code.trim_start();
+        if test_depth.is_none()
+            && (trimmed.starts_with("mod tests") || trimmed.starts_with("pub mod tests"))
+            && code.contains('{')
+        {
+            test_depth = Some(0);
+        }
+        if let Some(depth) = test_depth.as_mut() {
+            *depth += code.matches('{').count() as i64 - code.matches('}').count() as i64;
+            if *depth <= 0 && code.contains('}') {
+                test_depth = None;
+            }
+            out.push(String::new());
+            continue;
+        }
+        out.push(code);
+    }
+    out
+}
+
+fn ident_at(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// The top-level modules named in a `crate::{...}` group starting at `lines[row][col]` (just
+/// after the `{`), each with the line it is on. Only the first name of each item at the
+/// group's own depth counts: `crate::{model::Point, stats}` -> model, stats.
+fn group_items(lines: &[String], row: usize, col: usize) -> Vec<Import> {
+    let mut found = Vec::new();
+    let mut depth = 1;
+    let mut expect_name = true;
+    for (r, line) in lines.iter().enumerate().skip(row) {
+        let start = if r == row { col } else { 0 };
+        let rest = &line[start..];
+        let mut i = 0;
+        while i < rest.len() {
+            let c = rest[i..].chars().next().unwrap();
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return found;
+                    }
+                }
+                ',' if depth == 1 => expect_name = true,
+                c if c.is_alphabetic() || c == '_' => {
+                    let name = ident_at(&rest[i..]);
+                    if depth == 1 && expect_name && name != "self" {
+                        found.push(Import {
+                            line: r + 1,
+                            module: name.to_string(),
+                        });
+                    }
+                    expect_name = false;
+                    i += name.len();
+                    continue;
+                }
+                _ => {}
+            }
+            i += c.len_utf8();
+        }
+    }
+    found
+}
+
+/// Every `crate::` reference in a file's text, outside comments and test modules.
+fn imports(text: &str) -> Vec<Import> {
+    let lines = code_lines(text);
+    let mut found = Vec::new();
+    for (row, line) in lines.iter().enumerate() {
+        let mut from = 0;
+        while let Some(at) = line[from..].find("crate::") {
+            let start = from + at;
+            let after = start + "crate::".len();
+            // `adreport_crate::` or `$crate::` are not this crate's paths.
+            let prev = line[..start].chars().last();
+            if prev.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+                from = after;
+                continue;
+            }
+            if line[after..].starts_with('{') {
+                found.extend(group_items(&lines, row, after + 1));
+            } else {
+                let name = ident_at(&line[after..]);
+                if !name.is_empty() {
+                    found.push(Import {
+                        line: row + 1,
+                        module: name.to_string(),
+                    });
+                }
+            }
+            from = after;
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// What the check finds in a tree of (path relative to the repository, text) files.
+#[derive(Default)]
+struct Findings {
+    layer: Vec<String>,
+    cycles: Vec<String>,
+    long: Vec<String>,
+}
+
+fn check(files: &[(String, String)]) -> Findings {
+    let src = Path::new("src");
+    let mut f = Findings::default();
+    // (from, to) -> first place that makes the edge.
+    let mut edges: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (path, text) in files {
+        let layer = top_module(src, Path::new(path));
+        let n = text.lines().count();
+        if n > MAX_LINES {
+            f.long
+                .push(format!("{path}: {n} lines (limit {MAX_LINES})"));
+        }
+        let ok = may_use(&layer);
+        for imp in imports(text) {
+            if imp.module == layer {
+                continue;
+            }
+            let place = format!("{path}:{}", imp.line);
+            if !ok.contains(&imp.module.as_str()) {
+                f.layer
+                    .push(format!("{place}: {layer} imports crate::{}", imp.module));
+            }
+            edges.entry((layer.clone(), imp.module)).or_insert(place);
+        }
+    }
+    f.cycles = cycles(&edges);
+    f
+}
+
+/// Every group of top-level modules that import each other (a strongly connected component
+/// of the import graph), with the imports that close the cycle, each at its first file:line.
+fn cycles(edges: &BTreeMap<(String, String), String>) -> Vec<String> {
+    let mut reach: BTreeSet<(&str, &str)> = edges
+        .keys()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let modules: BTreeSet<&str> = reach.iter().flat_map(|&(a, b)| [a, b]).collect();
+    // Transitive closure (Floyd-Warshall): a dozen modules, so cheap.
+    for &k in &modules {
+        for &i in &modules {
+            for &j in &modules {
+                if reach.contains(&(i, k)) && reach.contains(&(k, j)) {
+                    reach.insert((i, j));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut done = BTreeSet::new();
+    for &m in &modules {
+        if done.contains(m) || !reach.contains(&(m, m)) {
+            continue;
+        }
+        let group: BTreeSet<&str> = modules
+            .iter()
+            .copied()
+            .filter(|&o| reach.contains(&(m, o)) && reach.contains(&(o, m)))
+            .collect();
+        done.extend(group.iter().copied());
+        let inside: Vec<String> = edges
+            .iter()
+            .filter(|((a, b), _)| group.contains(a.as_str()) && group.contains(b.as_str()))
+            .map(|((a, b), at)| format!("{a} -> {b} ({at})"))
+            .collect();
+        let names: Vec<&str> = group.into_iter().collect();
+        out.push(format!(
+            "{}:\n    {}",
+            names.join(", "),
+            inside.join("\n    ")
+        ));
+    }
+    out
+}
+
+fn source_tree() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    rust_files(&root.join("src"), &mut paths);
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            (rel, text)
+        })
+        .collect()
+}
+
+#[test]
+fn imports_point_down_without_cycles_and_files_stay_short() {
+    let f = check(&source_tree());
+    let mut report = String::new();
+    for (title, list) in [
+        (
+            "imports against the layer rule (docs/architecture.md)",
+            &f.layer,
+        ),
+        ("import cycles between top-level modules", &f.cycles),
+        ("files past the line limit", &f.long),
+    ] {
+        if !list.is_empty() {
+            report.push_str(&format!("{title}:\n  {}\n", list.join("\n  ")));
+        }
+    }
+    assert!(report.is_empty(), "\n{report}");
+}
+
+/// The checker itself, on a made-up tree: it must see each kind of violation, and only those.
+#[test]
+fn the_check_finds_each_kind_of_violation() {
+    let ingest = "\
+//! use crate::render::html; in a doc comment is not an import
+use crate::model::Point;
+use crate::{
+    error::Error,
+    analyze::sla::Sla, // comment after an item
+};
+fn f() { let _ = crate::render::format::human(1.0); } // crate::cli::x in a comment
+/* use crate::run::x; */
+#[cfg(test)]
+mod tests {
+    use crate::render::html;
+    fn g() { if true { let _ = crate::cli::x; } }
+}
+fn after_tests() { crate::report::x(); }
+";
+    let analyze = "use crate::model::Point;\nuse crate::stats;\n";
+    let model = format!(
+        "use crate::ingest::Input;\n{}",
+        "// line\n".repeat(MAX_LINES)
+    );
+    let files = vec![
+        ("src/ingest/aiperf.rs".to_string(), ingest.to_string()),
+        ("src/analyze/sla.rs".to_string(), analyze.to_string()),
+        ("src/model.rs".to_string(), model),
+    ];
+    let f = check(&files);
+    assert_eq!(
+        f.layer,
+        [
+            "src/ingest/aiperf.rs:5: ingest imports crate::analyze",
+            "src/ingest/aiperf.rs:7: ingest imports crate::render",
+            "src/ingest/aiperf.rs:14: ingest imports crate::report",
+            "src/model.rs:1: model imports crate::ingest",
+        ]
+    );
+    assert_eq!(
+        f.cycles,
+        ["analyze, ingest, model:
+    analyze -> model (src/analyze/sla.rs:1)
+    ingest -> analyze (src/ingest/aiperf.rs:5)
+    ingest -> model (src/ingest/aiperf.rs:2)
+    model -> ingest (src/model.rs:1)"]
+    );
+    assert_eq!(
+        f.long,
+        [format!("src/model.rs: 901 lines (limit {MAX_LINES})")]
+    );
+}
