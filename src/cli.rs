@@ -275,9 +275,17 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Two or more sweeps, each a path or `label=path`; the first is the baseline.
-    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    /// Two or more sweeps, each a path or `label=path`; the first is the baseline (with
+    /// --baseline-history: one or more, all compared against the history).
+    #[arg(required = true, num_args = 1.., value_name = "RUN")]
     pub runs: Vec<String>,
+    /// Use the newest runs in this history (see `history add`) that ran the same thing (same
+    /// fingerprint) as the baseline, labelled `history`, each run one repeat of it.
+    #[arg(long, value_name = "DB")]
+    pub baseline_history: Option<String>,
+    /// With --baseline-history: how many of the newest matching runs [default: 10].
+    #[arg(long, value_name = "N", requires = "baseline_history")]
+    pub last: Option<usize>,
     /// Exit 2 when any metric of a label is worse than the baseline by more than PCT percent
     /// (and significantly so, where per-request data tells).
     #[arg(long, value_name = "PCT")]

@@ -7,11 +7,12 @@ use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, DatasetCommand, RunCommand, ShowArgs, SlaStat,
-    TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, RunCommand, ShowArgs,
+    SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::Error;
+use adreport::history;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
@@ -35,8 +36,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
-        Command::Report(args) => run_report(&args.runs, &args.analysis, None),
-        Command::Compare(args) => run_report(&args.runs, &args.analysis, args.fail_on_regression),
+        Command::Report(args) => run_report(&args.runs, &args.analysis, None, None),
+        Command::Compare(args) => compare(&args),
         Command::Audit(args) => run_audit(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
@@ -130,18 +131,40 @@ fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Setting
     })
 }
 
+fn compare(args: &CompareArgs) -> Result<ExitCode, Error> {
+    let history = match &args.baseline_history {
+        Some(db) => Some((db.as_str(), args.last.unwrap_or(DEFAULT_HISTORY_BASELINE))),
+        None if args.runs.len() < 2 => {
+            return Err(Error::Usage(
+                "compare needs two or more sweeps, or one with --baseline-history DB".into(),
+            ))
+        }
+        None => None,
+    };
+    run_report(&args.runs, &args.analysis, args.fail_on_regression, history)
+}
+
+/// `compare --baseline-history`: runs taken from the history when `--last` is not given.
+const DEFAULT_HISTORY_BASELINE: usize = 10;
+
+/// `report` and `compare`; with `history` (database, runs) the baseline comes from it.
 fn run_report(
     runs: &[String],
     a: &AnalysisArgs,
     fail_on_regression: Option<f64>,
+    history: Option<(&str, usize)>,
 ) -> Result<ExitCode, Error> {
     let settings = settings(a, fail_on_regression)?;
-    let done = report::run(
-        runs,
-        &IngestOptions { gpus: a.load.gpus },
-        &settings,
-        &a.out.out,
-    )?;
+    let options = IngestOptions { gpus: a.load.gpus };
+    let done = match history {
+        None => report::run(runs, &options, &settings, &a.out.out)?,
+        Some((db, last)) => {
+            let inputs: Vec<Input> = runs.iter().map(|r| Input::parse(r)).collect();
+            let sweep = ingest::load(&inputs, &options)?;
+            let sweep = history::baseline::with_history_baseline(sweep, db, last)?;
+            report::run_sweep(sweep, runs, &settings, &a.out.out)?
+        }
+    };
     print_warnings(&done.sweep.warnings);
     print(&terminal::summary(&done.findings, terminal::use_color()));
     print(&format!(

@@ -253,3 +253,55 @@ fn report_draws_a_trend_per_metric_and_load_point_and_names_the_change() {
     assert!(html.contains("data:image/png;base64,"));
     assert!(html.contains("night-15 (commit c15)"));
 }
+
+#[test]
+fn compare_against_the_history_of_the_same_setup() {
+    let dir = out_dir("hist-compare");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    // Nights 1..14 stored (no step yet); night 15 (latencies +25 %) compared against them.
+    for night in 1..=14u32 {
+        let d = write_night(dir.path(), night, 7, 15, 1.25);
+        let spec = format!("baseline={}", d.display());
+        let id = format!("night-{night:02}");
+        let time = format!("2026-11-{night:02}T02:00:00Z");
+        let out = adreport(&[
+            "history", "add", &spec, "--db", db, "--run-id", &id, "--time", &time,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let tonight = write_night(dir.path(), 15, 7, 15, 1.25);
+    let spec = format!("tonight={}", tonight.display());
+    let report = dir.path().join("out");
+    let out = adreport(&[
+        "compare",
+        &spec,
+        "--baseline-history",
+        db,
+        "--last",
+        "5",
+        "--fail-on-regression",
+        "10",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", text(&out.stdout));
+    assert!(
+        err.contains("baseline `history`: 5 stored run(s)")
+            && err.contains("night-10, night-11, night-12, night-13, night-14"),
+        "{err}"
+    );
+    let findings: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("findings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        findings["labels"],
+        serde_json::json!(["history", "tonight"])
+    );
+
+    // One sweep without a history is not a comparison.
+    let out = adreport(&["compare", &spec, "-o", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--baseline-history"));
+}

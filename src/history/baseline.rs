@@ -115,6 +115,32 @@ pub fn baseline(
     Ok(HistoryBaseline { sweep, runs })
 }
 
+/// The label the history baseline's points get in a comparison.
+pub const LABEL: &str = "history";
+
+/// `sweep` with a baseline from `db` before it: the newest `last` runs that have the sweep's
+/// fingerprint, labelled [`LABEL`]. A warning names the runs used.
+pub fn with_history_baseline(sweep: Sweep, db: &str, last: usize) -> Result<Sweep, Error> {
+    let fingerprint = super::fingerprint::fingerprint(&sweep).fingerprint;
+    let base = baseline(db, &fingerprint, last, LABEL)?;
+    let ids: Vec<&str> = base.runs.iter().map(|r| r.run_id.as_str()).collect();
+    let mut out = base.sweep;
+    out.warnings.push(crate::model::Warning {
+        path: PathBuf::from(db),
+        message: format!(
+            "baseline `{LABEL}`: {} stored run(s) of fingerprint {}: {}",
+            ids.len(),
+            fingerprint.hash(),
+            ids.join(", ")
+        ),
+    });
+    out.points.extend(sweep.points);
+    out.warnings.extend(sweep.warnings);
+    out.files_read.extend(sweep.files_read);
+    out.configs = sweep.configs;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
