@@ -76,6 +76,17 @@ pub struct Series {
     pub values: Vec<Option<f64>>,
 }
 
+impl Series {
+    /// (run index, value) of the runs that have the metric, oldest first.
+    pub fn present(&self) -> Vec<(usize, f64)> {
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (i, v)))
+            .collect()
+    }
+}
+
 /// The history as series over runs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trend {
@@ -158,12 +169,7 @@ pub fn check(trend: &Trend, settings: &Settings, fail_on_regression: Option<f64>
 
 /// The changes of one series; `None` when it has too few runs to test.
 fn series_changes(trend: &Trend, s: &Series, settings: &Settings) -> Option<Vec<Change>> {
-    let present: Vec<(usize, f64)> = s
-        .values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.map(|v| (i, v)))
-        .collect();
+    let present = s.present();
     if present.len() < 2 * settings.min_size.max(2) {
         return None;
     }

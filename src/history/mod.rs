@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use crate::analyze::changepoint::Settings;
+use crate::analyze::findings::KEY_METRICS;
 use crate::analyze::trend::{self, Load, Series, SeriesKey, Trend, TrendCheck, TrendRun};
 use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
-use crate::model::{Latency, Metric, Stat, Warning};
+use crate::model::{Metric, Warning};
 use crate::render::history::{history_exporters, HistoryCtx};
 use crate::render::output::write_outputs;
 use crate::store::{redact, Added, Fingerprint, RunInfo, Store, ValueRow};
@@ -226,17 +227,6 @@ pub fn check(job: &CheckJob) -> Result<(Trend, TrendCheck), Error> {
     Ok((trend, result))
 }
 
-/// Metrics `history report` charts when `--metric` is not given (plus any with a regression).
-pub const REPORT_METRICS: [Metric; 7] = [
-    Metric::Latency(Latency::Ttft, Stat::Avg),
-    Metric::Latency(Latency::Ttft, Stat::P99),
-    Metric::Latency(Latency::Tpot, Stat::Avg),
-    Metric::Latency(Latency::Tpot, Stat::P99),
-    Metric::Latency(Latency::E2el, Stat::Avg),
-    Metric::RequestThroughput,
-    Metric::OutputTokenThroughput,
-];
-
 /// `history report`: the check's findings as trend charts, summary.md and report.html.
 pub struct ReportJob {
     pub check: CheckJob,
@@ -252,7 +242,8 @@ pub struct ReportDone {
 pub fn report(job: &ReportJob) -> Result<ReportDone, Error> {
     let (trend, result) = check(&job.check)?;
     let mut metrics: Vec<Metric> = if job.check.filter.metrics.is_empty() {
-        REPORT_METRICS.to_vec()
+        // Those every summary leads with.
+        KEY_METRICS.to_vec()
     } else {
         job.check.filter.metrics.clone()
     };

@@ -107,12 +107,7 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
             .iter()
             .filter(|c| c.series == si)
             .collect();
-        let present: Vec<(usize, f64)> = s
-            .values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| (i, v)))
-            .collect();
+        let present = s.present();
         if present.is_empty() {
             continue;
         }
