@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::render::plan::PlanFormat;
 use crate::render::show::ShowFormat;
 use crate::run::offline::OfflineOptions;
 use crate::run::online::OnlineOptions;
@@ -27,6 +28,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Audit AIConfigurator's predictions against measured sweeps of the predicted config.
     Audit(AuditArgs),
+    /// Replicas, GPUs, energy and cost to serve a request rate (or a rate trace) under the SLA.
+    Plan(PlanArgs),
     /// Write a synthetic dataset for trtllm-bench (no Python needed).
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -329,6 +332,59 @@ pub struct LoadArgs {
     /// GPUs serving each point, for tokens/s/gpu when the results do not say.
     #[arg(long, value_name = "N")]
     pub gpus: Option<u64>,
+    /// Dollars per GPU hour, for usd_per_million_output_tokens.
+    #[arg(long, value_name = "USD", value_parser = non_negative_usd)]
+    pub gpu_hour_cost: Option<f64>,
+}
+
+fn non_negative_usd(s: &str) -> Result<f64, String> {
+    match s.trim_start_matches('$').parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of dollars >= 0")),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The measured sweep: a result directory or file, optionally `label=path`.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Target request rate, requests per second.
+    #[arg(
+        long,
+        value_name = "R",
+        required_unless_present = "trace",
+        conflicts_with = "trace"
+    )]
+    pub rate: Option<f64>,
+    /// A request-rate trace: CSV rows of `timestamp, requests per second`.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// SLA targets in ms, e.g. `ttft=500,tpot=7` (also itl=, e2el=).
+    #[arg(long, value_name = "TARGETS", required = true)]
+    pub sla: String,
+    /// Statistic the SLA is judged on.
+    #[arg(long, value_enum, default_value = "avg")]
+    pub sla_stat: SlaStat,
+    /// Spare capacity per replica in percent: replicas run at most at (100 - PCT)% of capacity.
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    pub headroom: f64,
+    /// Plan for this label when the run holds several.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Plan for this input length when the run holds several.
+    #[arg(long, value_name = "N")]
+    pub isl: Option<u64>,
+    /// Plan for this output length when the run holds several.
+    #[arg(long, value_name = "N")]
+    pub osl: Option<u64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: PlanFormat,
+    /// Also write plan.json, plan.md (and the trace chart) into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Args, Debug)]
@@ -341,6 +397,10 @@ pub struct ShowArgs {
     /// Comma-separated metric columns (canonical names, e.g. ttft_p99_ms,tpot_avg_ms).
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,
+    /// One row per repeat (column `repeat`) instead of one row per point with the mean over
+    /// its repeats.
+    #[arg(long)]
+    pub repeats: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }

@@ -52,7 +52,7 @@ fn add(a: &HistoryAddArgs) -> Result<ExitCode, Error> {
             time: a.time.clone(),
             tags: tags(&a.tags)?,
         },
-        gpus: a.load.gpus,
+        options: super::ingest_options(&a.load),
     })?;
     print_warnings(&done.warnings);
     let verb = match done.added {

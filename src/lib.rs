@@ -11,6 +11,7 @@ pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod parallel;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod run;

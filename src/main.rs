@@ -7,14 +7,17 @@ use adreport::analyze::findings::Settings;
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, RunCommand, ShowArgs,
-    SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, PlanArgs,
+    RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::Error;
 use adreport::history;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
+use adreport::plan;
+use adreport::render::output::write_outputs;
+use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
 use adreport::render::terminal;
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Report(args) => run_report(&args.runs, &args.analysis, None, None),
         Command::Compare(args) => compare(&args),
         Command::Audit(args) => run_audit(&args),
+        Command::Plan(args) => run_plan(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
         Command::History(cmd) => history_command::run(&cmd),
@@ -86,15 +90,47 @@ fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
+fn ingest_options(load: &LoadArgs) -> IngestOptions {
+    IngestOptions {
+        gpus: load.gpus,
+        gpu_hour_cost: load.gpu_hour_cost,
+    }
+}
+
+fn run_plan(args: &PlanArgs) -> Result<ExitCode, Error> {
+    let job = plan::PlanJob {
+        runs: args.runs.clone(),
+        sla: Sla::parse(&args.sla, sla_stat(args.sla_stat)).map_err(Error::Usage)?,
+        demand: match (&args.trace, args.rate) {
+            (Some(t), _) => plan::Demand::Trace(t.clone()),
+            (None, Some(r)) => plan::Demand::Rate(r),
+            (None, None) => return Err(Error::Usage("give --rate R or --trace FILE".into())),
+        },
+        options: ingest_options(&args.load),
+        headroom_pct: args.headroom,
+        label: args.label.clone(),
+        isl: args.isl,
+        osl: args.osl,
+    };
+    let done = plan::run(&job)?;
+    print_warnings(&done.sweep.warnings);
+    print(&render_plan::render(&done.plan, args.format));
+    if let Some(out) = &args.out {
+        let files = write_outputs(&render_plan::plan_exporters(), &done.plan, out)?;
+        eprintln!("wrote {} files to {}", files.len(), out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-    let sweep = ingest::load(
-        &inputs,
-        &IngestOptions {
-            gpus: args.load.gpus,
-        },
-    )?;
+    let sweep = ingest::load(&inputs, &ingest_options(&args.load))?;
     print_warnings(&sweep.warnings);
+    let sweep = if args.repeats {
+        sweep.repeats_view()
+    } else {
+        sweep
+    };
     let columns = match (args.format, &args.metrics) {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
         _ => Columns::parse(args.metrics.as_deref(), &DEFAULT_METRICS)?,
@@ -103,13 +139,17 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Settings, Error> {
-    let stat = match a.sla_stat {
+fn sla_stat(s: SlaStat) -> Stat {
+    match s {
         SlaStat::Avg => Stat::Avg,
         SlaStat::P50 => Stat::P50,
         SlaStat::P90 => Stat::P90,
         SlaStat::P99 => Stat::P99,
-    };
+    }
+}
+
+fn settings(a: &AnalysisArgs, fail_on_regression: Option<f64>) -> Result<Settings, Error> {
+    let stat = sla_stat(a.sla_stat);
     let sla = a
         .sla
         .as_deref()
@@ -155,7 +195,7 @@ fn run_report(
     history: Option<(&str, usize)>,
 ) -> Result<ExitCode, Error> {
     let settings = settings(a, fail_on_regression)?;
-    let options = IngestOptions { gpus: a.load.gpus };
+    let options = ingest_options(&a.load);
     let done = match history {
         None => report::run(runs, &options, &settings, &a.out.out)?,
         Some((db, last)) => {

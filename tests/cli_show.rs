@@ -89,7 +89,7 @@ fn other_formats_render_the_same_points() {
     ]);
     let text = String::from_utf8(md.stdout).unwrap();
     assert!(
-        text.starts_with("| label | source | concurrency | isl | osl | ttft_avg_ms |"),
+        text.starts_with("| label | source | concurrency | isl | osl | repeats | ttft_avg_ms |"),
         "{text}"
     );
     assert!(text.contains("| 225.9 |"));

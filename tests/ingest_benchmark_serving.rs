@@ -321,6 +321,44 @@ fn trtllm_fork_handmade() {
 }
 
 #[test]
+fn trtllm_energy_block_gives_energy_per_token() {
+    // trtllm_fork_handmade_conc4.json with the `energy` block benchmark_serving.py @0228a712
+    // adds when the server answers /energy_metrics: total_energy_j 45 J (counter delta), and as
+    // the script derives them, output_tps_per_w = 9 tokens / 45 J = 0.2 and total_gpu_power_w =
+    // 45 J / 0.52 s between the two reads = 86.53846153846153 W.
+    let (p, ctx) = one(DATA, "trtllm_energy_handmade_conc4.json");
+    assert_eq!(p.get(Metric::GpuEnergyJ), Some(45.0));
+    assert_eq!(p.get(Metric::GpuPowerAvgW), Some(86.53846153846153));
+    assert_eq!(p.get(Metric::EnergyPerOutputTokenJ), Some(5.0)); // 45 J / 9 tokens
+                                                                 // The script's own tokens-per-joule figure (which it labels tps/W).
+    assert_eq!(p.get(Metric::OutputTokensPerJoule), Some(0.2));
+    assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    // Without the block: empty, never 0.
+    let (p, _) = one(DATA, "trtllm_fork_handmade_conc4.json");
+    assert_eq!(p.get(Metric::EnergyPerOutputTokenJ), None);
+    // A negative counter delta (server restarted between the reads) costs the energy, not the point.
+    let text = std::fs::read_to_string(file(DATA, "trtllm_energy_handmade_conc4.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("energy_negative.json");
+    std::fs::write(
+        &bad,
+        text.replace("\"total_energy_j\": 45.0", "\"total_energy_j\": -3.0"),
+    )
+    .unwrap();
+    let mut ctx = ReadCtx::default();
+    let points = benchmark_serving::read(&bad, &mut ctx).unwrap();
+    assert_eq!(points[0].get(Metric::GpuEnergyJ), None);
+    assert_eq!(points[0].get(Metric::RequestsOk), Some(3.0));
+    let w = ctx.warnings[0].to_string();
+    assert!(
+        w.contains("energy_negative.json")
+            && w.contains("GPU telemetry left out")
+            && w.contains("energy.total_energy_j"),
+        "{w}"
+    );
+}
+
+#[test]
 fn zero_means_from_empty_lists_are_not_values() {
     // Hand-made legacy vLLM: non-streaming backend, one output token per request (10 tokens / 10 requests).
     let (p, ctx) = one(DATA, "not_measured_nonstreaming_1token.json");

@@ -16,8 +16,8 @@ use serde_json::Value;
 
 mod common;
 use common::{
-    aiperf_standin, alive, assert_no_processes_tagged, complete, eventually, kill_tagged,
-    logged_pids, mock_server, run_json, show_json, signal_and_wait, text, ADREPORT,
+    aiperf_standin, alive, assert_no_processes_tagged, complete, eventually, json_of, kill_tagged,
+    logged_pids, mock_server, repo, run_json, show_json, signal_and_wait, text, ADREPORT,
 };
 
 fn free_port() -> u16 {
@@ -509,4 +509,79 @@ fn missing_client_is_reported_before_the_server_starts() {
         "{stderr}"
     );
     assert!(!case.out().join("sweep/server.log").exists());
+}
+
+/// The GPU-less `nvidia-smi` (tests/bin/) in a bin directory under the test's tag, first on PATH.
+fn gpu_path(case: &Case) -> String {
+    let bin = case.dir.path().join("bin");
+    fs::create_dir_all(&bin).expect("bin");
+    fs::copy(repo("tests/bin/nvidia-smi"), bin.join("nvidia-smi")).expect("copy");
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn argv_of(dir: &std::path::Path) -> Vec<String> {
+    run_json(dir)["client"]["argv"]
+        .as_array()
+        .expect("argv")
+        .iter()
+        .filter_map(|a| a.as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn with_a_gpu_each_point_gets_an_nvidia_smi_trace_and_aiperf_telemetry() {
+    let case = Case::new();
+    let path = gpu_path(&case);
+    let out = case.run(&case.args("", "1 2", &[]), &[("PATH", &path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let points = show_json(case.out());
+    for (p, c) in points.iter().zip([1u64, 2]) {
+        let dir = case.point(c);
+        let trace = fs::read_to_string(dir.join("gpu_trace.csv")).expect("gpu_trace.csv");
+        assert!(trace.starts_with(
+            "timestamp, index, power.draw [W], utilization.gpu [%], memory.used [MiB]\n"
+        ));
+        assert!(run_json(&dir)["nvidia_smi"]
+            .as_str()
+            .is_some_and(|s| s.contains("NVIDIA-SMI")));
+        assert!(argv_of(&dir).ends_with(&["--gpu-telemetry".into(), "pynvml".into()]));
+        // The stand-in draws a constant 150 W; the window is the stand-in aiperf's profiling
+        // phase (phase_manifest.json), so the energy is 150 W x its length.
+        let m = json_of(&dir.join("phase_manifest.json"));
+        let ph = &m["phases"][0];
+        let window_s =
+            (ph["end_ns"].as_u64().unwrap() - ph["start_ns"].as_u64().unwrap()) as f64 / 1e9;
+        // Energy over the window divided by its length: 150 W up to rounding.
+        let w = p["gpu_power_avg_w"].as_f64().expect("power");
+        assert!((w - 150.0).abs() < 1e-9, "{p}");
+        let e = p["gpu_energy_j"].as_f64().expect("energy");
+        assert!((e - 150.0 * window_s).abs() < 1e-6, "{e} vs {window_s} s");
+        let tokens =
+            p["output_token_throughput"].as_f64().unwrap() * p["duration_s"].as_f64().unwrap();
+        let per_token = p["energy_per_output_token_j"].as_f64().expect("J/token");
+        assert!((per_token - e / tokens).abs() < 1e-9);
+    }
+    // The sampler stopped with each point: nothing from this test is left running.
+    assert_no_processes_tagged(&case.tag());
+
+    // --no-gpu-trace: no trace; the user's own aiperf telemetry flag wins over the runner's.
+    let args = case.args(
+        "",
+        "1",
+        &[
+            "--force",
+            "--no-gpu-trace",
+            "--client-arg=--gpu-telemetry=http://dcgm:9400/metrics",
+        ],
+    );
+    let out = case.run(&args, &[("PATH", &path)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!case.point(1).join("gpu_trace.csv").exists());
+    let argv = argv_of(&case.point(1));
+    assert!(!argv.contains(&"pynvml".to_string()), "{argv:?}");
+    assert_no_processes_tagged(&case.tag());
 }

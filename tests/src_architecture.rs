@@ -18,7 +18,7 @@ const MAX_LINES: usize = 900;
 /// Top-level modules below everything else.
 const UTILITIES: [&str; 4] = ["error", "parallel", "stats", "write"];
 /// The jobs: each runs one command from its inputs to its output files.
-const JOBS: [&str; 5] = ["report", "audit", "run", "dataset", "history"];
+const JOBS: [&str; 6] = ["report", "audit", "plan", "run", "dataset", "history"];
 
 /// The top-level modules a module of `layer` may import (itself always allowed).
 fn may_use(layer: &str) -> Vec<&'static str> {

@@ -112,8 +112,13 @@ fn pipeline(root: &Path) {
         label: Some(label.to_string()),
         path: root.to_path_buf(),
     };
-    let Ok(sweep) = ingest::load(&[input("a"), input("b")], &IngestOptions { gpus: Some(8) })
-    else {
+    let Ok(sweep) = ingest::load(
+        &[input("a"), input("b")],
+        &IngestOptions {
+            gpus: Some(8),
+            gpu_hour_cost: Some(2.5),
+        },
+    ) else {
         return;
     };
     let settings = Settings {

@@ -24,6 +24,13 @@ pub struct Capacity {
     pub output_token_throughput: Option<f64>,
     pub tokens_per_s_gpu: Option<f64>,
     pub tokens_per_s_user: Option<f64>,
+    /// Energy and cost at the capacity point, when it has GPU telemetry / `--gpu-hour-cost`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub energy_per_output_token_j: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens_per_joule: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_million_output_tokens: Option<f64>,
     /// Per target, the first crossing from pass to fail in concurrency order.
     pub crossings: Vec<Crossing>,
     /// The lowest crossing over all targets: the interpolated SLA limit of the series.
@@ -79,6 +86,9 @@ pub fn capacity(points: &[&Point], sla: &Sla) -> Capacity {
         output_token_throughput: best.and_then(|p| p.get(Metric::OutputTokenThroughput)),
         tokens_per_s_gpu: best.and_then(|p| p.get(Metric::TokensPerSGpu)),
         tokens_per_s_user: best.and_then(|p| p.get(Metric::TokensPerSUser)),
+        energy_per_output_token_j: best.and_then(|p| p.get(Metric::EnergyPerOutputTokenJ)),
+        output_tokens_per_joule: best.and_then(|p| p.get(Metric::OutputTokensPerJoule)),
+        usd_per_million_output_tokens: best.and_then(|p| p.get(Metric::UsdPerMillionOutputTokens)),
         crossings,
         limit_concurrency,
         non_monotone,

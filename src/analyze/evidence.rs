@@ -120,6 +120,19 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
     })
 }
 
+/// The (1 - ALPHA) Student-t interval of the mean of one config's per-run values;
+/// `None` below two finite values.
+pub fn mean_ci(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 2 || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let n = values.len() as f64;
+    let m = mean(values);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0).ok()?;
+    let half = t.inverse_cdf(1.0 - ALPHA / 2.0) * (variance(values, m) / n).sqrt();
+    Some((m - half, m + half))
+}
+
 /// Run-to-run coefficient of variation (sample std / mean) of one config's repeats;
 /// `None` with fewer than 2 values or a zero mean.
 pub fn run_cv(values: &[f64]) -> Option<f64> {
@@ -185,6 +198,17 @@ pub fn repeats_needed(cv: f64, change_pct: f64) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ci_of_repeats_matches_scipy() {
+        // python3 -c "from scipy import stats; import numpy as np; v=[3.9,4.1,4.3];
+        //   print(stats.t.interval(0.95, 2, loc=np.mean(v), scale=stats.sem(v)))"
+        // -> (3.6031724576499347, 4.596827542350066)
+        let (lo, hi) = mean_ci(&[3.9, 4.1, 4.3]).unwrap();
+        assert!((lo - 3.6031724576499347).abs() < 1e-8, "{lo}");
+        assert!((hi - 4.596827542350066).abs() < 1e-8, "{hi}");
+        assert_eq!(mean_ci(&[4.0]), None);
+    }
 
     fn close(a: f64, b: f64, tol: f64) {
         assert!((a - b).abs() <= tol * b.abs().max(1e-12), "{a} vs {b}");

@@ -58,6 +58,10 @@ pub struct Series {
     /// Concurrencies on the tokens/s/user vs `pareto_y` frontier, low to high tokens/s/user.
     pub pareto_concurrencies: Vec<u64>,
     pub pareto_y: String,
+    /// Concurrencies on the tokens/s/user vs output tokens per joule frontier (points with GPU
+    /// telemetry only), low to high tokens/s/user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub energy_pareto_concurrencies: Vec<u64>,
     /// The highest output tokens/s of the series, for the ISL x OSL table.
     #[serde(skip)]
     pub best_output: Option<BestOutput>,
@@ -143,14 +147,17 @@ pub struct Findings {
     pub efficiency_y: Metric,
     /// One per label that has points on the efficiency view, in label order.
     pub frontiers: Vec<Frontier>,
+    /// Output tokens per joule vs tokens/s/user: one per label with GPU telemetry.
+    pub energy_frontiers: Vec<Frontier>,
     pub warnings: Vec<String>,
     pub files_read: Vec<String>,
     /// Tool name -> versions seen.
     pub tool_versions: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// The metrics summaries lead with, in this order.
-pub const KEY_METRICS: [Metric; 9] = [
+/// The metrics summaries lead with, in this order. Tables leave out those no point has, so the
+/// energy and cost columns appear only with GPU telemetry or `--gpu-hour-cost`.
+pub const KEY_METRICS: [Metric; 12] = [
     Metric::Latency(Latency::Ttft, Stat::Avg),
     Metric::Latency(Latency::Ttft, Stat::P99),
     Metric::Latency(Latency::Tpot, Stat::Avg),
@@ -160,6 +167,9 @@ pub const KEY_METRICS: [Metric; 9] = [
     Metric::OutputTokenThroughput,
     Metric::TokensPerSUser,
     Metric::TokensPerSGpu,
+    Metric::EnergyPerOutputTokenJ,
+    Metric::OutputTokensPerJoule,
+    Metric::UsdPerMillionOutputTokens,
 ];
 
 pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
@@ -202,6 +212,10 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         sla: settings.sla.clone(),
         baseline: (labels.len() > 1).then(|| labels[0].clone()),
         frontiers: frontiers(sweep, &labels, efficiency_y),
+        energy_frontiers: frontiers(sweep, &labels, Metric::OutputTokensPerJoule)
+            .into_iter()
+            .filter(|f| !f.points.is_empty())
+            .collect(),
         labels,
         headline,
         series,
@@ -268,6 +282,10 @@ fn series_of(sweep: &Sweep, sla: Option<&Sla>, pareto_y: Metric) -> Vec<Series> 
                 capacity: sla.map(|s| capacity(&pts, s)),
                 pareto_concurrencies: frontier_concurrencies(&pts, pareto_y),
                 pareto_y: pareto_y.name(),
+                energy_pareto_concurrencies: frontier_concurrencies(
+                    &pts,
+                    Metric::OutputTokensPerJoule,
+                ),
                 best_output: best_output(&pts),
                 label,
                 isl,

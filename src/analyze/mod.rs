@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod findings;
 pub mod goodput;
 pub mod pareto;
+pub mod plan;
 pub mod significance;
 pub mod sla;
 pub mod trend;

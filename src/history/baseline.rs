@@ -157,7 +157,7 @@ mod tests {
                 time: Some(format!("2026-11-{day:02}T02:00:00Z")),
                 ..Default::default()
             },
-            gpus: None,
+            options: Default::default(),
         }
     }
 

@@ -32,7 +32,7 @@ pub struct AddJob {
     pub db: String,
     pub paths: Vec<String>,
     pub meta: RunMeta,
-    pub gpus: Option<u64>,
+    pub options: IngestOptions,
 }
 
 /// What `history add` stored.
@@ -49,7 +49,7 @@ pub struct AddDone {
 /// Loads the results, fingerprints them and stores the run (replacing one with the same id).
 pub fn add(job: &AddJob) -> Result<AddDone, Error> {
     let inputs: Vec<Input> = job.paths.iter().map(|p| Input::parse(p)).collect();
-    let sweep = ingest::load(&inputs, &IngestOptions { gpus: job.gpus })?;
+    let sweep = ingest::load(&inputs, &job.options)?;
     let found = fingerprint::fingerprint(&sweep);
     let run = record::run_record(
         &sweep,

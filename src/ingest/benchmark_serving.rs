@@ -26,7 +26,9 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
+use super::energy::{apply_telemetry, left_out_text};
 use super::fields::{kind, parse_json, Fields};
+use super::telemetry::from_serving_result;
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
 use crate::model::{latency_for, Latency, Metric, Point, RequestRow, Requests, Source, Stat};
@@ -260,6 +262,12 @@ fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {
     }
     latencies(f, &mut p, completed, requests.as_ref(), w)?;
     p.requests = requests;
+    // TensorRT-LLM's energy block: a bad one costs the energy figures, not the point.
+    match from_serving_result(&f) {
+        Ok(Some(t)) => apply_telemetry(&mut p, &t, number(f, "total_output_tokens")?),
+        Ok(None) => {}
+        Err(e) => w.warn(path, left_out_text(&e)),
+    }
     Ok(p)
 }
 

@@ -65,6 +65,32 @@ pub fn is_load_name(name: &str) -> bool {
     re.is_match(name)
 }
 
+/// The repeat number a directory name gives: `rep_2`, `run_0001` (aiperf `--num-profile-runs`),
+/// `repeat_3`, `trial_0002` (aiperf sweeps with trials); `None` for any other name.
+pub fn repeat_number(name: &str) -> Option<u32> {
+    static REP: OnceLock<Regex> = OnceLock::new();
+    let re = REP.get_or_init(|| {
+        Regex::new(r"(?i)^(?:rep|run|repeat|trial)[_-]?(\d+)$").expect("static regex")
+    });
+    re.captures(name)?.get(1)?.as_str().parse().ok()
+}
+
+/// Directories that only hold repeats or tool bookkeeping, never a series: repeat directories,
+/// aiperf's `profile_runs/` wrapper and its `aggregate/` summaries.
+pub fn is_repeat_name(name: &str) -> bool {
+    repeat_number(name).is_some()
+        || ["profile_runs", "aggregate", "sweep_aggregate"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// The repeat number of a point from its path (innermost repeat directory wins).
+pub fn repeat_in_path(rel: &Path) -> Option<u32> {
+    rel.components()
+        .rev()
+        .find_map(|c| repeat_number(&c.as_os_str().to_string_lossy()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +127,29 @@ mod tests {
             }
         );
         assert_eq!(name_hints(Path::new("tuned/cache")).concurrency, None);
+    }
+
+    #[test]
+    fn repeat_directories_give_a_number_and_never_a_series() {
+        for (n, want) in [
+            ("rep_1", 1),
+            ("run_0001", 1),
+            ("trial_0002", 2),
+            ("repeat_3", 3),
+            ("REP-12", 12),
+        ] {
+            assert_eq!(repeat_number(n), Some(want), "{n}");
+            assert!(is_repeat_name(n), "{n}");
+        }
+        for n in ["run", "runs_2", "tuned_run_1", "reporter_1", "trial"] {
+            assert_eq!(repeat_number(n), None, "{n}");
+        }
+        assert!(is_repeat_name("profile_runs") && is_repeat_name("aggregate"));
+        assert_eq!(
+            repeat_in_path(Path::new("x/profile_runs/trial_0002/concurrency_8")),
+            Some(2)
+        );
+        assert_eq!(repeat_in_path(Path::new("x/tuned/conc_8")), None);
     }
 
     #[test]

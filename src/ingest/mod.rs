@@ -8,10 +8,15 @@ pub mod aiconfigurator;
 pub mod aiperf;
 pub mod benchmark_serving;
 pub mod configs;
+pub mod energy;
 pub mod fields;
 pub mod genai_perf;
 pub mod layout;
+pub mod rate_trace;
+pub mod repeats;
+pub mod telemetry;
 pub mod trtllm_bench;
+pub mod unread;
 
 use std::fs;
 use std::io::Read;
@@ -22,6 +27,7 @@ use walkdir::WalkDir;
 use crate::error::{Error, ReadError};
 use crate::model::{Latency, Metric, Point, Stat, Sweep, Warning};
 use crate::stats;
+use unread::Unread;
 
 /// How much of a file readers see when sniffing its format.
 pub const SNIFF_BYTES: usize = 16 * 1024;
@@ -56,6 +62,8 @@ impl Input {
 pub struct IngestOptions {
     /// GPUs serving each point, for tokens/s/gpu when the source does not say.
     pub gpus: Option<u64>,
+    /// `--gpu-hour-cost`: dollars per GPU hour, for cost per million output tokens.
+    pub gpu_hour_cost: Option<f64>,
 }
 
 /// What readers get: options plus a place to put warnings about what they read.
@@ -89,8 +97,9 @@ pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
         }
     }
     sweep.warnings.append(&mut ctx.warnings);
+    let repeat_warnings = repeats::merge_repeats(&mut sweep);
+    sweep.warnings.extend(repeat_warnings);
     sort_points(&mut sweep);
-    warn_duplicates(&mut sweep);
     warn_mixed_sources(&mut sweep);
     if sweep.points.is_empty() {
         let reasons: Vec<String> = sweep.warnings.iter().map(|w| format!("  {w}")).collect();
@@ -124,7 +133,11 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         if let Some(result) = read_file(root, ctx) {
             add_points(Some(result), root, root, &label_of(None), ctx, sweep);
         } else {
-            ctx.warn(root, "not a result file of a known format");
+            match unread::diagnose(root) {
+                Some(Unread::Broken(e)) => ctx.warnings.push(left_out(&e)),
+                Some(Unread::Unknown(reason)) => ctx.warn(root, reason),
+                None => ctx.warn(root, "not a result file of a known format"),
+            }
         }
         return;
     }
@@ -169,6 +182,7 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             options: options.clone(),
             warnings: Vec::new(),
         };
+        let mut unread = None;
         let result = match task {
             ReadTask::AiConfigurator => Some(aiconfigurator::read_dir(path, &mut local)),
             ReadTask::Aiperf => Some(aiperf::read_dir(path, &mut local)),
@@ -176,16 +190,70 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 let result = read_file(path, &mut local);
                 if result.is_none() {
                     warn_if_empty(path, &mut local);
+                    unread = unread::diagnose(path);
                 }
                 result
             }
         };
-        (result, local.warnings)
+        (result, local.warnings, unread)
     });
-    for ((_, path), (result, mut warnings)) in tasks.iter().zip(results) {
+    let points_before = sweep.points.len();
+    let mut unknown = Vec::new();
+    for ((_, path), (result, mut warnings, unread)) in tasks.iter().zip(results) {
         ctx.warnings.append(&mut warnings);
+        match unread {
+            Some(Unread::Broken(e)) => ctx.warnings.push(left_out(&e)),
+            Some(Unread::Unknown(reason)) => unknown.push((path, reason)),
+            None => {}
+        }
         let label = label_of(nested_label(root, path));
         add_points(result, path, root, &label, ctx, sweep);
+    }
+    warn_unknown_json(unknown, &sweep.points[points_before..], ctx);
+}
+
+/// JSON of no known format is named where it matters: beside results that were read (a run
+/// directory), or when the input gave nothing at all. Elsewhere (model and engine configs in a
+/// larger tree) it is not news.
+fn warn_unknown_json(unknown: Vec<(&PathBuf, String)>, read: &[Point], ctx: &mut ReadCtx) {
+    const SHOWN: usize = 10;
+    let run_dirs: Vec<&Path> = read.iter().filter_map(|p| run_dir(&p.path)).collect();
+    let named: Vec<(&PathBuf, String)> = unknown
+        .into_iter()
+        .filter(|(path, _)| read.is_empty() || path.parent().is_some_and(|d| run_dirs.contains(&d)))
+        .collect();
+    for (path, reason) in named.iter().take(SHOWN) {
+        ctx.warn(path, reason.clone());
+    }
+    if let Some((path, _)) = named.get(SHOWN) {
+        ctx.warn(
+            path.parent().unwrap_or(path),
+            format!(
+                "and {} more JSON files of no known result format; not read",
+                named.len() - SHOWN
+            ),
+        );
+    }
+}
+
+/// The directory a point's results are in: its artifact directory, or its file's directory.
+fn run_dir(path: &Path) -> Option<&Path> {
+    if path.is_dir() {
+        Some(path)
+    } else {
+        path.parent()
+    }
+}
+
+/// A reader's error as the warning that the file was left out.
+fn left_out(e: &ReadError) -> Warning {
+    Warning {
+        path: e.path.clone(),
+        message: format!(
+            "left out: {}",
+            e.to_string()
+                .trim_start_matches(&format!("{}: ", e.path.display()))
+        ),
     }
 }
 
@@ -235,6 +303,8 @@ fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadEr
         Some(genai_perf::read(path, ctx))
     } else if trtllm_bench::sniff(path, &head) {
         Some(trtllm_bench::read(path, ctx))
+    } else if aiperf::aggregate::sniff(path, &head) {
+        Some(aiperf::aggregate::read(path))
     } else {
         None
     }
@@ -282,20 +352,35 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     })
 }
 
-/// The label of a path given without one: its directory (or file stem) name.
+/// The label of a path given without one: its directory (or file stem) name; for a repeat
+/// directory (`OUT/tuned/rep_2`, `D/profile_runs`) the name of the series above it.
 pub fn default_label(path: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     let base = if path.is_file() {
         path.file_stem().map(|n| n.to_string_lossy().into_owned())
     } else {
-        name(path).or_else(|| fs::canonicalize(path).ok().as_deref().and_then(name))
+        let own = name(path).or_else(|| fs::canonicalize(path).ok().as_deref().and_then(name));
+        match own {
+            Some(n) if layout::is_repeat_name(&n) => series_above(path).or(Some(n)),
+            other => other,
+        }
     };
     base.unwrap_or_else(|| path.display().to_string())
 }
 
+/// The nearest directory above `dir` whose name is not a repeat's.
+fn series_above(dir: &Path) -> Option<String> {
+    let full = fs::canonicalize(dir).ok()?;
+    full.ancestors()
+        .skip(1)
+        .filter_map(|a| a.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .find(|n| !layout::is_repeat_name(n))
+}
+
 /// The sub-label of a point below the input root: the directories between the root and
 /// the point (its file or artifact directory), leaving out names that only say the load
-/// (`isl_128_osl_64`, `conc_8`, `c8`). `root/tuned/isl_.../` gives `tuned`; a point right
+/// (`isl_128_osl_64`, `conc_8`, `c8`) or the repeat (`rep_2`, `run_0001`, `profile_runs`). `root/tuned/isl_.../` gives `tuned`; a point right
 /// below the root gives none.
 fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parent = path.parent()?;
@@ -303,7 +388,7 @@ fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .filter(|name| !layout::is_load_name(name))
+        .filter(|name| !layout::is_load_name(name) && !layout::is_repeat_name(name))
         .collect();
     (!parts.is_empty()).then(|| parts.join("/"))
 }
@@ -319,18 +404,13 @@ fn add_points(
     let points = match result {
         None => return,
         Some(Err(e)) => {
-            ctx.warnings.push(Warning {
-                path: e.path.clone(),
-                message: format!(
-                    "left out: {}",
-                    e.to_string()
-                        .trim_start_matches(&format!("{}: ", e.path.display()))
-                ),
-            });
+            ctx.warnings.push(left_out(&e));
             return;
         }
         Some(Ok(points)) => points,
     };
+    let mut points = points;
+    repeats::name_series_by_metadata(&mut points);
     if points.is_empty() {
         ctx.warn(path, "left out: no load points in this file");
         return;
@@ -339,8 +419,10 @@ fn add_points(
     let rel_from = root.parent().unwrap_or(root);
     let rel = path.strip_prefix(rel_from).unwrap_or(path);
     let hints = layout::name_hints(rel);
+    let repeat = layout::repeat_in_path(path.strip_prefix(root).unwrap_or(path));
     sweep.files_read.push(path.to_path_buf());
     for mut p in points {
+        p.repeat = p.repeat.or(repeat);
         if p.label.is_empty() {
             p.label = label.to_string();
         } else if !p.label.starts_with(label) {
@@ -437,6 +519,7 @@ fn finalize(p: &mut Point, ctx: &mut ReadCtx) {
     if p.get(Metric::TokensPerSUser).is_none() {
         p.set_opt(Metric::TokensPerSUser, user_speed(p));
     }
+    energy::finish_point(p, ctx);
 }
 
 /// Tokens/s one user sees after the first token, as the tools define it: the mean over requests
@@ -516,66 +599,6 @@ fn sort_points(sweep: &mut Sweep) {
                     .total_cmp(&b.request_rate.unwrap_or(f64::INFINITY)),
             )
     });
-}
-
-/// Two points of one label at the same (ISL, OSL, concurrency or else max batch size, rate)
-/// make comparisons ambiguous.
-fn warn_duplicates(sweep: &mut Sweep) {
-    type Key<'a> = (
-        &'a str,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-        Option<u64>,
-    );
-    let mut seen: Vec<(Key, &Path)> = Vec::new();
-    let mut warnings = Vec::new();
-    for p in sweep
-        .points
-        .iter()
-        .filter(|p| p.source != crate::model::Source::AiConfigurator)
-    {
-        let key: Key = (
-            p.label.as_str(),
-            p.isl,
-            p.osl,
-            p.concurrency,
-            p.batch_size_load(),
-            p.request_rate.map(f64::to_bits),
-        );
-        match seen.iter().find(|(k, _)| *k == key) {
-            Some((_, prev)) => warnings.push(Warning {
-                path: p.path.clone(),
-                message: format!(
-                    "label `{}` has another point at the same load ({}): {}",
-                    p.label,
-                    load_key(p),
-                    prev.display()
-                ),
-            }),
-            None => seen.push((key, &p.path)),
-        }
-    }
-    sweep.warnings.extend(warnings);
-}
-
-/// `isl 128 osl 64 conc 8` (and the batch size or rate when set), `?` for unknown parts.
-fn load_key(p: &Point) -> String {
-    let o = |v: Option<u64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
-    let mut s = format!(
-        "isl {} osl {} conc {}",
-        o(p.isl),
-        o(p.osl),
-        o(p.concurrency)
-    );
-    if let Some(b) = p.batch_size_load() {
-        s.push_str(&format!(" batch {b}"));
-    }
-    if let Some(r) = p.request_rate {
-        s.push_str(&format!(" rate {r}"));
-    }
-    s
 }
 
 /// One label should hold one tool's results: the tools define and measure metrics differently.

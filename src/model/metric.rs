@@ -169,9 +169,16 @@ pub enum Metric {
     DurationS,
     InputTokensAvg,
     OutputTokensAvg,
+    GpuPowerAvgW,
+    GpuEnergyJ,
+    EnergyPerOutputTokenJ,
+    OutputTokensPerJoule,
+    GpuUtilAvgPct,
+    GpuMemUsedMaxGb,
+    UsdPerMillionOutputTokens,
 }
 
-const SCALAR_METRICS: [Metric; 11] = [
+const SCALAR_METRICS: [Metric; 18] = [
     Metric::RequestThroughput,
     Metric::OutputTokenThroughput,
     Metric::TotalTokenThroughput,
@@ -183,6 +190,13 @@ const SCALAR_METRICS: [Metric; 11] = [
     Metric::DurationS,
     Metric::InputTokensAvg,
     Metric::OutputTokensAvg,
+    Metric::GpuPowerAvgW,
+    Metric::GpuEnergyJ,
+    Metric::EnergyPerOutputTokenJ,
+    Metric::OutputTokensPerJoule,
+    Metric::GpuUtilAvgPct,
+    Metric::GpuMemUsedMaxGb,
+    Metric::UsdPerMillionOutputTokens,
 ];
 
 impl Metric {
@@ -220,6 +234,13 @@ impl Metric {
             Metric::DurationS => "duration_s",
             Metric::InputTokensAvg => "input_tokens_avg",
             Metric::OutputTokensAvg => "output_tokens_avg",
+            Metric::GpuPowerAvgW => "gpu_power_avg_w",
+            Metric::GpuEnergyJ => "gpu_energy_j",
+            Metric::EnergyPerOutputTokenJ => "energy_per_output_token_j",
+            Metric::OutputTokensPerJoule => "output_tokens_per_joule",
+            Metric::GpuUtilAvgPct => "gpu_util_avg_pct",
+            Metric::GpuMemUsedMaxGb => "gpu_mem_used_max_gb",
+            Metric::UsdPerMillionOutputTokens => "usd_per_million_output_tokens",
         }
     }
 
@@ -237,6 +258,13 @@ impl Metric {
             Metric::RequestsOk | Metric::RequestsFailed => "requests",
             Metric::DurationS => "s",
             Metric::InputTokensAvg | Metric::OutputTokensAvg => "tokens",
+            Metric::GpuPowerAvgW => "W",
+            Metric::GpuEnergyJ => "J",
+            Metric::EnergyPerOutputTokenJ => "J/tok",
+            Metric::OutputTokensPerJoule => "tok/J",
+            Metric::GpuUtilAvgPct => "%",
+            Metric::GpuMemUsedMaxGb => "GB",
+            Metric::UsdPerMillionOutputTokens => "$/Mtok",
         }
     }
 
@@ -250,12 +278,20 @@ impl Metric {
             | Metric::TotalTokenThroughput
             | Metric::TokensPerSUser
             | Metric::TokensPerSGpu
-            | Metric::Goodput => Direction::HigherIsBetter,
-            Metric::RequestsFailed => Direction::LowerIsBetter,
+            | Metric::Goodput
+            | Metric::OutputTokensPerJoule => Direction::HigherIsBetter,
+            Metric::RequestsFailed
+            | Metric::EnergyPerOutputTokenJ
+            | Metric::UsdPerMillionOutputTokens => Direction::LowerIsBetter,
+            // Power, energy, utilisation and memory follow the load: reported, never judged.
             Metric::RequestsOk
             | Metric::DurationS
             | Metric::InputTokensAvg
-            | Metric::OutputTokensAvg => Direction::Neutral,
+            | Metric::OutputTokensAvg
+            | Metric::GpuPowerAvgW
+            | Metric::GpuEnergyJ
+            | Metric::GpuUtilAvgPct
+            | Metric::GpuMemUsedMaxGb => Direction::Neutral,
         }
     }
 
@@ -274,6 +310,13 @@ impl Metric {
             Metric::DurationS => "benchmark duration of the measured phase".into(),
             Metric::InputTokensAvg => "mean input (prompt) tokens per request".into(),
             Metric::OutputTokensAvg => "mean output tokens per request".into(),
+            Metric::GpuPowerAvgW => "mean GPU power over the profiling window (warmup excluded), summed over the GPUs the telemetry saw (aiperf --gpu-telemetry, or the runner's nvidia-smi trace)".into(),
+            Metric::GpuEnergyJ => "energy the GPUs used in the profiling window: aiperf's nvidia_total_gpu_energy, else the energy counter's rise or the integrated power of the samples inside the window".into(),
+            Metric::EnergyPerOutputTokenJ => "GPU energy of the profiling window / output tokens generated in it".into(),
+            Metric::OutputTokensPerJoule => "output tokens generated in the profiling window / GPU energy used in it".into(),
+            Metric::GpuUtilAvgPct => "mean GPU utilisation over the profiling window and the GPUs".into(),
+            Metric::GpuMemUsedMaxGb => "the most memory any one GPU had in use during the profiling window (GB of 10^9 bytes)".into(),
+            Metric::UsdPerMillionOutputTokens => "--gpu-hour-cost x GPUs x benchmark duration / output tokens x 10^6 (= cost per GPU hour x GPUs / output tokens per hour x 10^6)".into(),
         }
     }
 }

@@ -102,6 +102,10 @@ impl Load {
     }
 }
 
+/// `extra` key of a point read from a tool's summary over several runs whose per-run results
+/// are missing: the number of runs it summarizes (see [`Point::measured_runs`]).
+pub const AGGREGATE_RUNS: &str = "aggregate_runs";
+
 /// One load point: one client run at one concurrency (or request rate), or one predicted row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
@@ -197,6 +201,32 @@ impl Point {
         } else {
             self.repeats.iter().filter_map(|r| r.get(m)).collect()
         }
+    }
+
+    /// How many runs the point's numbers summarize, as the user should see it: its repeats, or
+    /// the run count of a tool's own summary over runs we do not have (aiperf's `aggregate/`
+    /// without `profile_runs/`, kept in `extra[AGGREGATE_RUNS]`), else 1. Unlike [`Point::runs`]
+    /// this is not the number of per-run values available as evidence.
+    pub fn measured_runs(&self) -> usize {
+        if !self.repeats.is_empty() {
+            return self.repeats.len();
+        }
+        self.extra
+            .get(AGGREGATE_RUNS)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+    }
+
+    /// `extra` key of a metric's run-to-run CV from a tool's summary over runs.
+    pub fn cv_key(m: Metric) -> String {
+        format!("run_cv.{}", m.name())
+    }
+
+    /// The run-to-run coefficient of variation (sample std / mean over the runs) of `m` that a
+    /// tool's summary states (aiperf's `aggregate/`), for a point whose runs are missing: a noise
+    /// estimate without per-run values. `None` when no such summary was read.
+    pub fn aggregate_cv(&self, m: Metric) -> Option<f64> {
+        self.extra.get(&Point::cv_key(m))?.parse().ok()
     }
 
     pub fn get(&self, m: Metric) -> Option<f64> {

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::config::ConfigFile;
 use super::metric::Metric;
-use super::point::Point;
+use super::point::{Point, AGGREGATE_RUNS};
 
 /// A note about input that was read but not (fully) used.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,7 +72,14 @@ impl Sweep {
                 pts.iter().map(|p| p.request_rate).collect::<Vec<_>>(),
             ),
             int("num_gpus", &|p| p.num_gpus),
+            // Runs behind each point's numbers; empty on the rows of single repeats.
+            int("repeats", &|p| {
+                p.repeat.is_none().then_some(p.measured_runs() as u64)
+            }),
         ];
+        if pts.iter().any(|p| p.repeat.is_some()) {
+            cols.push(int("repeat", &|p| p.repeat.map(u64::from)));
+        }
         for m in self.metrics_present() {
             cols.push(Column::new(
                 m.name().into(),
@@ -80,6 +87,31 @@ impl Sweep {
             ));
         }
         DataFrame::new(pts.len(), cols)
+    }
+
+    /// Every repeat as a point of its own (numbered; a single run is repeat 1), for looking at
+    /// the spread behind the means.
+    pub fn repeats_view(&self) -> Sweep {
+        let points = self
+            .points
+            .iter()
+            .flat_map(|p| {
+                if p.repeats.is_empty() {
+                    let mut one = p.clone();
+                    // A tool's summary over runs we do not have stays one row of N runs.
+                    if !p.extra.contains_key(AGGREGATE_RUNS) {
+                        one.repeat = Some(one.repeat.unwrap_or(1));
+                    }
+                    vec![one]
+                } else {
+                    p.repeats.clone()
+                }
+            })
+            .collect();
+        Sweep {
+            points,
+            ..self.clone()
+        }
     }
 
     /// One row per request of every point that has per-request data; `point` indexes `points`.

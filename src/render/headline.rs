@@ -3,6 +3,7 @@
 //! say the same thing.
 
 use super::format::{human, load_text, pct};
+use crate::analyze::capacity::Capacity;
 use crate::analyze::compare::Verdict;
 use crate::analyze::findings::{Findings, Gate, GateHit, Headline, Series, Shift};
 use crate::model::Metric;
@@ -103,6 +104,7 @@ fn capacity_line(s: &Series, show_workload: bool) -> String {
             c.tokens_per_s_gpu
                 .map(|v| format!(", {} tok/s/gpu", human(v)))
                 .unwrap_or_default()
+                + &capacity_energy_text(c)
         ),
         None => format!("{name}: meets the SLA at no measured concurrency"),
     };
@@ -116,6 +118,18 @@ fn capacity_line(s: &Series, show_workload: bool) -> String {
         line.push_str("; note: a higher concurrency passes after a lower one failed");
     }
     line
+}
+
+/// `, 0.7956 J/output token, $4.34 per million output tokens` when the capacity point has them.
+fn capacity_energy_text(c: &Capacity) -> String {
+    let mut out = String::new();
+    if let Some(j) = c.energy_per_output_token_j {
+        out.push_str(&format!(", {} J/output token", human(j)));
+    }
+    if let Some(usd) = c.usd_per_million_output_tokens {
+        out.push_str(&format!(", ${usd:.2} per million output tokens"));
+    }
+    out
 }
 
 /// The gate's name as the flag says it: `regression` or `sla`.

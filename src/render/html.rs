@@ -107,6 +107,8 @@ struct View {
     gate_hits: Vec<GateView>,
     sla: Option<SlaView>,
     capacity: Vec<CapacityRow>,
+    /// Some capacity point has GPU telemetry or a price: show its J/token and $/Mtok columns.
+    capacity_energy: bool,
     comparisons: Vec<ComparisonView>,
     plots: Vec<PlotView>,
     configs: Option<ConfigsView>,
@@ -166,6 +168,8 @@ struct CapacityRow {
     output_throughput: String,
     tokens_per_s_gpu: String,
     tokens_per_s_user: String,
+    energy_per_output_token_j: String,
+    usd_per_million_output_tokens: String,
     crossing: String,
     note: String,
 }
@@ -310,6 +314,13 @@ fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View 
             .collect(),
         sla: sla_view(f),
         capacity: f.series.iter().filter_map(capacity_row).collect(),
+        capacity_energy: f
+            .series
+            .iter()
+            .filter_map(|s| s.capacity.as_ref())
+            .any(|c| {
+                c.energy_per_output_token_j.is_some() || c.usd_per_million_output_tokens.is_some()
+            }),
         comparisons: f.comparisons.iter().map(comparison_view).collect(),
         plots,
         configs: configs_view(configs),
@@ -480,6 +491,8 @@ fn capacity_row(s: &Series) -> Option<CapacityRow> {
         output_throughput: human_opt(c.output_token_throughput),
         tokens_per_s_gpu: human_opt(c.tokens_per_s_gpu),
         tokens_per_s_user: human_opt(c.tokens_per_s_user),
+        energy_per_output_token_j: human_opt(c.energy_per_output_token_j),
+        usd_per_million_output_tokens: human_opt(c.usd_per_million_output_tokens),
         crossing: if crossing.is_empty() {
             "-".into()
         } else {

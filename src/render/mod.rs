@@ -11,6 +11,7 @@ pub mod html;
 pub mod isl_osl_table;
 pub mod markdown;
 pub mod output;
+pub mod plan;
 pub mod plots;
 pub mod point_table;
 pub mod points_csv;

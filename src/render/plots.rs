@@ -13,7 +13,7 @@ use plotters::style::{register_font, FontStyle, RGBColor};
 
 use super::output::{Exporter, Output};
 use super::ReportCtx;
-use crate::analyze::findings::{Findings, PointFinding};
+use crate::analyze::findings::{Findings, Frontier, PointFinding};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
@@ -22,7 +22,9 @@ use crate::stats;
 pub mod audit;
 mod axis;
 mod draw;
+mod energy;
 pub mod history;
+pub mod plan;
 
 use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};
 use draw::render_png;
@@ -208,7 +210,7 @@ struct ConcChart {
     what: &'static str,
 }
 
-const CONC_CHARTS: [ConcChart; 6] = [
+const CONC_CHARTS: [ConcChart; 7] = [
     ConcChart {
         file: "p50_inter_token_latency_vs_concurrency.png",
         metric: Metric::Latency(Latency::Tpot, Stat::P50),
@@ -238,6 +240,11 @@ const CONC_CHARTS: [ConcChart; 6] = [
         file: "output_token_throughput_vs_concurrency.png",
         metric: Metric::OutputTokenThroughput,
         what: "Output token throughput",
+    },
+    ConcChart {
+        file: "output_tokens_per_joule_vs_concurrency.png",
+        metric: Metric::OutputTokensPerJoule,
+        what: "Output tokens per joule of GPU energy",
     },
 ];
 
@@ -276,6 +283,9 @@ fn figures(sweep: &Sweep, findings: &Findings) -> Vec<(String, Figure)> {
     }
     if let Some(fig) = efficiency_figure(d, labels) {
         out.push(("efficiency_tok_s_gpu_vs_user.png".into(), fig));
+    }
+    if let Some(fig) = energy::pareto_figure(d, labels) {
+        out.push((energy::PARETO_FILE.into(), fig));
     }
     for (lat, file) in [
         (Latency::Ttft, "ttft_distribution.png"),
@@ -445,7 +455,9 @@ fn efficiency_figure(d: Data, labels: &[String]) -> Option<Figure> {
     let series: Vec<Series> = labels
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| efficiency_series(d, i, l))
+        .filter_map(|(i, l)| {
+            frontier_series(d, i, l, d.findings.efficiency_y, &d.findings.frontiers)
+        })
         .collect();
     if series.is_empty() {
         return None;
@@ -492,9 +504,15 @@ fn efficiency_notes(d: Data, per_gpu: bool) -> Vec<String> {
     notes
 }
 
-/// A label's points on the efficiency view; the line is its Pareto frontier from the findings.
-fn efficiency_series(d: Data, color: usize, label: &str) -> Option<Series> {
-    let y_metric = d.findings.efficiency_y;
+/// A label's points on a tokens/s/user vs `y_metric` view; the line is its Pareto frontier
+/// from the findings (`frontiers`, computed on the same axes).
+fn frontier_series(
+    d: Data,
+    color: usize,
+    label: &str,
+    y_metric: Metric,
+    frontiers: &[Frontier],
+) -> Option<Series> {
     let xy = |p: &Point| {
         Some((
             finite(p.get(Metric::TokensPerSUser))?,
@@ -518,9 +536,7 @@ fn efficiency_series(d: Data, color: usize, label: &str) -> Option<Series> {
         return None;
     }
     marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let line = d
-        .findings
-        .frontiers
+    let line = frontiers
         .iter()
         .filter(|f| f.label == label)
         .flat_map(|f| &f.points)

@@ -6,11 +6,22 @@ use polars::prelude::*;
 use crate::error::Error;
 use crate::model::{Metric, Sweep};
 
-/// Columns every point output starts with.
-pub const ID_COLUMNS: [&str; 5] = ["label", "source", "concurrency", "isl", "osl"];
+/// Columns every point output starts with (`repeats`: runs behind the point's means;
+/// `repeat`: the run's number, only in the per-repeat view).
+pub const ID_COLUMNS: [&str; 7] = [
+    "label",
+    "source",
+    "concurrency",
+    "isl",
+    "osl",
+    "repeats",
+    "repeat",
+];
 
 /// Metric columns the terminal shows when `--metrics` is not given.
-pub const DEFAULT_METRICS: [&str; 12] = [
+/// Columns no point has are left out, so the energy and cost columns appear only with telemetry
+/// or `--gpu-hour-cost`.
+pub const DEFAULT_METRICS: [&str; 15] = [
     "request_rate",
     "requests_ok",
     "ttft_avg_ms",
@@ -23,6 +34,9 @@ pub const DEFAULT_METRICS: [&str; 12] = [
     "tokens_per_s_user",
     "tokens_per_s_gpu",
     "num_gpus",
+    "energy_per_output_token_j",
+    "output_tokens_per_joule",
+    "usd_per_million_output_tokens",
 ];
 
 #[derive(Clone, Debug, PartialEq)]

@@ -80,8 +80,16 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
         fail_on_regression: None,
         fail_on_sla: false,
     };
-    let done = crate::report::run(&r.inputs, &IngestOptions { gpus: r.gpus }, &settings, out)
-        .map_err(|e| e.to_string())?;
+    let done = crate::report::run(
+        &r.inputs,
+        &IngestOptions {
+            gpus: r.gpus,
+            ..IngestOptions::default()
+        },
+        &settings,
+        out,
+    )
+    .map_err(|e| e.to_string())?;
     for w in &done.sweep.warnings {
         eprintln!("warning: {w}");
     }

@@ -23,6 +23,7 @@ pub mod autodeploy;
 pub mod complete;
 pub mod fanout;
 pub mod finish;
+pub mod gpu_trace;
 pub mod http;
 pub mod manifest;
 pub mod offline;

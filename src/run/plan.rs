@@ -88,6 +88,10 @@ pub struct SweepPlan {
     pub runner: String,
     pub points: Vec<PointSpec>,
     pub policy: Policy,
+    /// `nvidia-smi`'s output when the machine has a GPU (probed once per sweep), for run.json.
+    pub nvidia_smi: Option<String>,
+    /// Record `nvidia-smi` into each point directory while its client runs (needs a GPU).
+    pub gpu_trace: bool,
 }
 
 /// How a sweep ended.

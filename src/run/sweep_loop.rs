@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::complete::{is_complete, mark_complete, verify};
+use super::gpu_trace::GpuTrace;
 use super::manifest::{self, ClientRecord, Manifest, Status};
 use super::plan::{ClientCmd, Driver, Health, OnFailure, Outcome, PointSpec, Policy, SweepPlan};
 use super::process::{self, Group, Spec, Waited};
@@ -70,7 +71,7 @@ fn run_points(
     progress: &Progress,
     outcome: &mut Outcome,
 ) {
-    let nvidia_smi = manifest::nvidia_smi();
+    let nvidia_smi = sweep.nvidia_smi.clone();
     let mut restarts = 0u32;
     for (i, point) in todo.iter().enumerate() {
         let (n, total) = (i + 1, todo.len());
@@ -262,6 +263,17 @@ enum ClientEnd {
     Interrupted,
 }
 
+/// `nvidia-smi` sampling into the point directory, when the machine has a GPU and the trace is
+/// on. A trace that cannot start costs the point its GPU figures, not the point.
+fn start_gpu_trace(ctx: &PointCtx, dir: &Path) -> Option<GpuTrace> {
+    if !ctx.sweep.gpu_trace || ctx.nvidia_smi.is_none() {
+        return None;
+    }
+    GpuTrace::start("nvidia-smi", dir)
+        .map_err(|e| eprintln!("warning: no GPU trace for {}: {e}", dir.display()))
+        .ok()
+}
+
 fn run_point(driver: &mut dyn Driver, ctx: &PointCtx) -> Result<PointResult, RunError> {
     let dir = ctx.sweep.root.join(&ctx.point.name);
     fresh_dir(&dir)?;
@@ -299,6 +311,8 @@ fn run_point(driver: &mut dyn Driver, ctx: &PointCtx) -> Result<PointResult, Run
         log_tails: Map::new(),
     };
     m.write(&dir)?;
+    // The GPU trace runs while the client does; dropping it (on any return) stops it.
+    let trace = start_gpu_trace(ctx, &dir);
     let end = match run_client(driver, &cmd, &dir, &mut m, &ctx.sweep.policy) {
         Ok(end) => end,
         Err(e) => {
@@ -310,6 +324,10 @@ fn run_point(driver: &mut dyn Driver, ctx: &PointCtx) -> Result<PointResult, Run
     };
     m.ended_at = Some(manifest::now());
     m.wall_s = Some(started.elapsed().as_secs_f64());
+    // Stopped before the results are read, so the trace file is whole.
+    if let Some(t) = trace {
+        t.stop();
+    }
     let stderr_tail = process::tail(&dir.join(CLIENT_STDERR), TAIL_LINES);
     let result = judge(driver, end, &dir);
     match &result {

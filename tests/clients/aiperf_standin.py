@@ -6,7 +6,8 @@ real streaming chat requests to the server at --url with --concurrency workers, 
 each request, and writes an aiperf 0.13-format artifact directory with the measured numbers:
 `profile_export_aiperf.json` (schema 1.4 keys, each metric {unit, avg, p1..p99, min, max,
 std, count, sum}), `profile_export.jsonl` (one record per request, warmup included, phase in
-metadata.benchmark_phase) and `.aiperf_results_ready.json`. The structure copies real
+metadata.benchmark_phase), `phase_manifest.json` (the profiling phase's start and end in ns)
+and `.aiperf_results_ready.json`. `--gpu-telemetry` is accepted and ignored (no GPU here). The structure copies real
 aiperf 0.13.0 output (shared/fixtures/real/aiperf/baseline/isl_128_osl_64_conc_1).
 
 Fault hooks for tests, from the environment:
@@ -188,8 +189,10 @@ def main():
     start_iso = time.strftime("%Y-%m-%dT%H:%M:%S")
     warm = run_phase(args, extra, args.num_warmup_requests, conc, "warmup")
     t0 = time.perf_counter()
+    prof_start_ns = time.time_ns()
     prof = run_phase(args, extra, args.request_count, conc, "profiling")
     duration = time.perf_counter() - t0
+    prof_end_ns = time.time_ns()
     time.sleep(float(os.environ.get("STANDIN_DELAY_S", "0")))
 
     out = args.artifact_dir
@@ -245,6 +248,11 @@ def main():
     doc["end_time"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     with open(os.path.join(out, "profile_export_aiperf.json"), "w") as f:
         json.dump(doc, f, indent=2)
+    # aiperf 0.13's phase list: where the profiling phase starts and ends (GPU energy window).
+    with open(os.path.join(out, "phase_manifest.json"), "w") as f:
+        json.dump({"schema_version": 1, "phases": [
+            {"phase_index": 1, "phase_kind": "profiling", "phase_name": "profiling",
+             "start_ns": prof_start_ns, "end_ns": prof_end_ns}]}, f, indent=2)
     with open(os.path.join(out, ".aiperf_results_ready.json"), "w") as f:
         f.write('{"ready":true,"was_cancelled":false,"partial":false}')
     print(f"aiperf stand-in: {len(ok)} ok, {len(errors)} failed, {duration:.2f}s; JSON Export: "

@@ -12,7 +12,7 @@ use super::table::{
 use super::{check_status, warn_error_summary};
 use crate::error::ReadError;
 use crate::ingest::fields::{kind, parse_json, Fields};
-use crate::ingest::{read_text, ReadCtx};
+use crate::ingest::{energy, read_text, telemetry, ReadCtx};
 use crate::model::{Metric, Point, Source};
 
 pub(super) fn read_json_export(
@@ -54,6 +54,7 @@ pub(super) fn read_json_export(
     if let Some(ic) = f.opt_obj("input_config", "input_config.")? {
         read_input_config(&ic, &mut p)?;
     }
+    read_telemetry(&metrics, path, &value, &mut p, ctx)?;
     check_not_all_failed(&p, path)?;
     if let Some(jsonl) = find_records_file(dir, path, single) {
         let requests = read_records(&jsonl)?;
@@ -212,4 +213,27 @@ pub(super) fn read_csv_export(
         p.requests = Some(requests);
     }
     Ok(p)
+}
+
+/// aiperf's GPU telemetry summary (`--gpu-telemetry`), with the window's exact output token
+/// count for energy per token. Unusable telemetry is a warning; the point stays.
+fn read_telemetry(
+    metrics: &Fields,
+    path: &Path,
+    value: &Value,
+    p: &mut Point,
+    ctx: &mut ReadCtx,
+) -> Result<(), ReadError> {
+    match telemetry::from_aiperf_export(path, value) {
+        Ok(Some(t)) => {
+            let tokens = match metrics.opt_obj("total_output_tokens", "total_output_tokens.")? {
+                Some(b) => b.opt_nonneg("avg")?,
+                None => None,
+            };
+            energy::apply_telemetry(p, &t, tokens);
+        }
+        Ok(None) => {}
+        Err(e) => energy::warn_left_out(ctx, &e),
+    }
+    Ok(())
 }

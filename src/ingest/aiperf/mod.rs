@@ -12,6 +12,7 @@
 //! Modules by role: [`table`] (metric tables, shared with genai-perf), [`export`] (the JSON
 //! and CSV aggregate exports), [`records`] (the per-request JSONL and its fast path).
 
+pub mod aggregate;
 mod export;
 mod records;
 mod table;

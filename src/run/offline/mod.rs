@@ -36,6 +36,7 @@ use crate::run::fanout::execute::{self, Fan};
 use crate::run::fanout::options::{FanOut, Target};
 use crate::run::fanout::{absolute, Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
+use crate::run::manifest;
 use crate::run::{install_signal_handlers, is_complete, Outcome, RunError, SweepPlan};
 
 /// `adreport run offline`: returns the process exit code.
@@ -76,6 +77,8 @@ fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
         runner: "offline".into(),
         points: settings.points(),
         policy: settings.policy.clone(),
+        nvidia_smi: manifest::nvidia_smi(),
+        gpu_trace: settings.gpu_trace,
     }
 }
 

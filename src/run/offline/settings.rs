@@ -141,6 +141,10 @@ pub struct OfflineOptions {
     #[arg(long, help_heading = "Report")]
     #[serde(default, deserialize_with = "null_as_default")]
     pub no_report: bool,
+    /// Do not record the GPUs with `nvidia-smi` into each point directory (gpu_trace.csv).
+    #[arg(long, help_heading = "Report")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub no_gpu_trace: bool,
     /// SLA targets for the report, e.g. ttft=500,tpot=7 (TTFT/TPOT need --streaming).
     #[arg(long, value_name = "TARGETS", help_heading = "Report")]
     pub sla: Option<String>,
@@ -179,6 +183,7 @@ impl OfflineOptions {
             on_failure: self.on_failure.over(lower.on_failure),
             point_timeout: self.point_timeout.over(lower.point_timeout),
             no_report: self.no_report.over(lower.no_report),
+            no_gpu_trace: self.no_gpu_trace.over(lower.no_gpu_trace),
             sla: self.sla.over(lower.sla),
             fan_out: self.fan_out.over(lower.fan_out),
         }
@@ -288,6 +293,8 @@ pub struct Settings {
     pub label: String,
     pub policy: Policy,
     pub no_report: bool,
+    /// Record `nvidia-smi` into each point directory when the machine has one.
+    pub gpu_trace: bool,
     pub sla: Option<String>,
     pub config_file: Option<PathBuf>,
 }
@@ -478,6 +485,7 @@ impl Settings {
                 client_grace: Duration::from_secs(10),
             },
             no_report: a.no_report,
+            gpu_trace: !a.no_gpu_trace,
             sla,
             config_file: a.config,
         })

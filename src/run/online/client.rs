@@ -155,7 +155,21 @@ impl Settings {
             argv.extend([s(&"--tokenizer"), t.clone()]);
         }
         argv.extend(self.client_args.iter().cloned());
+        if self.aiperf_telemetry() {
+            argv.extend([s(&"--gpu-telemetry"), s(&"pynvml")]);
+        }
         argv
+    }
+
+    /// aiperf records GPU telemetry when a GPU is present, unless the user's own client
+    /// arguments already say how (any `--gpu-telemetry...` or `--no-gpu-telemetry` flag).
+    fn aiperf_telemetry(&self) -> bool {
+        self.client == ClientKind::Aiperf
+            && self.gpu_telemetry
+            && !self
+                .client_args
+                .iter()
+                .any(|a| a.starts_with("--gpu-telemetry") || a.starts_with("--no-gpu-telemetry"))
     }
 }
 

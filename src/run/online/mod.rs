@@ -25,6 +25,7 @@ use crate::run::fanout::options::{FanOut, SlurmOptions, Target};
 use crate::run::fanout::slurm::script;
 use crate::run::fanout::{absolute, Config, Matrix, Unit};
 use crate::run::finish::{self, ReportOn};
+use crate::run::manifest;
 use crate::run::options::CmdSpec;
 use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
 
@@ -42,7 +43,7 @@ pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
 fn run_one(settings: Settings) -> Result<u8, RunError> {
     let sweep = plan(&settings, settings.root());
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
-    let mut driver = OnlineDriver::new(settings);
+    let mut driver = OnlineDriver::new(with_gpu(settings, &sweep));
     let outcome = crate::run::run(&mut driver, &sweep)?;
     let report = report.map(|(sla, gpus)| ReportOn {
         inputs: outcome
@@ -64,7 +65,15 @@ fn plan(settings: &Settings, root: std::path::PathBuf) -> SweepPlan {
         runner: "online".into(),
         points: settings.points(),
         policy: settings.policy.clone(),
+        nvidia_smi: manifest::nvidia_smi(),
+        gpu_trace: settings.gpu_trace,
     }
+}
+
+/// With a GPU here (nvidia-smi answered), aiperf records its own telemetry over its profiling phase.
+fn with_gpu(mut settings: Settings, sweep: &SweepPlan) -> Settings {
+    settings.gpu_telemetry = sweep.nvidia_smi.is_some();
+    settings
 }
 
 /// Configs x repeats, here, on Slurm or as Kubernetes Jobs.
@@ -108,10 +117,10 @@ fn fan_out(
         let outcome = if keep {
             let d = kept
                 .entry(s.label.clone())
-                .or_insert_with(|| KeepServer::new(OnlineDriver::new(s.clone())));
+                .or_insert_with(|| KeepServer::new(OnlineDriver::new(with_gpu(s.clone(), &sweep))));
             crate::run::run(d, &sweep)?
         } else {
-            crate::run::run(&mut OnlineDriver::new(s.clone()), &sweep)?
+            crate::run::run(&mut OnlineDriver::new(with_gpu(s.clone(), &sweep)), &sweep)?
         };
         finish::conclude(&outcome, &sweep, None);
         Ok(outcome)

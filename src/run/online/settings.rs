@@ -161,6 +161,10 @@ pub struct OnlineOptions {
     #[arg(long, help_heading = "Report")]
     #[serde(default, deserialize_with = "null_as_default")]
     pub no_report: bool,
+    /// Do not record the GPUs with `nvidia-smi` into each point directory (gpu_trace.csv).
+    #[arg(long, help_heading = "Report")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub no_gpu_trace: bool,
     /// SLA targets for the report, e.g. ttft=500,tpot=7.
     #[arg(long, value_name = "TARGETS", help_heading = "Report")]
     pub sla: Option<String>,
@@ -207,6 +211,7 @@ impl OnlineOptions {
             max_restarts: self.max_restarts.over(lower.max_restarts),
             point_timeout: self.point_timeout.over(lower.point_timeout),
             no_report: self.no_report.over(lower.no_report),
+            no_gpu_trace: self.no_gpu_trace.over(lower.no_gpu_trace),
             sla: self.sla.over(lower.sla),
             gpus: self.gpus.over(lower.gpus),
             fan_out: self.fan_out.over(lower.fan_out),
@@ -265,6 +270,10 @@ pub struct Settings {
     pub label: String,
     pub policy: Policy,
     pub no_report: bool,
+    /// Record `nvidia-smi` into each point directory when the machine has one.
+    pub gpu_trace: bool,
+    /// A GPU is present: aiperf gets `--gpu-telemetry pynvml` (set by the command, not a flag).
+    pub gpu_telemetry: bool,
     pub sla: Option<String>,
     pub gpus: Option<u64>,
     pub config_file: Option<PathBuf>,
@@ -448,6 +457,8 @@ impl Settings {
                 client_grace: Duration::from_secs(10),
             },
             no_report: a.no_report,
+            gpu_trace: !a.no_gpu_trace,
+            gpu_telemetry: false,
             sla,
             gpus: a.gpus.or(world_size),
             config_file: a.config,
