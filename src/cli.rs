@@ -37,6 +37,131 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Run a benchmark sweep whose results `report` and `compare` read.
     Run(RunArgs),
+    /// Keep every run in a database (SQLite file or PostgreSQL) and find the run that
+    /// changed a metric: add, list, show, check.
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+const HISTORY_DB_HELP: &str =
+    "The history: a SQLite file (created when missing) or a postgres://user@host/db URL";
+
+#[derive(Subcommand, Debug)]
+pub enum HistoryCommand {
+    /// Store one run (every point of the results under PATH) with a fingerprint of what ran.
+    /// The same --run-id again replaces the stored run.
+    Add(HistoryAddArgs),
+    /// The stored runs, oldest first.
+    List(HistoryListArgs),
+    /// A metric's value per run, with change points and fingerprint changes marked.
+    Show(HistoryShowArgs),
+    /// Change points in every series (label x load point x metric) of the newest runs.
+    #[command(after_help = EXIT_CODES)]
+    Check(HistoryCheckArgs),
+    /// The check as trend charts (one PNG per metric and load point), summary.md and report.html.
+    #[command(after_help = EXIT_CODES)]
+    Report(HistoryReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryReportArgs {
+    #[command(flatten)]
+    pub opts: HistoryCheckOpts,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryDb {
+    #[arg(long, value_name = "DB", default_value = "adreport-history.db", help = HISTORY_DB_HELP)]
+    pub db: String,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryAddArgs {
+    /// Result files or directories of one run, each optionally `label=path`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub db: HistoryDb,
+    /// The run's name in the history [default: a hash of the results and fingerprint].
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The commit that was benchmarked.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// When the run happened, RFC 3339 [default: run.json's start, else now]. Runs are
+    /// ordered by it.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
+    /// A free-form tag (repeat for more).
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryListArgs {
+    #[command(flatten)]
+    pub db: HistoryDb,
+    /// Only the newest N runs.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ShowFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryShowArgs {
+    #[command(flatten)]
+    pub db: HistoryDb,
+    /// Only this label's points.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Canonical metric names, comma-separated or repeated [default: ttft_avg_ms].
+    #[arg(long = "metric", value_name = "METRIC")]
+    pub metrics: Vec<String>,
+    /// Only points at this concurrency.
+    #[arg(long, value_name = "C")]
+    pub concurrency: Option<i64>,
+    /// Only the newest N runs.
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ShowFormat,
+}
+
+/// What `history check` and `history report` look at and judge.
+#[derive(Args, Debug)]
+pub struct HistoryCheckOpts {
+    #[command(flatten)]
+    pub db: HistoryDb,
+    /// Look at the newest N runs [default: 60].
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only these canonical metrics (comma-separated or repeated) [default: all].
+    #[arg(long = "metric", value_name = "METRIC")]
+    pub metrics: Vec<String>,
+    /// Only this label's points.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Exit 2 when the newest change point of a series is a regression larger than PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+    /// A change point counts when its permutation p-value is at most this.
+    #[arg(long, value_name = "P", default_value_t = 0.01)]
+    pub max_pvalue: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryCheckArgs {
+    #[command(flatten)]
+    pub opts: HistoryCheckOpts,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ShowFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,9 +280,17 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Two or more sweeps, each a path or `label=path`; the first is the baseline.
-    #[arg(required = true, num_args = 2.., value_name = "RUN")]
+    /// Two or more sweeps, each a path or `label=path`; the first is the baseline (with
+    /// --baseline-history: one or more, all compared against the history).
+    #[arg(required = true, num_args = 1.., value_name = "RUN")]
     pub runs: Vec<String>,
+    /// Use the newest runs in this history (see `history add`) that ran the same thing (same
+    /// fingerprint) as the baseline, labelled `history`, each run one repeat of it.
+    #[arg(long, value_name = "DB")]
+    pub baseline_history: Option<String>,
+    /// With --baseline-history: how many of the newest matching runs [default: 10].
+    #[arg(long, value_name = "N", requires = "baseline_history")]
+    pub last: Option<usize>,
     /// Exit 2 when a metric of a label is worse than the baseline by more than PCT percent:
     /// with 2+ runs a side, when the whole 95% CI of the change lies beyond PCT; with one run,
     /// when the change exceeds PCT plus the A/A band of the noise estimate.

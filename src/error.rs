@@ -71,6 +71,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A history database that cannot be opened, is not one, or refused a query.
+    #[error("{db}: {message}")]
+    Database { db: String, message: String },
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),
 }

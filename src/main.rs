@@ -13,6 +13,7 @@ use adreport::cli::{
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::{Error, ReadError};
+use adreport::history;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
@@ -22,6 +23,8 @@ use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
 use adreport::render::terminal;
 use adreport::report;
+
+mod history_command;
 
 /// Exit code when a gate the user set trips.
 const EXIT_GATE: u8 = 2;
@@ -37,13 +40,16 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Show(args) => run_show(&args),
-        Command::Report(args) => run_report(&args.runs, &args.analysis, None, Default::default()),
+        Command::Report(args) => {
+            run_report(&args.runs, &args.analysis, None, Default::default(), None)
+        }
         Command::Compare(args) => run_compare(&args),
         Command::Noise(args) => run_noise(&args),
         Command::Audit(args) => run_audit(&args),
         Command::Plan(args) => run_plan(&args),
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
+        Command::History(cmd) => history_command::run(&cmd),
     };
     match result {
         Ok(code) => code,
@@ -158,11 +164,21 @@ fn noise_sources(a: &CompareArgs) -> Result<NoiseSources, Error> {
 }
 
 fn run_compare(a: &CompareArgs) -> Result<ExitCode, Error> {
+    let history = match &a.baseline_history {
+        Some(db) => Some((db.as_str(), a.last.unwrap_or(DEFAULT_HISTORY_BASELINE))),
+        None if a.runs.len() < 2 => {
+            return Err(Error::Usage(
+                "compare needs two or more sweeps, or one with --baseline-history DB".into(),
+            ))
+        }
+        None => None,
+    };
     run_report(
         &a.runs,
         &a.analysis,
         a.fail_on_regression,
         noise_sources(a)?,
+        history,
     )
 }
 
@@ -218,14 +234,28 @@ fn settings(
     })
 }
 
+/// `compare --baseline-history`: runs taken from the history when `--last` is not given.
+const DEFAULT_HISTORY_BASELINE: usize = 10;
+
+/// `report` and `compare`; with `history` (database, runs) the baseline comes from it.
 fn run_report(
     runs: &[String],
     a: &AnalysisArgs,
     fail_on_regression: Option<f64>,
     noise: NoiseSources,
+    history: Option<(&str, usize)>,
 ) -> Result<ExitCode, Error> {
     let settings = settings(a, fail_on_regression, noise)?;
-    let done = report::run(runs, &ingest_options(&a.load), &settings, &a.out.out)?;
+    let options = ingest_options(&a.load);
+    let done = match history {
+        None => report::run(runs, &options, &settings, &a.out.out)?,
+        Some((db, last)) => {
+            let inputs: Vec<Input> = runs.iter().map(|r| Input::parse(r)).collect();
+            let sweep = ingest::load(&inputs, &options)?;
+            let sweep = history::baseline::with_history_baseline(sweep, db, last)?;
+            report::run_sweep(sweep, runs, &settings, &a.out.out)?
+        }
+    };
     print_warnings(&done.sweep.warnings);
     print(&terminal::summary(&done.findings, terminal::use_color()));
     print(&format!(

@@ -28,6 +28,17 @@ pub fn run(
 ) -> Result<ReportRun, Error> {
     let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
     let sweep = ingest::load(&inputs, options)?;
+    run_sweep(sweep, args, settings, out_dir)
+}
+
+/// Analyzes a sweep that is already loaded (e.g. with a baseline from the history before the
+/// inputs) and writes every output into `out_dir`; `args` name the inputs in the headers.
+pub fn run_sweep(
+    sweep: Sweep,
+    args: &[String],
+    settings: &Settings,
+    out_dir: &Path,
+) -> Result<ReportRun, Error> {
     let findings = analyze(&sweep, settings);
     let ctx = ReportCtx {
         findings: &findings,

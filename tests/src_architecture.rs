@@ -18,7 +18,7 @@ const MAX_LINES: usize = 900;
 /// Top-level modules below everything else.
 const UTILITIES: [&str; 4] = ["error", "parallel", "stats", "write"];
 /// The jobs: each runs one command from its inputs to its output files.
-const JOBS: [&str; 5] = ["report", "audit", "plan", "run", "dataset"];
+const JOBS: [&str; 6] = ["report", "audit", "plan", "run", "dataset", "history"];
 
 /// The top-level modules a module of `layer` may import (itself always allowed).
 fn may_use(layer: &str) -> Vec<&'static str> {
@@ -28,15 +28,16 @@ fn may_use(layer: &str) -> Vec<&'static str> {
         "stats" => ok.push("model"),
         l if UTILITIES.contains(&l) => {}
         "model" => {}
-        "ingest" | "analyze" => ok.push("model"),
+        // store: the history database, read and written in the model's terms.
+        "ingest" | "analyze" | "store" => ok.push("model"),
         "render" => ok.extend(["model", "analyze"]),
         l if JOBS.contains(&l) => {
-            ok.extend(["model", "ingest", "analyze", "render"]);
+            ok.extend(["model", "ingest", "analyze", "render", "store"]);
             ok.extend(JOBS);
         }
         // cli, main, lib: the top.
         _ => {
-            ok.extend(["model", "ingest", "analyze", "render", "cli"]);
+            ok.extend(["model", "ingest", "analyze", "render", "store", "cli"]);
             ok.extend(JOBS);
         }
     }

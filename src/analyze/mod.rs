@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod capacity;
+pub mod changepoint;
 pub mod compare;
 pub mod evidence;
 pub mod findings;
@@ -12,3 +13,4 @@ pub mod pareto;
 pub mod plan;
 pub mod significance;
 pub mod sla;
+pub mod trend;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod findings_json;
 pub mod format;
 pub mod headline;
+pub mod history;
 pub mod html;
 pub mod isl_osl_table;
 pub mod markdown;

@@ -23,6 +23,7 @@ pub mod audit;
 mod axis;
 mod draw;
 mod energy;
+pub mod history;
 pub mod plan;
 
 use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};

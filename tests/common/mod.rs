@@ -3,6 +3,8 @@
 //! subset (`mod common;`), so items unused by one of them are allowed.
 #![allow(dead_code)]
 
+pub mod history;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,312 @@
+//! Change points in a series of runs: E-Divisive with means (Matteson & James, 2014, alpha = 1)
+//! and a permutation significance test, the method MongoDB's signal-processing-algorithms and
+//! Apache Otava use for performance histories.
+//!
+//! For a window `x[s..e]` and a split `tau`, with `X = x[s..tau]` (m values) and
+//! `Y = x[tau..e]` (k values):
+//!
+//! ```text
+//! Q(tau) = m k / (m + k) * ( 2/(m k) sum|X_i - Y_j| - sum_{i<j}|X_i - X_j| / C(m,2)
+//!                                                  - sum_{i<j}|Y_i - Y_j| / C(k,2) )
+//! ```
+//!
+//! The candidate is the split with the largest Q over all windows between the change points
+//! found so far. Its p-value is `(1 + #{permutations whose best Q >= candidate's Q}) /
+//! (1 + permutations)`, where each permutation shuffles every window on its own. Candidates are
+//! accepted while `p <= max_pvalue`; the search then goes on inside the new windows.
+//!
+//! The size of a step comes with a Welch t interval of the difference of the window means
+//! (after - before), as a percentage of the mean before.
+
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// How hard the search looks and how sure it must be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// A candidate is significant when its permutation p-value is at most this.
+    pub max_pvalue: f64,
+    /// Permutations per significance test.
+    pub permutations: usize,
+    /// Fewest values on each side of a split (2: each side needs a spread of its own).
+    pub min_size: usize,
+    /// Seed of the shuffles, so the same history always gives the same answer.
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_pvalue: 0.01,
+            permutations: 199,
+            min_size: 2,
+            seed: 0x5eed_c0de,
+        }
+    }
+}
+
+/// One significant change: the series is different from `index` on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChangePoint {
+    /// The first value of the new level.
+    pub index: usize,
+    pub qhat: f64,
+    pub pvalue: f64,
+}
+
+/// Q for every split of `x` (0 where a side would have fewer than `min_size` values).
+pub fn qhat_values(x: &[f64], min_size: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut q = vec![0.0; n];
+    let min_size = min_size.max(2);
+    if n < 2 * min_size {
+        return q;
+    }
+    // left[k] = sum_{i<k} |x_i - x_k|; right[k] = sum_{j>k} |x_k - x_j|.
+    let mut left = vec![0.0; n];
+    let mut right = vec![0.0; n];
+    for k in 0..n {
+        for i in 0..k {
+            let d = (x[i] - x[k]).abs();
+            left[k] += d;
+            right[i] += d;
+        }
+    }
+    let total: f64 = left.iter().sum();
+    // Pairs inside X for tau: sum_{k<tau} left[k]; inside Y: sum_{k>=tau} right[k].
+    let mut within_x = 0.0;
+    let mut within_y: f64 = right.iter().sum();
+    for tau in 0..n {
+        if tau >= min_size && n - tau >= min_size {
+            let (m, k) = (tau as f64, (n - tau) as f64);
+            let cross = total - within_x - within_y;
+            let e = 2.0 * cross / (m * k)
+                - within_x / (m * (m - 1.0) / 2.0)
+                - within_y / (k * (k - 1.0) / 2.0);
+            q[tau] = m * k / (m + k) * e;
+        }
+        within_x += left[tau];
+        within_y -= right[tau];
+    }
+    q
+}
+
+/// The best split over all windows: (index in the series, Q).
+fn best_split(x: &[f64], bounds: &[usize], min_size: usize) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    for w in bounds.windows(2) {
+        let (s, e) = (w[0], w[1]);
+        for (i, q) in qhat_values(&x[s..e], min_size).into_iter().enumerate() {
+            if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+                best = Some((s + i, q));
+            }
+        }
+    }
+    best
+}
+
+/// Significant change points of `x`, in series order.
+pub fn e_divisive(x: &[f64], settings: &Settings) -> Vec<ChangePoint> {
+    let mut found: Vec<ChangePoint> = Vec::new();
+    let mut rng = SmallRng::seed_from_u64(settings.seed);
+    let mut shuffled = x.to_vec();
+    // Above this many permutations at least as extreme, p can no longer reach max_pvalue.
+    let allowed = (settings.max_pvalue * (settings.permutations + 1) as f64 - 1.0).floor();
+    loop {
+        let mut bounds: Vec<usize> = found.iter().map(|c| c.index).collect();
+        bounds.push(0);
+        bounds.push(x.len());
+        bounds.sort_unstable();
+        let Some((index, qhat)) = best_split(x, &bounds, settings.min_size) else {
+            break;
+        };
+        let mut extreme = 0usize;
+        let mut done = 0usize;
+        while done < settings.permutations {
+            shuffled.copy_from_slice(x);
+            for w in bounds.windows(2) {
+                shuffled[w[0]..w[1]].shuffle(&mut rng);
+            }
+            done += 1;
+            if best_split(&shuffled, &bounds, settings.min_size).is_some_and(|(_, q)| q >= qhat) {
+                extreme += 1;
+                if extreme as f64 > allowed {
+                    break;
+                }
+            }
+        }
+        let pvalue = (extreme + 1) as f64 / (done + 1) as f64;
+        if extreme as f64 > allowed || pvalue > settings.max_pvalue {
+            break;
+        }
+        found.push(ChangePoint {
+            index,
+            qhat,
+            pvalue,
+        });
+    }
+    found.sort_by_key(|c| c.index);
+    found
+}
+
+/// The size of a step between two windows of a series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    pub before_mean: f64,
+    pub after_mean: f64,
+    /// (after - before) / before, in percent.
+    pub change_pct: f64,
+    /// 95% Welch t interval of the change, in percent of the mean before.
+    pub ci_pct: (f64, f64),
+}
+
+/// Mean and sample variance (ddof = 1).
+fn mean_var(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (m, var)
+}
+
+/// The step from `before` to `after`; `None` when a side has fewer than 2 values or the mean
+/// before is 0 (no percentage).
+pub fn step(before: &[f64], after: &[f64]) -> Option<Step> {
+    if before.len() < 2 || after.len() < 2 {
+        return None;
+    }
+    let (ma, va) = mean_var(before);
+    let (mb, vb) = mean_var(after);
+    if ma == 0.0 || !ma.is_finite() || !mb.is_finite() {
+        return None;
+    }
+    let (na, nb) = (before.len() as f64, after.len() as f64);
+    let se2 = va / na + vb / nb;
+    let diff = mb - ma;
+    let half = if se2 > 0.0 {
+        // Welch-Satterthwaite degrees of freedom.
+        let df = se2 * se2 / ((va / na).powi(2) / (na - 1.0) + (vb / nb).powi(2) / (nb - 1.0));
+        let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
+        t * se2.sqrt()
+    } else {
+        0.0
+    };
+    let pct = |d: f64| d / ma.abs() * 100.0;
+    Some(Step {
+        before_mean: ma,
+        after_mean: mb,
+        change_pct: pct(diff),
+        ci_pct: (pct(diff - half), pct(diff + half)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// A standard normal draw (Box-Muller), so the tests need no distribution crate.
+    fn normal(rng: &mut impl Rng) -> f64 {
+        let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+        let u2: f64 = rng.random();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
+    #[test]
+    fn qhat_matches_a_direct_numpy_computation() {
+        // python3 -c "
+        // import numpy as np
+        // from math import comb
+        // x = np.array([10.0, 10.4, 9.8, 10.1, 12.3, 12.0, 12.6, 11.9, 12.2])
+        // d = np.abs(x[:, None] - x[None, :])
+        // for t in range(2, len(x) - 1):
+        //     m, k = t, len(x) - t
+        //     cross = d[:t, t:].sum(); wx = np.triu(d[:t, :t], 1).sum(); wy = np.triu(d[t:, t:], 1).sum()
+        //     print(t, repr(m * k / (m + k) * (2 * cross / (m * k) - wx / comb(m, 2) - wy / comb(k, 2))))"
+        let x = [10.0, 10.4, 9.8, 10.1, 12.3, 12.0, 12.6, 11.9, 12.2];
+        let expected = [
+            (2, 2.148148148148147),
+            (3, 4.613333333333332),
+            (4, 7.985185185185184),
+            (5, 4.459259259259258),
+            (6, 2.693333333333332),
+            (7, 1.2592592592592604),
+        ];
+        let q = qhat_values(&x, 2);
+        for (t, want) in expected {
+            assert!((q[t] - want).abs() < 1e-9, "tau {t}: {} vs {want}", q[t]);
+        }
+        assert_eq!((q[0], q[1], q[8]), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn welch_interval_matches_scipy() {
+        // python3 -c "
+        // from scipy import stats; import numpy as np
+        // a = np.array([100, 102, 98, 101, 99.0]); b = np.array([120, 125, 119, 122.0])
+        // r = stats.ttest_ind(b, a, equal_var=False); ci = r.confidence_interval(0.95)
+        // print(repr(ci.low / a.mean() * 100), repr(ci.high / a.mean() * 100))"
+        let s = step(
+            &[100.0, 102.0, 98.0, 101.0, 99.0],
+            &[120.0, 125.0, 119.0, 122.0],
+        )
+        .unwrap();
+        assert!((s.change_pct - 21.5).abs() < 1e-9);
+        assert!(
+            (s.ci_pct.0 - 17.561561768420262).abs() < 1e-6,
+            "{:?}",
+            s.ci_pct
+        );
+        assert!(
+            (s.ci_pct.1 - 25.43843823157974).abs() < 1e-6,
+            "{:?}",
+            s.ci_pct
+        );
+        assert_eq!(step(&[1.0], &[2.0, 3.0]), None);
+    }
+
+    /// A 20% step at a random place in 30 runs with 5% noise (sd / level).
+    fn stepped(seed: u64, step: f64) -> (Vec<f64>, usize) {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let at = rng.random_range(8..=24);
+        let x = (0..30)
+            .map(|i| {
+                let level = if i >= at { 100.0 * (1.0 + step) } else { 100.0 };
+                level + 5.0 * normal(&mut rng)
+            })
+            .collect();
+        (x, at)
+    }
+
+    #[test]
+    fn finds_a_20_percent_step_within_one_run_in_95_of_100_histories() {
+        let hits = (0..100)
+            .filter(|&seed| {
+                let (x, at) = stepped(seed, 0.20);
+                let cps = e_divisive(&x, &Settings::default());
+                cps.iter().any(|c| c.index.abs_diff(at) <= 1)
+            })
+            .count();
+        eprintln!("20% step found within one run in {hits} of 100 histories");
+        assert!(hits >= 95, "found {hits} of 100");
+    }
+
+    #[test]
+    fn stationary_histories_raise_an_alarm_in_at_most_5_of_100() {
+        let alarms = (0..100)
+            .filter(|&seed| {
+                let (x, _) = stepped(1000 + seed, 0.0);
+                !e_divisive(&x, &Settings::default()).is_empty()
+            })
+            .count();
+        eprintln!("{alarms} alarms in 100 stationary histories");
+        assert!(alarms <= 5, "{alarms} alarms in 100 stationary histories");
+    }
+
+    #[test]
+    fn too_short_or_flat_series_have_no_change_point() {
+        assert!(e_divisive(&[1.0, 2.0, 3.0], &Settings::default()).is_empty());
+        assert!(e_divisive(&[5.0; 20], &Settings::default()).is_empty());
+    }
+}

@@ -1,0 +1,307 @@
+//! End-to-end `adreport history` on SQLite: 24 generated nightly aiperf sweeps with and
+//! without a latency step, idempotent adds, concurrent writers, and databases that are not
+//! histories.
+
+mod common;
+
+use common::history::{add_at_once, add_nights, write_night};
+use common::{adreport, out_dir, text};
+use serde_json::Value;
+
+#[test]
+fn a_25_percent_latency_step_from_night_15_fails_the_check_naming_night_15() {
+    let dir = out_dir("hist-step");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25);
+    let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
+    let printed = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{printed}\n{}",
+        text(&out.stderr)
+    );
+    assert!(printed.contains("REGRESSION"), "{printed}");
+    // Every gate line names night 15 as the first bad run and night 14 as the last good one.
+    let gates: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("REGRESSION"))
+        .collect();
+    assert!(gates.len() >= 4, "{printed}");
+    for g in &gates {
+        assert!(
+            g.contains("first bad run night-15 (commit c15), last good run night-14 (commit c14)"),
+            "{g}"
+        );
+    }
+    // TTFT at concurrency 1 is among them: 68.18 ms in the sample, +25 %.
+    assert!(
+        gates
+            .iter()
+            .any(|g| g.contains("baseline isl 128 osl 64 conc 1 ttft_avg_ms")),
+        "{printed}"
+    );
+
+    // The JSON form carries the same change with its interval.
+    let out = adreport(&[
+        "history",
+        "check",
+        "--db",
+        db,
+        "--fail-on-regression",
+        "10",
+        "--format",
+        "json",
+        "--metric",
+        "ttft_avg_ms",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let rows: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "one step per concurrency: {rows:?}");
+    for r in rows {
+        assert_eq!(r["kind"], "regression");
+        assert_eq!(r["gate"], "FAIL");
+        assert_eq!(r["first_bad"], "night-15 (commit c15)");
+        let pct = r["change_pct"].as_f64().unwrap();
+        assert!((20.0..30.0).contains(&pct), "{r}");
+        assert!(
+            r["ci_low_pct"].as_f64().unwrap() < pct && pct < r["ci_high_pct"].as_f64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_same_nights_without_the_step_pass() {
+    let dir = out_dir("hist-flat");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.0);
+    let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("24 runs (night-01 .. night-24)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Adding a night again replaces it: still 24 runs.
+    let again = write_night(dir.path(), 3, 7, 15, 1.0);
+    let spec = format!("baseline={}", again.display());
+    let out = adreport(&[
+        "history",
+        "add",
+        &spec,
+        "--db",
+        db,
+        "--run-id",
+        "night-03",
+        "--time",
+        "2026-11-03T02:00:00Z",
+    ]);
+    assert!(
+        text(&out.stdout).starts_with("replaced run night-03"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = adreport(&["history", "list", "--db", db, "--format", "json"]);
+    let runs: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 24);
+    assert_eq!(runs[0]["model"], "mock-llm");
+    assert_eq!(runs[0]["client"], "aiperf 0.13.0");
+    assert_eq!(runs[0]["points"], 4);
+
+    // show: one row per night for one series.
+    let out = adreport(&[
+        "history",
+        "show",
+        "--db",
+        db,
+        "--metric",
+        "ttft_avg_ms",
+        "--concurrency",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    let printed = text(&out.stdout);
+    assert_eq!(printed.lines().count(), 25, "{printed}");
+}
+
+#[test]
+fn writers_adding_at_the_same_time_all_land() {
+    let dir = out_dir("hist-concurrent");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap().to_string();
+    // Eight writers started together, as parallel CI jobs would.
+    add_at_once(&db, 8, "parallel");
+    let out = adreport(&["history", "list", "--db", &db, "--format", "json"]);
+    let runs: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let ids: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    for i in 0..8 {
+        assert!(ids.contains(&format!("parallel-{i}").as_str()), "{ids:?}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_history_is_a_clear_error() {
+    let dir = out_dir("hist-bad");
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![0x42u8; 4096]).unwrap();
+    let out = adreport(&["history", "list", "--db", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("junk.db: not an adreport history: the file is not a SQLite database"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        vec![0x42u8; 4096],
+        "left untouched"
+    );
+
+    let foreign = dir.path().join("other.sqlite");
+    let conn = rusqlite::Connection::open(&foreign).unwrap();
+    conn.execute("CREATE TABLE orders (id INTEGER)", [])
+        .unwrap();
+    drop(conn);
+    let out = adreport(&[
+        "history",
+        "add",
+        "sample-results/aiperf/baseline",
+        "--db",
+        foreign.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("not an adreport history: a SQLite database with other tables (orders)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_history_from_a_newer_adreport_is_refused() {
+    let dir = out_dir("hist-new");
+    let db = dir.path().join("h.db");
+    let out = adreport(&["history", "list", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE adreport_schema SET version = 99", [])
+        .unwrap();
+    drop(conn);
+    let out = adreport(&["history", "list", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("written by a newer adreport (history schema version 99"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn report_draws_a_trend_per_metric_and_load_point_and_names_the_change() {
+    let dir = out_dir("hist-report");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25);
+    let out_dir = dir.path().join("out");
+    let out = adreport(&[
+        "history",
+        "report",
+        "--db",
+        db,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--fail-on-regression",
+        "10",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // 7 default metrics x 4 concurrencies (every regressed metric is among them or added).
+    let pngs: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(pngs.len() >= 28, "{pngs:?}");
+    let chart = out_dir.join("trend_ttft_avg_ms_isl128_osl64_conc1.png");
+    let img = image::open(&chart).unwrap();
+    assert_eq!((img.width(), img.height()), (1600, 1000));
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).unwrap();
+    assert!(md.contains("first bad run night-15 (commit c15)"), "{md}");
+    assert!(
+        md.contains("trend_ttft_avg_ms_isl128_osl64_conc1.png"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"));
+    assert!(html.contains("night-15 (commit c15)"));
+}
+
+#[test]
+fn compare_against_the_history_of_the_same_setup() {
+    let dir = out_dir("hist-compare");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    // Nights 1..14 stored (no step yet); night 15 (latencies +25 %) compared against them.
+    for night in 1..=14u32 {
+        let d = write_night(dir.path(), night, 7, 15, 1.25);
+        let spec = format!("baseline={}", d.display());
+        let id = format!("night-{night:02}");
+        let time = format!("2026-11-{night:02}T02:00:00Z");
+        let out = adreport(&[
+            "history", "add", &spec, "--db", db, "--run-id", &id, "--time", &time,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let tonight = write_night(dir.path(), 15, 7, 15, 1.25);
+    let spec = format!("tonight={}", tonight.display());
+    let report = dir.path().join("out");
+    let out = adreport(&[
+        "compare",
+        &spec,
+        "--baseline-history",
+        db,
+        "--last",
+        "5",
+        "--fail-on-regression",
+        "10",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}{err}", text(&out.stdout));
+    assert!(
+        err.contains("baseline `history`: 5 stored run(s)")
+            && err.contains("night-10, night-11, night-12, night-13, night-14"),
+        "{err}"
+    );
+    let findings: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("findings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        findings["labels"],
+        serde_json::json!(["history", "tonight"])
+    );
+
+    // One sweep without a history is not a comparison.
+    let out = adreport(&["compare", &spec, "-o", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--baseline-history"));
+}
