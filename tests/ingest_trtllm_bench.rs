@@ -523,3 +523,33 @@ fn empty_and_unrelated_files_are_not_sniffed() {
     let d = sample("../../tests/data/trtllm-bench/README.md");
     assert!(!trtllm_bench::sniff(&d, &read_head(&d).unwrap()));
 }
+
+#[test]
+fn report_json_energy_block_gives_energy_per_output_token() {
+    // tests/data/trtllm-bench/json_energy/report.json (hand-made, README there): energy
+    // 812.5 J, average GPU power 703.1 W; 100 requests x 128 output tokens = 12,800 tokens.
+    let p = one(&data("json_energy/report.json"));
+    assert_eq!(p.get(Metric::GpuEnergyJ), Some(812.5));
+    assert_eq!(p.get(Metric::GpuPowerAvgW), Some(703.1));
+    assert_eq!(p.get(Metric::EnergyPerOutputTokenJ), Some(812.5 / 12_800.0));
+    assert_eq!(p.get(Metric::OutputTokensPerJoule), Some(12_800.0 / 812.5));
+    // The same run without the block: no energy figures at all, never a 0.
+    let plain = one(&data("json_and_stdout/report.json"));
+    assert_eq!(plain.get(Metric::GpuEnergyJ), None);
+    assert_eq!(plain.get(Metric::EnergyPerOutputTokenJ), None);
+}
+
+#[test]
+fn a_bad_energy_block_costs_the_energy_figures_not_the_point() {
+    let (points, ctx) = read(&data("json_energy_bad/report.json"));
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].get(Metric::GpuEnergyJ), None);
+    assert_eq!(points[0].get(Metric::RequestThroughput), Some(86.5373));
+    let w = ctx
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(w.contains("energy.total_energy_j"), "{w}");
+}

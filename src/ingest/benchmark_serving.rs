@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use super::energy::{apply_telemetry, left_out_text};
 use super::fields::{kind, parse_json, Fields};
-use super::telemetry::from_serving_result;
+use super::telemetry::{from_energy_block, TelemetrySource};
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
 use crate::model::{latency_for, Latency, Metric, Point, RequestRow, Requests, Source, Stat};
@@ -263,7 +263,7 @@ fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {
     latencies(f, &mut p, completed, requests.as_ref(), w)?;
     p.requests = requests;
     // TensorRT-LLM's energy block: a bad one costs the energy figures, not the point.
-    match from_serving_result(&f) {
+    match from_energy_block(&f, TelemetrySource::ServingEnergy) {
         Ok(Some(t)) => apply_telemetry(&mut p, &t, number(f, "total_output_tokens")?),
         Ok(None) => {}
         Err(e) => w.warn(path, left_out_text(&e)),

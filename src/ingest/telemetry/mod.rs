@@ -15,7 +15,7 @@ mod window;
 use std::path::Path;
 
 pub use samples::{aiperf_samples, nvidia_smi_samples, GpuSeries, Sample};
-pub use serving::from_serving_result;
+pub use serving::from_energy_block;
 pub use summary::from_aiperf_export;
 pub use window::{profiling_window, utc_ns, Window};
 
@@ -37,6 +37,8 @@ pub enum TelemetrySource {
     NvidiaSmiTrace,
     /// TensorRT-LLM benchmark_serving's `energy` block (the server's `/energy_metrics`).
     ServingEnergy,
+    /// The `energy` block of a trtllm-bench `--report_json`.
+    TrtllmBenchEnergy,
 }
 
 impl TelemetrySource {
@@ -46,6 +48,7 @@ impl TelemetrySource {
             TelemetrySource::AiperfSamples => "aiperf gpu_telemetry_export.jsonl",
             TelemetrySource::NvidiaSmiTrace => "nvidia-smi trace",
             TelemetrySource::ServingEnergy => "benchmark_serving energy block",
+            TelemetrySource::TrtllmBenchEnergy => "trtllm-bench report JSON energy block",
         }
     }
 }

@@ -4,14 +4,16 @@ use std::path::Path;
 
 use super::printed::{is_none, world_size};
 use crate::error::ReadError;
+use crate::ingest::energy::{apply_telemetry, left_out_text};
 use crate::ingest::fields::{parse_json, Fields};
+use crate::ingest::telemetry::{from_energy_block, TelemetrySource};
 use crate::ingest::{read_text, ReadCtx};
 use crate::model::{Latency, Metric, Point, Source, Stat};
 
 // ---------------------------------------------------------------------------------------------
 // --report_json
 
-pub(super) fn read_json(path: &Path, _ctx: &mut ReadCtx) -> Result<Point, ReadError> {
+pub(super) fn read_json(path: &Path, ctx: &mut ReadCtx) -> Result<Point, ReadError> {
     let text = read_text(path)?;
     let value = parse_json(path, &text)?;
     let root = Fields::new(path, &value)?;
@@ -46,6 +48,16 @@ pub(super) fn read_json(path: &Path, _ctx: &mut ReadCtx) -> Result<Point, ReadEr
         .opt_obj("performance", "performance.")?
         .ok_or_else(|| ReadError::field(path, "performance", "an object, but it is missing"))?;
     json_performance(&perf, &mut p)?;
+    // The energy block, where the run wrote one: a bad one costs the energy figures only.
+    let output_tokens = p
+        .get(Metric::RequestsOk)
+        .zip(p.get(Metric::OutputTokensAvg))
+        .map(|(n, avg)| n * avg);
+    match from_energy_block(&root, TelemetrySource::TrtllmBenchEnergy) {
+        Ok(Some(t)) => apply_telemetry(&mut p, &t, output_tokens),
+        Ok(None) => {}
+        Err(e) => ctx.warn(path, left_out_text(&e)),
+    }
     if let Some(s) = root.opt_obj("streaming_metrics", "streaming_metrics.")? {
         json_streaming(&s, &mut p)?;
     }
