@@ -223,10 +223,21 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
     let change_pct = settings
         .fail_on_regression
         .unwrap_or(gate::DEFAULT_CHANGE_PCT);
-    let power = comparisons
-        .iter()
-        .map(|c| gate::power(c, &KEY_METRICS, change_pct))
-        .collect();
+    // With a comparison, its sides' noise; alone, each label's own repeats.
+    let power = if comparisons.is_empty() {
+        labels
+            .iter()
+            .map(|l| {
+                let mine: Vec<&Point> = sweep.points.iter().filter(|p| &p.label == l).collect();
+                gate::label_power(l, &mine, &KEY_METRICS, change_pct)
+            })
+            .collect()
+    } else {
+        comparisons
+            .iter()
+            .map(|c| gate::power(c, &KEY_METRICS, change_pct))
+            .collect()
+    };
     let mut tool_versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in &sweep.points {
         let entry = tool_versions

@@ -14,9 +14,9 @@
 use serde::Serialize;
 
 use super::compare::{AlignKey, Comparison, Delta, Evidence, Verdict};
-use super::evidence::{pooled_cv, repeats_needed};
+use super::evidence::{pooled_cv, repeats_needed, run_cv};
 use super::noise::NoiseFrom;
-use crate::model::{Direction, Metric};
+use crate::model::{Direction, Metric, Point};
 
 /// The change the power estimate plans for when no gate is set, in %.
 pub const DEFAULT_CHANGE_PCT: f64 = 5.0;
@@ -125,6 +125,39 @@ pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
     }
 }
 
+/// The power estimate of one label on its own (a report without a comparison): the run-to-run
+/// CV of each metric pooled over the label's points measured at least twice.
+pub fn label_power(label: &str, points: &[&Point], metrics: &[Metric], change_pct: f64) -> Power {
+    let mut cvs: Vec<f64> = Vec::new();
+    for m in metrics {
+        let per_point: Vec<(f64, usize)> = points
+            .iter()
+            .filter_map(|p| {
+                let runs = p.run_values(*m);
+                run_cv(&runs).map(|cv| (cv, runs.len()))
+            })
+            .collect();
+        cvs.extend(pooled_cv(&per_point));
+    }
+    let lo = cvs.iter().copied().min_by(f64::total_cmp);
+    let hi = cvs.iter().copied().max_by(f64::total_cmp);
+    let cv_range = lo.zip(hi).map(|(lo, hi)| [lo, hi]);
+    let runs = points.iter().map(|p| p.runs());
+    Power {
+        label: label.to_string(),
+        change_pct,
+        runs_range: [runs.clone().min().unwrap_or(1), runs.max().unwrap_or(1)],
+        repeats_range: cv_range.map(|[lo, hi]| {
+            [
+                repeats_needed(lo, change_pct),
+                repeats_needed(hi, change_pct),
+            ]
+        }),
+        cv_range,
+        noise_from: cv_range.map(|_| NoiseFrom::Repeats),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +166,24 @@ mod tests {
 
     fn runs(rps: &[f64]) -> Point {
         Point::from_repeats(rps.iter().map(|r| test_point(1, 100.0, *r)).collect()).unwrap()
+    }
+
+    #[test]
+    fn a_label_alone_plans_repeats_from_its_own_runs() {
+        // Request throughput 10, 11, 12 at each of two points: CV = 1 / 11 (numpy:
+        // np.std([10,11,12], ddof=1) / 11 = 0.0909...); statsmodels
+        // TTestIndPower().solve_power(effect_size=0.2/cv, alpha=0.05, power=0.8) = 4.4 -> 5.
+        let (a, b) = (runs(&[10.0, 11.0, 12.0]), runs(&[10.0, 11.0, 12.0]));
+        let p = label_power("tuned", &[&a, &b], &[Metric::RequestThroughput], 20.0);
+        let [lo, hi] = p.cv_range.unwrap();
+        assert!((lo - 1.0 / 11.0).abs() < 1e-12 && (hi - lo).abs() < 1e-12);
+        assert_eq!(p.repeats_range, Some([Some(5), Some(5)]));
+        assert_eq!(p.runs_range, [3, 3]);
+        assert_eq!(p.noise_from, Some(NoiseFrom::Repeats));
+        // One run per point: nothing to plan from.
+        let single = test_point(1, 100.0, 10.0);
+        let p = label_power("base", &[&single], &[Metric::RequestThroughput], 20.0);
+        assert_eq!((p.cv_range, p.repeats_range), (None, None));
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub fn within_run_text(d: &Delta) -> Option<&'static str> {
 /// repeats would settle it.
 pub fn headline_lines(f: &Findings) -> Vec<String> {
     let mut lines: Vec<String> = f.headline.iter().map(|h| headline_line(f, h)).collect();
+    if f.comparisons.is_empty() {
+        // A report of labels on their own: what their repeats say about run-to-run noise.
+        lines.extend(f.power.iter().map(power_line));
+    }
     for (c, power) in f.comparisons.iter().zip(&f.power) {
         if !c.pairs.is_empty() {
             lines.push(evidence_line(c));
