@@ -22,6 +22,15 @@ pub trait RunnerOptions: Clone + Default + Serialize + DeserializeOwned {
     fn over(self, lower: Self) -> Self;
     /// The settings every runner has.
     fn common(&mut self) -> Common<'_>;
+
+    /// The flags over their `--config` file (when they name one).
+    fn with_file(mut self) -> Result<Self, RunError> {
+        let file = match self.common().config.clone() {
+            Some(p) => crate::run::options::load_options(&p, Self::EXAMPLE)?,
+            None => Self::default(),
+        };
+        Ok(self.over(file))
+    }
 }
 
 /// The settings every runner's options have, by reference.

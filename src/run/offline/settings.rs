@@ -13,9 +13,7 @@ use crate::dataset::{self, NormDist, TokenNormDist};
 use crate::model::Stat;
 use crate::run::fanout::configs::{Common, RunnerOptions};
 use crate::run::fanout::options::FanOutOptions;
-use crate::run::options::{
-    load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
-};
+use crate::run::options::{null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec};
 use crate::run::{OnFailure, PointSpec, Policy, RunError};
 
 /// The backends trtllm-bench's `throughput --backend` takes.
@@ -187,15 +185,6 @@ impl OfflineOptions {
             sla: self.sla.over(lower.sla),
             fan_out: self.fan_out.over(lower.fan_out),
         }
-    }
-
-    /// The flags over their `--config` file (when they name one).
-    pub fn with_file(self) -> Result<OfflineOptions, RunError> {
-        let file = match &self.config {
-            Some(p) => load_options(p, <Self as RunnerOptions>::EXAMPLE)?,
-            None => OfflineOptions::default(),
-        };
-        Ok(self.over(file))
     }
 }
 

@@ -15,9 +15,7 @@ use crate::model::Stat;
 use crate::run::fanout::configs::{Common, RunnerOptions};
 use crate::run::fanout::options::FanOutOptions;
 use crate::run::http::Endpoint;
-use crate::run::options::{
-    load_options, null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec,
-};
+use crate::run::options::{null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec};
 use crate::run::{OnFailure, PointSpec, Policy, RunError};
 
 /// The concurrency presets of `--concurrencies quick|full`.
@@ -216,15 +214,6 @@ impl OnlineOptions {
             gpus: self.gpus.over(lower.gpus),
             fan_out: self.fan_out.over(lower.fan_out),
         }
-    }
-
-    /// The flags over their `--config` file (when they name one).
-    pub fn with_file(self) -> Result<OnlineOptions, RunError> {
-        let file = match &self.config {
-            Some(p) => load_options(p, <Self as RunnerOptions>::EXAMPLE)?,
-            None => OnlineOptions::default(),
-        };
-        Ok(self.over(file))
     }
 }
 
