@@ -76,8 +76,14 @@ pub fn within_run_text(d: &Delta) -> Option<&'static str> {
 pub fn headline_lines(f: &Findings) -> Vec<String> {
     let mut lines: Vec<String> = f.headline.iter().map(|h| headline_line(f, h)).collect();
     if f.comparisons.is_empty() {
-        // A report of labels on their own: what their repeats say about run-to-run noise.
-        lines.extend(f.power.iter().map(power_line));
+        // A report of labels on their own: what their repeats say about run-to-run noise
+        // (a label measured once has nothing to say yet).
+        lines.extend(
+            f.power
+                .iter()
+                .filter(|p| p.cv_range.is_some())
+                .map(power_line),
+        );
     }
     for (c, power) in f.comparisons.iter().zip(&f.power) {
         if !c.pairs.is_empty() {
