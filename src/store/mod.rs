@@ -183,10 +183,15 @@ impl Store {
 
     /// Runs oldest first; with `last`, only the newest `last` of them.
     pub fn runs(&mut self, last: Option<usize>) -> Result<Vec<RunInfo>, Error> {
-        match self {
-            Store::Sqlite(s) => s.runs(last),
-            Store::Postgres(s) => s.runs(last),
+        let mut runs = match self {
+            Store::Sqlite(s) => s.runs(last)?,
+            Store::Postgres(s) => s.runs(last)?,
+        };
+        // The newest `last` come newest first (so LIMIT keeps them): back to time order.
+        if last.is_some() {
+            runs.reverse();
         }
+        Ok(runs)
     }
 
     /// Every value of the runs with these keys (repeats included, in stored order).

@@ -221,25 +221,15 @@ impl PgStore {
         })
     }
 
+    /// The runs in the order of [`schema::runs_sql`].
     pub fn runs(&mut self, last: Option<usize>) -> Result<Vec<RunInfo>, Error> {
-        let sql = match last {
-            Some(n) => format!(
-                "{} ORDER BY r.time_s DESC, r.id DESC LIMIT {n}",
-                schema::RUN_SELECT
-            ),
-            None => format!("{} ORDER BY r.time_s, r.id", schema::RUN_SELECT),
-        };
+        let sql = schema::runs_sql(last);
         let rows = self.client.query(&sql, &[]).map_err(|e| self.err(e))?;
-        let mut runs: Vec<RunInfo> = rows.iter().map(run_info).collect();
-        if last.is_some() {
-            runs.reverse();
-        }
-        Ok(runs)
+        Ok(rows.iter().map(run_info).collect())
     }
 
     pub fn values(&mut self, run_keys: &[i64]) -> Result<Vec<ValueRow>, Error> {
-        let keys: Vec<String> = run_keys.iter().map(i64::to_string).collect();
-        let sql = schema::VALUES_SELECT.replace("{keys}", &keys.join(","));
+        let sql = schema::values_sql(run_keys);
         let rows = self.client.query(&sql, &[]).map_err(|e| self.err(e))?;
         Ok(rows
             .iter()

@@ -94,6 +94,21 @@ pub const RUN_SELECT: &str =
         (SELECT COUNT(*) FROM points p WHERE p.run = r.id)
     FROM runs r JOIN fingerprints f ON f.id = r.fingerprint";
 
+/// The runs in time order; with `last`, only the newest that many (still oldest first once the
+/// caller reverses them: the query takes them newest first so LIMIT keeps the right ones).
+pub fn runs_sql(last: Option<usize>) -> String {
+    match last {
+        Some(n) => format!("{RUN_SELECT} ORDER BY r.time_s DESC, r.id DESC LIMIT {n}"),
+        None => format!("{RUN_SELECT} ORDER BY r.time_s, r.id"),
+    }
+}
+
+/// [`VALUES_SELECT`] for these run keys.
+pub fn values_sql(run_keys: &[i64]) -> String {
+    let keys: Vec<String> = run_keys.iter().map(i64::to_string).collect();
+    VALUES_SELECT.replace("{keys}", &keys.join(","))
+}
+
 /// Every value of a set of runs, with its point; `{keys}` is the list of run keys.
 pub const VALUES_SELECT: &str = "SELECT p.run, p.label, p.isl, p.osl, p.concurrency, p.batch_size,
         p.request_rate, m.name, v.value, p.id

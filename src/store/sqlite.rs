@@ -242,28 +242,17 @@ impl SqliteStore {
         })
     }
 
+    /// The runs in the order of [`schema::runs_sql`].
     pub fn runs(&mut self, last: Option<usize>) -> Result<Vec<RunInfo>, Error> {
-        let sql = match last {
-            Some(n) => format!(
-                "{} ORDER BY r.time_s DESC, r.id DESC LIMIT {n}",
-                schema::RUN_SELECT
-            ),
-            None => format!("{} ORDER BY r.time_s, r.id", schema::RUN_SELECT),
-        };
-        let mut runs = self
-            .conn
+        let sql = schema::runs_sql(last);
+        self.conn
             .prepare(&sql)
             .and_then(|mut s| s.query_map([], run_info)?.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.err(e))?;
-        if last.is_some() {
-            runs.reverse();
-        }
-        Ok(runs)
+            .map_err(|e| self.err(e))
     }
 
     pub fn values(&mut self, run_keys: &[i64]) -> Result<Vec<ValueRow>, Error> {
-        let keys: Vec<String> = run_keys.iter().map(i64::to_string).collect();
-        let sql = schema::VALUES_SELECT.replace("{keys}", &keys.join(","));
+        let sql = schema::values_sql(run_keys);
         self.conn
             .prepare(&sql)
             .and_then(|mut s| {
