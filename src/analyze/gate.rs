@@ -91,9 +91,8 @@ pub struct Power {
 /// The power estimate of one comparison over `metrics`.
 pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
     let deltas = || c.pairs.iter().flat_map(|p| &p.deltas);
-    let mut cvs: Vec<f64> = Vec::new();
     let mut noise_from = None;
-    for m in metrics {
+    let cvs = metrics.iter().filter_map(|m| {
         let pooled: Vec<(f64, usize)> = deltas()
             .filter(|d| d.metric_id == Some(*m))
             .filter_map(|d| d.noise)
@@ -102,24 +101,15 @@ pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
                 (n.cv, 2)
             })
             .collect();
-        cvs.extend(pooled_cv(&pooled));
-    }
-    let lo = cvs.iter().copied().min_by(f64::total_cmp);
-    let hi = cvs.iter().copied().max_by(f64::total_cmp);
-    let cv_range = lo.zip(hi).map(|(lo, hi)| [lo, hi]);
-    let runs_of = |side: usize| deltas().map(move |d| d.runs[side]);
-    let runs_min = runs_of(0).chain(runs_of(1)).min().unwrap_or(1);
-    let runs_max = runs_of(0).chain(runs_of(1)).max().unwrap_or(1);
+        pooled_cv(&pooled)
+    });
+    let cv_range = range(cvs);
+    let runs = deltas().flat_map(|d| d.runs);
     Power {
         label: c.label.clone(),
         change_pct,
-        runs_range: [runs_min, runs_max],
-        repeats_range: cv_range.map(|[lo, hi]| {
-            [
-                repeats_needed(lo, change_pct),
-                repeats_needed(hi, change_pct),
-            ]
-        }),
+        runs_range: range(runs).unwrap_or([1, 1]),
+        repeats_range: repeats_range(cv_range, change_pct),
         cv_range,
         noise_from,
     }
@@ -128,8 +118,7 @@ pub fn power(c: &Comparison, metrics: &[Metric], change_pct: f64) -> Power {
 /// The power estimate of one label on its own (a report without a comparison): the run-to-run
 /// CV of each metric pooled over the label's points measured at least twice.
 pub fn label_power(label: &str, points: &[&Point], metrics: &[Metric], change_pct: f64) -> Power {
-    let mut cvs: Vec<f64> = Vec::new();
-    for m in metrics {
+    let cvs = metrics.iter().filter_map(|m| {
         let per_point: Vec<(f64, usize)> = points
             .iter()
             .filter_map(|p| {
@@ -137,25 +126,35 @@ pub fn label_power(label: &str, points: &[&Point], metrics: &[Metric], change_pc
                 run_cv(&runs).map(|cv| (cv, runs.len()))
             })
             .collect();
-        cvs.extend(pooled_cv(&per_point));
-    }
-    let lo = cvs.iter().copied().min_by(f64::total_cmp);
-    let hi = cvs.iter().copied().max_by(f64::total_cmp);
-    let cv_range = lo.zip(hi).map(|(lo, hi)| [lo, hi]);
-    let runs = points.iter().map(|p| p.runs());
+        pooled_cv(&per_point)
+    });
+    let cv_range = range(cvs);
     Power {
         label: label.to_string(),
         change_pct,
-        runs_range: [runs.clone().min().unwrap_or(1), runs.max().unwrap_or(1)],
-        repeats_range: cv_range.map(|[lo, hi]| {
-            [
-                repeats_needed(lo, change_pct),
-                repeats_needed(hi, change_pct),
-            ]
-        }),
+        runs_range: range(points.iter().map(|p| p.runs())).unwrap_or([1, 1]),
+        repeats_range: repeats_range(cv_range, change_pct),
         cv_range,
         noise_from: cv_range.map(|_| NoiseFrom::Repeats),
     }
+}
+
+/// The smallest and largest value; `None` when there is none.
+fn range<T: PartialOrd + Copy>(values: impl Iterator<Item = T>) -> Option<[T; 2]> {
+    values.fold(None, |acc, v| match acc {
+        None => Some([v, v]),
+        Some([lo, hi]) => Some([if v < lo { v } else { lo }, if v > hi { v } else { hi }]),
+    })
+}
+
+/// Repeats a side at the lowest and the highest CV.
+fn repeats_range(cv_range: Option<[f64; 2]>, change_pct: f64) -> Option<[Option<u32>; 2]> {
+    cv_range.map(|[lo, hi]| {
+        [
+            repeats_needed(lo, change_pct),
+            repeats_needed(hi, change_pct),
+        ]
+    })
 }
 
 #[cfg(test)]
