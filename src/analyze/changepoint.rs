@@ -21,7 +21,8 @@
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::evidence::welch;
 
 /// How hard the search looks and how sure it must be.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -162,42 +163,16 @@ pub struct Step {
     pub ci_pct: (f64, f64),
 }
 
-/// Mean and sample variance (ddof = 1).
-fn mean_var(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, var)
-}
-
-/// The step from `before` to `after`; `None` when a side has fewer than 2 values or the mean
-/// before is 0 (no percentage).
+/// The step from `before` to `after` (Welch's interval, as compare judges runs); `None` when a
+/// side has fewer than 2 values or the mean before is 0 (no percentage).
 pub fn step(before: &[f64], after: &[f64]) -> Option<Step> {
-    if before.len() < 2 || after.len() < 2 {
-        return None;
-    }
-    let (ma, va) = mean_var(before);
-    let (mb, vb) = mean_var(after);
-    if ma == 0.0 || !ma.is_finite() || !mb.is_finite() {
-        return None;
-    }
-    let (na, nb) = (before.len() as f64, after.len() as f64);
-    let se2 = va / na + vb / nb;
-    let diff = mb - ma;
-    let half = if se2 > 0.0 {
-        // Welch-Satterthwaite degrees of freedom.
-        let df = se2 * se2 / ((va / na).powi(2) / (na - 1.0) + (vb / nb).powi(2) / (nb - 1.0));
-        let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
-        t * se2.sqrt()
-    } else {
-        0.0
-    };
-    let pct = |d: f64| d / ma.abs() * 100.0;
+    let w = welch(before, after)?;
+    let (change_pct, lo, hi) = w.pct()?;
     Some(Step {
-        before_mean: ma,
-        after_mean: mb,
-        change_pct: pct(diff),
-        ci_pct: (pct(diff - half), pct(diff + half)),
+        before_mean: w.mean_base,
+        after_mean: w.mean_new,
+        change_pct,
+        ci_pct: (lo, hi),
     })
 }
 

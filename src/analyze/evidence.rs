@@ -16,6 +16,8 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+use crate::stats;
+
 /// The significance level of every run-level verdict.
 pub const ALPHA: f64 = 0.05;
 /// The power [`repeats_needed`] plans for.
@@ -69,16 +71,12 @@ fn variance(values: &[f64], mean: f64) -> f64 {
     values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (values.len() - 1) as f64
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
-}
-
 /// Welch's t-test; `None` unless both sides have at least 2 finite values.
 pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
     if base.len() < 2 || new.len() < 2 || base.iter().chain(new).any(|v| !v.is_finite()) {
         return None;
     }
-    let (ma, mb) = (mean(base), mean(new));
+    let (ma, mb) = (stats::mean(base)?, stats::mean(new)?);
     let (va, vb) = (variance(base, ma), variance(new, mb));
     let (na, nb) = (base.len() as f64, new.len() as f64);
     let (sa, sb) = (va / na, vb / nb);
@@ -127,7 +125,7 @@ pub fn mean_ci(values: &[f64]) -> Option<(f64, f64)> {
         return None;
     }
     let n = values.len() as f64;
-    let m = mean(values);
+    let m = stats::mean(values)?;
     let t = StudentsT::new(0.0, 1.0, n - 1.0).ok()?;
     let half = t.inverse_cdf(1.0 - ALPHA / 2.0) * (variance(values, m) / n).sqrt();
     Some((m - half, m + half))
@@ -139,7 +137,7 @@ pub fn run_cv(values: &[f64]) -> Option<f64> {
     if values.len() < 2 || values.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let m = mean(values);
+    let m = stats::mean(values)?;
     if m == 0.0 {
         return None;
     }
