@@ -230,12 +230,7 @@ pub fn delta(m: Metric, sides: [&Point; 2], noise: Option<Noise>) -> Option<Delt
     let (base, value) = (sides[0].get(m)?, sides[1].get(m)?);
     let abs = value - base;
     let rel_pct = (base != 0.0).then(|| abs / base * 100.0);
-    // +1 when a rise is worse (latency), -1 when a rise is better (throughput).
-    let worse_sign = match m.direction() {
-        Direction::LowerIsBetter => 1.0,
-        Direction::HigherIsBetter => -1.0,
-        Direction::Neutral => return None,
-    };
+    let worse_sign = m.direction().worse_sign()?;
     let improved = abs * worse_sign < 0.0;
     let runs = [sides[0].runs(), sides[1].runs()];
     let test: Option<RunLevelTest> = welch(&sides[0].run_values(m), &sides[1].run_values(m));

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::compare::{AlignKey, Comparison, Delta, Evidence, Verdict};
 use super::evidence::{pooled_cv, repeats_needed, run_cv};
 use super::noise::NoiseFrom;
-use crate::model::{Direction, Metric, Point};
+use crate::model::{Metric, Point};
 
 /// The change the power estimate plans for when no gate is set, in %.
 pub const DEFAULT_CHANGE_PCT: f64 = 5.0;
@@ -34,11 +34,9 @@ pub enum Basis {
 /// The CI of a delta's change in % worse than the baseline (positive = worse), low to high.
 pub fn worse_ci_pct(d: &Delta) -> Option<[f64; 2]> {
     let [lo, hi] = d.ci_pct?;
-    match d.metric_id.map(Metric::direction) {
-        Some(Direction::LowerIsBetter) => Some([lo, hi]),
-        Some(Direction::HigherIsBetter) => Some([-hi, -lo]),
-        _ => None,
-    }
+    let sign = d.metric_id?.direction().worse_sign()?;
+    let (a, b) = (lo * sign, hi * sign);
+    Some([a.min(b), a.max(b)])
 }
 
 /// Why `d` breaks a `limit_pct` gate, or `None` when it does not.

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::changepoint::{e_divisive, step, Settings, Step};
-use crate::model::{Direction, Metric};
+use crate::model::Metric;
 use crate::parallel;
 
 /// The load of a point: concurrency (online), max batch size (offline) or request rate.
@@ -191,12 +191,10 @@ fn series_changes(trend: &Trend, s: &Series, settings: &Settings) -> Option<Vec<
         let kind = if !environment.is_empty() {
             Kind::Environment
         } else {
-            match (s.key.metric.direction(), st.change_pct > 0.0) {
-                (Direction::Neutral, _) => Kind::Unjudged,
-                (Direction::LowerIsBetter, true) | (Direction::HigherIsBetter, false) => {
-                    Kind::Regression
-                }
-                _ => Kind::Improvement,
+            match s.key.metric.direction().worse_sign() {
+                None => Kind::Unjudged,
+                Some(sign) if st.change_pct * sign > 0.0 => Kind::Regression,
+                Some(_) => Kind::Improvement,
             }
         };
         out.push(Change {

@@ -154,6 +154,18 @@ pub enum Direction {
     Neutral,
 }
 
+impl Direction {
+    /// +1 when a rise is worse (latency), -1 when a rise is better (throughput); `None` for
+    /// metrics that are never judged. A change times this sign is positive when it is worse.
+    pub fn worse_sign(self) -> Option<f64> {
+        match self {
+            Direction::LowerIsBetter => Some(1.0),
+            Direction::HigherIsBetter => Some(-1.0),
+            Direction::Neutral => None,
+        }
+    }
+}
+
 /// A canonical metric. Every reader maps its tool's names onto these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
