@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(est.unwrap().from, NoiseFrom::NoiseFloor);
         // A tool's stated run-to-run CV comes before the file.
         let mut summarised = test_point(4, 100.0, 1.0);
-        summarised.extra.insert(Point::cv_key(TTFT), "0.07".into());
+        summarised.runs_summary = Some(crate::model::RunsSummary {
+            runs: 3,
+            cv: [(TTFT, 0.07)].into(),
+        });
         let est = sources
             .estimate(&key, TTFT, [&single, &summarised])
             .unwrap();

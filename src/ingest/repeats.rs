@@ -10,7 +10,7 @@
 //! aiperf's own summary over its runs (`aggregate/`, see [`super::aiperf::aggregate`]) is
 //! checked against our mean over the runs read, and is the point when they are missing.
 
-use crate::model::{Load, Point, Source, Sweep, Warning, AGGREGATE_RUNS};
+use crate::model::{Load, Point, Source, Sweep, Warning};
 
 /// Records of one file told apart by the user's `--metadata KEY=VALUE` (benchmark_serving's
 /// `--append-result` of several deployments) are different series, not repeats: each gets a
@@ -64,7 +64,7 @@ pub fn merge_repeats(sweep: &mut Sweep) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let (aggregates, points): (Vec<Point>, Vec<Point>) = std::mem::take(&mut sweep.points)
         .into_iter()
-        .partition(|p| p.source == Source::Aiperf && p.extra.contains_key(AGGREGATE_RUNS));
+        .partition(|p| p.source == Source::Aiperf && p.runs_summary.is_some());
     let mut groups: Vec<(PointKey, Vec<Point>)> = Vec::new();
     for p in points {
         let key = point_key(&p);

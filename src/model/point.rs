@@ -102,9 +102,14 @@ impl Load {
     }
 }
 
-/// `extra` key of a point read from a tool's summary over several runs whose per-run results
-/// are missing: the number of runs it summarizes (see [`Point::measured_runs`]).
-pub const AGGREGATE_RUNS: &str = "aggregate_runs";
+/// A tool's own summary over runs whose separate results are missing (aiperf's `aggregate/`
+/// without `profile_runs/`): how many runs it summarizes and each metric's run-to-run CV.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunsSummary {
+    pub runs: u32,
+    /// Sample std / mean over the runs, per metric.
+    pub cv: BTreeMap<Metric, f64>,
+}
 
 /// One load point: one client run at one concurrency (or request rate), or one predicted row.
 #[derive(Clone, Debug, PartialEq)]
@@ -134,6 +139,8 @@ pub struct Point {
     pub repeats: Vec<Point>,
     /// For one repeat: its number, 1-based (from `rep_N/`, `run_NNNN/`, ... or reading order).
     pub repeat: Option<u32>,
+    /// A tool's summary over runs that are not here themselves (then `repeats` is empty).
+    pub runs_summary: Option<RunsSummary>,
 }
 
 impl Point {
@@ -156,6 +163,7 @@ impl Point {
             extra: BTreeMap::new(),
             repeats: Vec::new(),
             repeat: None,
+            runs_summary: None,
         }
     }
 
@@ -204,29 +212,20 @@ impl Point {
     }
 
     /// How many runs the point's numbers summarize, as the user should see it: its repeats, or
-    /// the run count of a tool's own summary over runs we do not have (aiperf's `aggregate/`
-    /// without `profile_runs/`, kept in `extra[AGGREGATE_RUNS]`), else 1. Unlike [`Point::runs`]
-    /// this is not the number of per-run values available as evidence.
+    /// the run count of a tool's own summary over runs we do not have ([`RunsSummary`]), else 1.
+    /// Unlike [`Point::runs`] this is not the number of per-run values available as evidence.
     pub fn measured_runs(&self) -> usize {
         if !self.repeats.is_empty() {
             return self.repeats.len();
         }
-        self.extra
-            .get(AGGREGATE_RUNS)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1)
-    }
-
-    /// `extra` key of a metric's run-to-run CV from a tool's summary over runs.
-    pub fn cv_key(m: Metric) -> String {
-        format!("run_cv.{}", m.name())
+        self.runs_summary.as_ref().map_or(1, |s| s.runs as usize)
     }
 
     /// The run-to-run coefficient of variation (sample std / mean over the runs) of `m` that a
     /// tool's summary states (aiperf's `aggregate/`), for a point whose runs are missing: a noise
     /// estimate without per-run values. `None` when no such summary was read.
     pub fn aggregate_cv(&self, m: Metric) -> Option<f64> {
-        self.extra.get(&Point::cv_key(m))?.parse().ok()
+        self.runs_summary.as_ref()?.cv.get(&m).copied()
     }
 
     pub fn get(&self, m: Metric) -> Option<f64> {

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::config::ConfigFile;
 use super::metric::Metric;
-use super::point::{Point, AGGREGATE_RUNS};
+use super::point::Point;
 
 /// A note about input that was read but not (fully) used.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -99,7 +99,7 @@ impl Sweep {
                 if p.repeats.is_empty() {
                     let mut one = p.clone();
                     // A tool's summary over runs we do not have stays one row of N runs.
-                    if !p.extra.contains_key(AGGREGATE_RUNS) {
+                    if p.runs_summary.is_none() {
                         one.repeat = Some(one.repeat.unwrap_or(1));
                     }
                     vec![one]

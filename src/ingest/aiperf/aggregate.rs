@@ -5,13 +5,14 @@
 //! (`profile_runs/run_NNNN/`) are the evidence; this file cross-checks their mean and stands in
 //! for them when they are missing. `aggregate/sweep_aggregate/` ranks sweep values: no point.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::table::{apply_table, round_tokens, MetricTable, TagStats, USED_TAGS};
 use crate::error::ReadError;
 use crate::ingest::fields::{parse_json, Fields};
 use crate::ingest::read_text;
-use crate::model::{Metric, Point, Source, Stat, AGGREGATE_RUNS};
+use crate::model::{Metric, Point, RunsSummary, Source, Stat};
 
 /// An aiperf summary over several runs of one load point (not the sweep ranking).
 pub fn sniff(path: &Path, head: &str) -> bool {
@@ -25,7 +26,7 @@ pub fn sniff(path: &Path, head: &str) -> bool {
 }
 
 /// Reads the summary as one point whose metrics are aiperf's means over the runs, with the run
-/// count in `extra[AGGREGATE_RUNS]`.
+/// count in `runs_summary`.
 pub fn read(path: &Path) -> Result<Vec<Point>, ReadError> {
     let text = read_text(path)?;
     let value = parse_json(path, &text)?;
@@ -66,23 +67,31 @@ pub fn read(path: &Path) -> Result<Vec<Point>, ReadError> {
                 "a run count, but it is missing",
             )
         })?;
-    p.extra.insert(AGGREGATE_RUNS.into(), runs.to_string());
-    keep_run_to_run_cv(&mut p, path, &metrics)?;
+    p.runs_summary = Some(RunsSummary {
+        runs: u32::try_from(runs).unwrap_or(u32::MAX),
+        cv: run_to_run_cv(&p, path, &metrics)?,
+    });
     Ok(vec![p])
 }
 
-/// The run-to-run CV (sample std / mean over the runs) of each metric, in `extra` under
-/// [`Point::aggregate_cv`]'s keys: the only noise estimate there is when the runs are missing.
-/// Taken as std / mean of the mapped metrics, so unit conversions cancel.
-fn keep_run_to_run_cv(p: &mut Point, path: &Path, metrics: &Fields) -> Result<(), ReadError> {
+/// The run-to-run CV (sample std / mean over the runs) of each metric of `p`: the only noise
+/// estimate there is when the runs are missing. Taken as std / mean of the mapped metrics, so
+/// unit conversions cancel.
+fn run_to_run_cv(
+    p: &Point,
+    path: &Path,
+    metrics: &Fields,
+) -> Result<BTreeMap<Metric, f64>, ReadError> {
     let mut std = Point::new(Source::Aiperf, path);
     apply_table(&mut std, path, &table_of(metrics, "std")?)?;
-    for (m, s) in &std.metrics {
-        if let Some(mean) = p.get(*m).filter(|v| *v != 0.0) {
-            p.extra.insert(Point::cv_key(*m), (s / mean).to_string());
-        }
-    }
-    Ok(())
+    Ok(std
+        .metrics
+        .iter()
+        .filter_map(|(m, s)| {
+            let mean = p.get(*m).filter(|v| *v != 0.0)?;
+            Some((*m, s / mean))
+        })
+        .collect())
 }
 
 /// `<tag>_<stat>.<field>` (`mean`, `std`) for the tags the export reader uses, as the export's
