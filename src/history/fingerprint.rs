@@ -13,8 +13,6 @@ use crate::ingest::read_text;
 use crate::model::{Source, Sweep, Warning};
 use crate::store::{short_hash, Fingerprint};
 
-/// The runner's manifest in each point directory (see `adreport run`).
-const RUN_JSON: &str = "run.json";
 /// aiperf's aggregate file, whose `input_config` holds the client settings.
 const AIPERF_JSON: &str = "profile_export_aiperf.json";
 
@@ -123,7 +121,7 @@ pub fn fingerprint(sweep: &Sweep) -> Found {
     let dirs: BTreeSet<PathBuf> = sweep.points.iter().map(|p| point_dir(&p.path)).collect();
     let manifests: Vec<Value> = dirs
         .iter()
-        .filter_map(|d| read_json(&d.join(RUN_JSON), &mut warnings))
+        .filter_map(|d| read_json(&d.join(crate::run::manifest::FILE), &mut warnings))
         .collect();
     let aiperf_dirs: BTreeSet<PathBuf> = sweep
         .points
