@@ -469,26 +469,109 @@ mod tests {
         );
     }
 
-    // statsmodels 0.15.0:
-    //   from statsmodels.stats.power import TTestIndPower
-    //   math.ceil(TTestIndPower().solve_power(effect_size=change/cv, alpha=0.05, power=0.8))
-    // (exact noncentral t); the approximation here agrees on every case below.
+    // Reference: scipy 1.17.1 / numpy 2.4.6, exact power of the margin test from the noncentral t:
+    //   sig = np.sqrt(np.log(1 + cv**2)); se = sig * np.sqrt(2 / n); df = 2 * n - 2
+    //   nc = (np.log(1 + change / 100) - np.log(1 + margin / 100)) / se
+    //   power = st.nct.sf(st.t.ppf(0.975, df), df, nc)
+    // and the fewest n >= 2 with power >= 0.8 (None past 100). The approximation here (central t,
+    // shifted) agrees on every case below.
     #[test]
-    fn repeats_needed_matches_statsmodels() {
-        for (cv, change, want) in [
-            (0.10, 5.0, 64),
-            (0.10, 10.0, 17),
-            (0.10, 20.0, 6),
-            (0.05, 20.0, 3),
-            (0.20, 20.0, 17),
-            (0.30, 50.0, 7),
+    fn repeats_needed_matches_the_exact_noncentral_t() {
+        for (cv, change, margin, want) in [
+            (0.10, 20.0, 0.0, Some(6)),
+            (0.10, 10.0, 5.0, Some(74)),
+            (0.15, 100.0, 5.0, Some(3)),
+            (0.05, 20.0, 0.0, Some(3)),
+            (0.20, 50.0, 10.0, Some(8)),
+            (0.15, 10.0, 5.0, None),
         ] {
             assert_eq!(
-                repeats_needed(cv, change),
-                Some(want),
-                "cv {cv} change {change}"
+                repeats_needed(cv, change, margin),
+                want,
+                "cv {cv} change {change} margin {margin}"
             );
         }
-        assert_eq!(repeats_needed(0.5, 1.0), None);
+        // A change no larger than the margin is never detected beyond it.
+        assert_eq!(repeats_needed(0.01, 5.0, 5.0), None);
+    }
+
+    #[test]
+    fn detectable_change_inverts_the_power() {
+        // At the detectable change the power is 80 % by construction.
+        let d = detectable_pct(3, 0.15, 5.0).unwrap();
+        assert!((power(3, 0.15, d, 5.0) - POWER).abs() < 1e-9, "{d}");
+        // One run a side: z, not t: margin + (1.96 + 0.8416) * sigma * sqrt(2) on the log scale.
+        // numpy: (np.exp(np.log(1.05) + (1.959964 + 0.841621) * np.sqrt(np.log(1.0225)) * np.sqrt(2)) - 1) * 100
+        let one = detectable_pct(1, 0.15, 5.0).unwrap();
+        assert!((one - 89.607).abs() < 0.01, "{one}");
+    }
+
+    // Reference (scipy 1.17.1, numpy 2.4.6):
+    //   r = st.ttest_ind(np.log(new), np.log(base), equal_var=False)
+    //   ci = r.confidence_interval(level); (np.exp(ci.low) - 1) * 100, (np.exp(ci.high) - 1) * 100
+    #[test]
+    fn log_welch_matches_scipy() {
+        let base = [146.6, 151.2, 139.8];
+        let new = [127.4, 133.9, 130.1, 125.0];
+        let t = change_test(&base, &new, None).unwrap();
+        assert_eq!(t.kind, TestKind::WelchLog);
+        close(t.estimate / t.se, -4.490_251_940_861_464, 1e-9);
+        close(t.df, 3.602_968_014_550_629_8, 1e-9);
+        close(t.p, 0.013_818_279_630_026_773, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, -18.183_304_229_856_457, 1e-6);
+        close(hi, -4.222_220_138_105_648, 1e-6);
+        let [lo, hi] = t.ci_pct(0.99);
+        close(lo, -22.651_148_415_880_26, 1e-6);
+        close(hi, 1.310_120_525_554_414_6, 1e-6);
+    }
+
+    #[test]
+    fn intervals_of_a_ratio_never_fall_below_minus_100() {
+        // A 3x throughput loss with 40 % noise: a linear CI would reach far below -100 %.
+        let t = change_test(&[300.0, 180.0, 420.0], &[100.0, 60.0, 140.0], None).unwrap();
+        let [lo, _] = t.ci_pct(0.999);
+        assert!(lo > -100.0, "{lo}");
+        // 2x worse and 2x better are equally far from no change.
+        let worse = change_test(&[100.0], &[200.0], Some(0.1)).unwrap();
+        let better = change_test(&[200.0], &[100.0], Some(0.1)).unwrap();
+        close(worse.estimate, -better.estimate, 1e-12);
+        close(worse.p, better.p, 1e-12);
+    }
+
+    #[test]
+    fn one_run_against_many_uses_the_prediction_interval() {
+        // d = ln(180) - mean(ln(many)), se = sd(ln many) * sqrt(1 + 1/3), df 2;
+        // scipy: p = 2 * st.t.sf(d / se, 2), q = st.t.ppf(0.975, 2)
+        let t = change_test(&[146.6, 151.2, 139.8], &[180.0], None).unwrap();
+        assert_eq!((t.kind, t.df), (TestKind::PredictionInterval, 2.0));
+        close(t.estimate, 0.210_782_156_557_645_98, 1e-9);
+        close(t.se, 0.045_595_821_867_187_28, 1e-9);
+        close(t.p, 0.043_745_561_263_485_735, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, 1.470_625_750_445_764_3, 1e-6);
+        close(hi, 50.225_174_223_209_67, 1e-6);
+        // The many may be either side.
+        let r = change_test(&[180.0], &[146.6, 151.2, 139.8], None).unwrap();
+        close(r.estimate, -t.estimate, 1e-12);
+        close(r.se, t.se, 1e-12);
+    }
+
+    #[test]
+    fn single_runs_are_judged_against_the_noise_prior() {
+        // 100 -> 150 at 15 % CV: sigma = sqrt(ln(1 + 0.15^2)), se = sqrt(2) * sigma;
+        // scipy: 2 * st.norm.sf(np.log(1.5) / se) = 0.0546, 95 % CI -0.80 % .. +126.8 %
+        let t = change_test(&[100.0], &[150.0], Some(0.15)).unwrap();
+        assert_eq!(t.kind, TestKind::NoisePrior);
+        close(t.p, 0.054_597_875_254_349_94, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, -0.796_352_678_656_120_1, 1e-6);
+        close(hi, 126.806_177_066_426_42, 1e-6);
+        // Without a noise estimate a single run cannot be tested.
+        assert!(change_test(&[100.0], &[150.0], None).is_none());
+        // Failed-request counts (0 -> 2) have no ratio: Welch on the raw values, 2+ runs.
+        let counts = change_test(&[0.0, 1.0], &[2.0, 3.0], Some(0.15)).unwrap();
+        assert_eq!(counts.kind, TestKind::WelchLinear);
+        assert!(change_test(&[0.0], &[2.0], Some(0.15)).is_none());
     }
 }

@@ -212,43 +212,52 @@ mod tests {
     #[test]
     fn a_label_alone_plans_repeats_from_its_own_runs() {
         // Request throughput 10, 11, 12 at each of two points: CV = 1 / 11 (numpy:
-        // np.std([10,11,12], ddof=1) / 11 = 0.0909...); statsmodels
-        // TTestIndPower().solve_power(effect_size=0.2/cv, alpha=0.05, power=0.8) = 4.4 -> 5.
+        // np.std([10,11,12], ddof=1) / 11 = 0.0909...). With a 10 % gate the plan is for a true
+        // 20 % regression beyond 10 %; the exact noncentral-t power (scipy 1.17.1, see
+        // evidence.rs) first reaches 0.8 at n = 19. Without a gate: a 10 % change vs none, n = 16.
         let (a, b) = (runs(&[10.0, 11.0, 12.0]), runs(&[10.0, 11.0, 12.0]));
-        let p = label_power("tuned", &[&a, &b], &[Metric::RequestThroughput], 20.0);
+        let p = label_power("tuned", &[&a, &b], &[Metric::RequestThroughput], Some(10.0));
         let [lo, hi] = p.cv_range.unwrap();
         assert!((lo - 1.0 / 11.0).abs() < 1e-12 && (hi - lo).abs() < 1e-12);
-        assert_eq!(p.repeats_range, Some([Some(5), Some(5)]));
+        assert_eq!((p.change_pct, p.margin_pct), (20.0, 10.0));
+        assert_eq!(p.repeats_range, Some([Some(19), Some(19)]));
         assert_eq!(p.runs_range, [3, 3]);
         assert_eq!(p.noise_from, Some(NoiseFrom::Repeats));
+        let p = label_power("tuned", &[&a, &b], &[Metric::RequestThroughput], None);
+        assert_eq!(p.repeats_range, Some([Some(16), Some(16)]));
         // One run per point: nothing to plan from.
         let single = test_point(1, 100.0, 10.0);
-        let p = label_power("base", &[&single], &[Metric::RequestThroughput], 20.0);
+        let p = label_power("base", &[&single], &[Metric::RequestThroughput], Some(10.0));
         assert_eq!((p.cv_range, p.repeats_range), (None, None));
     }
 
     #[test]
     fn higher_is_better_regresses_when_its_ci_lies_below_minus_the_limit() {
-        // Throughput 100, 102, 98 -> 80, 81, 79: -20 %, each side variance 4 and 1, se =
-        // sqrt(4/3 + 1/3) = 1.291, Welch df = (5/3)^2 / ((4/3)^2/2 + (1/3)^2/2) = 2.941,
-        // t(0.975, 2.941) = 3.2188, so the CI is -20 -/+ 4.155 %; scipy:
-        // stats.ttest_ind([80,81,79], [100,102,98], equal_var=False).confidence_interval(0.95)
+        // Throughput 100, 102, 98 -> 80, 81, 79, on the log scale; scipy 1.17.1:
+        //   r = st.ttest_ind(np.log([80,81,79]), np.log([100,102,98]), equal_var=False)
+        //   ci = r.confidence_interval(0.95) -> worse by 16.657 % to 23.196 %
+        let noise = Noise {
+            cv: 0.1,
+            from: NoiseFrom::Default,
+            matched: None,
+        };
         let d = delta(
             Metric::RequestThroughput,
             [&runs(&[100.0, 102.0, 98.0]), &runs(&[80.0, 81.0, 79.0])],
-            None,
+            noise,
         )
         .unwrap();
         let [lo, hi] = worse_ci_pct(&d).unwrap();
-        assert!((lo - 15.844_600_496_817_495).abs() < 1e-6, "{lo}");
-        assert!((hi - 24.155_399_503_182_505).abs() < 1e-6, "{hi}");
-        assert!(matches!(regression(&d, 15.0), Some(Basis::RunLevel { .. })));
-        assert_eq!(regression(&d, 16.0), None);
+        assert!((lo - 16.657_143_985_056_52).abs() < 1e-6, "{lo}");
+        assert!((hi - 23.196_292_040_441_868).abs() < 1e-6, "{hi}");
+        let hit = regression(&d, 16.0).unwrap();
+        assert_eq!((hit.evidence, hit.ci_level), (Evidence::RunLevel, 0.95));
+        assert_eq!(regression(&d, 17.0), None);
         // A 20 % gain never trips, however significant.
         let gain = delta(
             Metric::RequestThroughput,
             [&runs(&[80.0, 81.0, 79.0]), &runs(&[100.0, 102.0, 98.0])],
-            None,
+            noise,
         )
         .unwrap();
         assert_eq!(regression(&gain, 0.0), None);

@@ -335,32 +335,79 @@ mod tests {
         };
         let single = test_point(4, 100.0, 1.0);
         let key = AlignKey::of(&single);
+        let est = sources.estimate(&key, TTFT, [&single, &single]);
         assert_eq!(
-            sources.estimate(&key, TTFT, [&single, &single]).unwrap(),
-            Noise {
-                cv: cv.cv,
-                from: NoiseFrom::NoiseFile
-            }
+            (est.cv, est.from, est.matched),
+            (cv.cv, NoiseFrom::NoiseFile, Some(NoiseMatch::Exact))
         );
-        // Another concurrency is not in the file: the floor.
+        // Another concurrency: the file's only load, extrapolated.
         let other = test_point(8, 100.0, 1.0);
         let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
-        assert_eq!(est.unwrap().from, NoiseFrom::NoiseFloor);
+        assert_eq!(
+            (est.cv, est.from, est.matched),
+            (cv.cv, NoiseFrom::NoiseFile, Some(NoiseMatch::Extrapolated))
+        );
+        // A metric the file lacks: the floor.
+        let tput = sources.estimate(&key, Metric::OutputTokenThroughput, [&single, &single]);
+        assert_eq!((tput.cv, tput.from), (0.5, NoiseFrom::NoiseFloor));
         // A tool's stated run-to-run CV comes before the file.
         let mut summarised = test_point(4, 100.0, 1.0);
         summarised.runs_summary = Some(crate::model::RunsSummary {
             runs: 3,
             cv: [(TTFT, 0.07)].into(),
         });
-        let est = sources
-            .estimate(&key, TTFT, [&single, &summarised])
-            .unwrap();
+        let est = sources.estimate(&key, TTFT, [&single, &summarised]);
         assert_eq!((est.cv, est.from), (0.07, NoiseFrom::ToolAggregate));
         // Own repeats win over the file.
         let rep = repeated(4, &[10.0, 12.0]);
-        let est = sources.estimate(&key, TTFT, [&rep, &single]).unwrap();
+        let est = sources.estimate(&key, TTFT, [&rep, &single]);
         assert_eq!(est.from, NoiseFrom::Repeats);
         assert!((est.cv - run_cv(&[10.0, 12.0]).unwrap()).abs() < 1e-15);
+        // Nothing at all: the metric's default.
+        let est = NoiseSources::default().estimate(&key, TTFT, [&single, &single]);
+        assert_eq!((est.cv, est.from), (DEFAULT_CV_MEANS, NoiseFrom::Default));
+        let p99 = Metric::Latency(Latency::Ttft, Stat::P99);
+        let est = NoiseSources::default().estimate(&key, p99, [&single, &single]);
+        assert_eq!(est.cv, DEFAULT_CV_PERCENTILES);
+    }
+
+    #[test]
+    fn a_noise_file_covers_the_loads_between_its_points() {
+        // Measured at concurrency 1 (CV 10 %) and 16 (CV 30 %): at 4, halfway in log2
+        // concurrency (2 of 4 doublings), the CV is 10 + (30 - 10) * 2/4 = 20 %.
+        let file = |c: u64, cv: f64| NoisePoint {
+            isl: Some(512),
+            osl: Some(128),
+            concurrency: Some(c),
+            max_batch_size: None,
+            metrics: [("ttft_avg_ms".to_string(), MetricNoise { cv, runs: 3 })].into(),
+        };
+        let sources = NoiseSources {
+            table: Some(NoiseTable {
+                format: FORMAT.into(),
+                version: VERSION,
+                points: vec![file(1, 0.10), file(16, 0.30)],
+            }),
+            floor_cv: None,
+        };
+        let at = |c: u64| {
+            let mut p = test_point(c, 100.0, 1.0);
+            (p.isl, p.osl) = (Some(512), Some(128));
+            sources.estimate(&AlignKey::of(&p), TTFT, [&p, &p])
+        };
+        let mid = at(4);
+        assert!((mid.cv - 0.20).abs() < 1e-12, "{}", mid.cv);
+        assert_eq!(mid.matched, Some(NoiseMatch::Interpolated));
+        assert_eq!((at(16).cv, at(16).matched), (0.30, Some(NoiseMatch::Exact)));
+        assert_eq!(
+            (at(64).cv, at(64).matched),
+            (0.30, Some(NoiseMatch::Extrapolated))
+        );
+        // Another workload is used only when the file has none of this one.
+        let mut other = test_point(4, 100.0, 1.0);
+        (other.isl, other.osl) = (Some(128), Some(64));
+        let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
+        assert!((est.cv - 0.20).abs() < 1e-12);
     }
 
     #[test]
