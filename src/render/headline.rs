@@ -280,7 +280,7 @@ fn power_line(p: &Power) -> String {
         format!("to detect a {} change", pct_plain(p.change_pct))
     };
     let mut line = format!(
-        "{}: {goal}, run {repeats} repeats per side (key metrics' run-to-run CV {cvs}, {from})",
+        "{}: {goal}, run {repeats} repeats per side (run-to-run CV of the key metrics {cvs}, {from})",
         p.label
     );
     if let Some([d_lo, d_hi]) = p.detectable_pct {
