@@ -6,8 +6,10 @@
 //! - Metrics that move together by construction count once: ITL and TPOT of one statistic; the
 //!   request, output, total and per-GPU throughputs and the cost per token (one is a multiple
 //!   or inverse of another at a given load); tokens/s/user with mean TPOT; J/token with
-//!   tokens/J. Each class at one point of one label is one test, its p value the smallest of
-//!   its members'.
+//!   tokens/J. Each class at one point of one label is one test. Its p value is the smallest of
+//!   its members' times the number of members that are not the same number in disguise
+//!   (Bonferroni within the class; members whose change is the same ratio, or its inverse,
+//!   count once), so a class is never easier to call than its members.
 //! - Benjamini-Hochberg at ALPHA over those m tests finds R discoveries. When nothing changed
 //!   (an A/A compare) this keeps the chance of any false verdict at ALPHA; when much changed it
 //!   keeps detection, unlike Bonferroni.
@@ -79,11 +81,22 @@ pub fn benjamini_hochberg(p: &[f64], alpha: f64) -> usize {
         .unwrap_or(0)
 }
 
+/// A class's p value: the smallest member's, times the number of distinct members (by the
+/// size of their change, to 1e-9 relative).
+fn class_p(members: &[(f64, f64)]) -> f64 {
+    let mut sizes: Vec<f64> = members.iter().map(|m| m.1).collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12));
+    let min = members.iter().map(|m| m.0).fold(1.0, f64::min);
+    (min * sizes.len() as f64).min(1.0)
+}
+
 /// Judges every delta of the comparisons again at the level the whole family sets; `limit_pct`
 /// is the regression gate's, for the repeats an undecided regression would need. `None` when
 /// nothing was tested.
 pub fn correct(comparisons: &mut [Comparison], limit_pct: Option<f64>) -> Option<Family> {
-    let mut classes: BTreeMap<(usize, AlignKey, Class), f64> = BTreeMap::new();
+    // Per class: the members' p values and |log ratio| (equal ratios are one member).
+    let mut classes: BTreeMap<(usize, AlignKey, Class), Vec<(f64, f64)>> = BTreeMap::new();
     let mut deltas_tested = 0;
     for (i, c) in comparisons.iter().enumerate() {
         for pair in &c.pairs {
@@ -92,15 +105,20 @@ pub fn correct(comparisons: &mut [Comparison], limit_pct: Option<f64>) -> Option
                     continue;
                 };
                 deltas_tested += 1;
-                let p = classes.entry((i, pair.key, class(m))).or_insert(1.0);
-                *p = p.min(t.p);
+                classes
+                    .entry((i, pair.key, class(m)))
+                    .or_default()
+                    .push((t.p, t.estimate.abs()));
             }
         }
     }
     if classes.is_empty() {
         return None;
     }
-    let p: Vec<f64> = classes.into_values().collect();
+    let p: Vec<f64> = classes
+        .into_values()
+        .map(|members| class_p(&members))
+        .collect();
     let significant = benjamini_hochberg(&p, ALPHA);
     let ci_level = 1.0 - significant.max(1) as f64 * ALPHA / p.len() as f64;
     for c in comparisons.iter_mut() {
@@ -136,6 +154,15 @@ mod tests {
         assert_eq!(benjamini_hochberg(&[0.03, 0.01, 0.02], 0.05), 3);
         assert_eq!(benjamini_hochberg(&[0.5, 0.9], 0.05), 0);
         assert_eq!(benjamini_hochberg(&[], 0.05), 0);
+    }
+
+    #[test]
+    fn a_class_counts_its_distinct_members() {
+        // Request and output throughput change by the same ratio: one member. A third metric
+        // with its own change doubles the smallest p.
+        assert_eq!(class_p(&[(0.01, 0.2), (0.02, 0.2)]), 0.01);
+        assert_eq!(class_p(&[(0.01, 0.2), (0.02, 0.2), (0.5, 0.05)]), 0.02);
+        assert_eq!(class_p(&[(0.6, 0.1), (0.7, 0.2)]), 1.0);
     }
 
     #[test]
