@@ -75,10 +75,9 @@ pub fn benjamini_hochberg(p: &[f64], alpha: f64) -> usize {
     sorted
         .iter()
         .enumerate()
-        .filter(|(i, p)| **p <= (*i + 1) as f64 * alpha / m)
-        .map(|(i, _)| i + 1)
-        .last()
-        .unwrap_or(0)
+        .rev()
+        .find(|(i, p)| **p <= (*i + 1) as f64 * alpha / m)
+        .map_or(0, |(i, _)| i + 1)
 }
 
 /// A class's p value: the smallest member's, times the number of distinct members (by the
