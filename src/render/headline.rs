@@ -82,7 +82,7 @@ pub fn evidence_text(d: &Delta) -> String {
         }
         _ => String::new(),
     };
-    match (d.evidence, d.test) {
+    let text = match (d.evidence, d.test) {
         (_, None) => format!("{}, not testable", runs_text(d.runs)),
         (Evidence::RunLevel, Some(_)) => format!("n {}/{}{ci}", d.runs[0], d.runs[1]),
         (Evidence::OneVsMany, Some(_)) => {
@@ -92,6 +92,10 @@ pub fn evidence_text(d: &Delta) -> String {
             Some(n) => format!("one run per side vs {}{ci}", noise_text(n)),
             None => format!("one run per side{ci}"),
         },
+    };
+    match d.repeats_to_decide {
+        Some(n) => format!("{text}; {n} runs a side would decide a change this size"),
+        None => text,
     }
 }
 
