@@ -34,10 +34,9 @@ impl Drop for ScratchDb {
 fn scratch(test: &str) -> Option<ScratchDb> {
     static N: AtomicUsize = AtomicUsize::new(0);
     let Ok(admin) = std::env::var(URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{URL_VAR} is not set under CI: .ci/run must start PostgreSQL (tests/bin/pg-throwaway.sh)");
-        }
-        eprintln!("skipping {test}: set {URL_VAR} to a PostgreSQL server URL (tests/bin/pg-throwaway.sh start DIR prints one)");
+        common::skip(&format!(
+            "{test}: {URL_VAR} is not set (tests/bin/pg-throwaway.sh start DIR prints a PostgreSQL URL to set it to)"
+        ));
         return None;
     };
     let name = format!(
