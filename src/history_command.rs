@@ -9,7 +9,7 @@ use adreport::cli::{
     HistoryShowArgs,
 };
 use adreport::error::Error;
-use adreport::history::{self, AddJob, CheckJob, Filter, ReportJob, RunMeta};
+use adreport::history::{self, AddJob, CheckJob, Filter, LabelFrom, ReportJob, RunMeta};
 use adreport::model::{Latency, Metric, Stat};
 use adreport::render::history::{changes_table, check_summary, runs_table, trend_table};
 use adreport::render::show::{self, ShowFormat};
@@ -45,6 +45,7 @@ fn add(a: &HistoryAddArgs) -> Result<ExitCode, Error> {
     let done = history::add(&AddJob {
         db: a.db.db.clone(),
         paths: a.paths.clone(),
+        label: a.label.clone(),
         meta: RunMeta {
             run_id: a.run_id.clone(),
             commit: a.commit.clone(),
@@ -65,17 +66,33 @@ fn add(a: &HistoryAddArgs) -> Result<ExitCode, Error> {
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
         .collect();
+    let labels: Vec<String> = done
+        .labels
+        .iter()
+        .map(|(l, from)| format!("{l} ({})", label_from(*from)))
+        .collect();
     print(&format!(
-        "{verb} run {} ({}): {} points, {} values in {}\nfingerprint {}: {}\n",
+        "{verb} run {} ({}): {} points, {} values in {}\nlabels: {}\nfingerprint {}: {}\n",
         done.run_id,
         done.time,
         done.points,
         done.values,
         a.db.db,
+        labels.join(", "),
         f.hash(),
         known.join(", ")
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a stored label came from, as `history add` says it.
+fn label_from(from: LabelFrom) -> &'static str {
+    match from {
+        LabelFrom::Given => "given",
+        LabelFrom::RunJson => "from run.json",
+        LabelFrom::Fingerprint => "from the fingerprint: client:model",
+        LabelFrom::InputName => "the input's name",
+    }
 }
 
 fn show_trend(a: &HistoryShowArgs) -> Result<ExitCode, Error> {

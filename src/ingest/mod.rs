@@ -423,7 +423,7 @@ fn series_above(dir: &Path) -> Option<String> {
 /// the point (its file or artifact directory), leaving out names that only say the load
 /// (`isl_128_osl_64`, `conc_8`, `c8`) or the repeat (`rep_2`, `run_0001`, `profile_runs`). `root/tuned/isl_.../` gives `tuned`; a point right
 /// below the root gives none.
-fn nested_label(root: &Path, path: &Path) -> Option<String> {
+pub fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parent = path.parent()?;
     let rel = parent.strip_prefix(root).ok()?;
     let parts: Vec<String> = rel
