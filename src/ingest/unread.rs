@@ -5,6 +5,7 @@
 //! only "no result files of a known format here".
 
 use std::fs;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -105,12 +106,11 @@ pub fn client_log(path: &Path) -> Option<Interrupted> {
     let name = path.file_name()?.to_string_lossy().to_lowercase();
     let parent = path.parent()?;
     if name == "aiperf.log" && parent.file_name().is_some_and(|n| n == "logs") {
-        let text = read_log(path)?;
         return Some(Interrupted {
             dir: parent.parent()?.to_path_buf(),
             tool: "aiperf",
             log: path.to_path_buf(),
-            last_line: last_line(&text),
+            last_line: last_line(&read_tail(path)?),
         });
     }
     let data = ["json", "jsonl", "csv"];
@@ -120,24 +120,36 @@ pub fn client_log(path: &Path) -> Option<Interrupted> {
     {
         return None;
     }
-    let text = read_log(path)?;
-    (text.contains(BENCHMARK_SERVING_START) && !text.contains(BENCHMARK_SERVING_RESULT)).then(
-        || Interrupted {
-            dir: parent.to_path_buf(),
-            tool: "benchmark_serving",
-            log: path.to_path_buf(),
-            last_line: last_line(&text),
-        },
-    )
-}
-
-fn read_log(path: &Path) -> Option<String> {
+    // Cheap first: the start line comes within the first lines it prints (server logs and
+    // other text beside the results stop here).
+    if !super::read_head(path)
+        .ok()?
+        .contains(BENCHMARK_SERVING_START)
+    {
+        return None;
+    }
     if fs::metadata(path).ok()?.len() > MAX_DIAGNOSED_BYTES {
         return None;
     }
-    fs::read(path)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    let text = String::from_utf8_lossy(&fs::read(path).ok()?).into_owned();
+    (!text.contains(BENCHMARK_SERVING_RESULT)).then(|| Interrupted {
+        dir: parent.to_path_buf(),
+        tool: "benchmark_serving",
+        log: path.to_path_buf(),
+        last_line: last_line(&text),
+    })
+}
+
+/// The end of a log (its last 64 KiB), as text.
+fn read_tail(path: &Path) -> Option<String> {
+    const TAIL_BYTES: u64 = 64 << 10;
+    let mut f = fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)))
+        .ok()?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// The last non-empty line (after the last carriage return: progress bars redraw in place).
@@ -155,4 +167,26 @@ fn last_line(text: &str) -> Option<String> {
         out.push_str(" ...");
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_is_the_last_redraw_of_a_progress_bar_escaped_and_cut() {
+        let log = "Traffic request rate: inf\nBenchmarking:  10%|#  | 4/40\rBenchmarking:  45%|#### | 18/40\r\n\n";
+        assert_eq!(
+            last_line(log).as_deref(),
+            Some("Benchmarking:  45%|#### | 18/40")
+        );
+        assert_eq!(
+            last_line("ok\n\u{1b}[31mred\n").as_deref(),
+            Some("\\u{1b}[31mred")
+        );
+        let long = "x".repeat(300);
+        let cut = last_line(&long).unwrap();
+        assert_eq!(cut.len(), MAX_LINE_CHARS + " ...".len());
+        assert_eq!(last_line("\n \n"), None);
+    }
 }
