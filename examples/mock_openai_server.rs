@@ -23,7 +23,10 @@
 //! speed moves between starts), and `--jitter F` scales each request by its own exp(F * z).
 //! The draws come from `--speed-seed S` and the start number kept in `--speed-counter FILE`
 //! (read, then incremented, at every start), so a sweep that restarts its server gets a new,
-//! reproducible factor per start.
+//! reproducible factor per start. `--virtual-time` answers at once instead of sleeping: each
+//! streamed token carries `mock_t_ms`, the time it would have been sent after the request
+//! arrived, and a client that knows the field (the aiperf stand-in) times the request by it, so
+//! simulations read no clock and cost no waiting.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -57,6 +60,7 @@ struct Config {
     jitter: f64,
     speed_seed: u64,
     speed_counter: Option<PathBuf>,
+    virtual_time: bool,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             jitter: 0.0,
             speed_seed: 0,
             speed_counter: None,
+            virtual_time: false,
         }
     }
 }
@@ -83,7 +88,7 @@ impl Default for Config {
 const USAGE: &str =
     "usage: mock_openai_server [--port N] [--model NAME] [--ttft-ms MS] [--itl-ms MS] \
 [--fail-rate F] [--crash-after N] [--crash-once FILE] [--startup-delay-ms MS] [--spawn-helper] \
-[--ignore-sigterm] [--run-cv F] [--jitter F] [--speed-seed S] [--speed-counter FILE] [--tag ANY]";
+[--ignore-sigterm] [--run-cv F] [--jitter F] [--speed-seed S] [--speed-counter FILE] [--virtual-time] [--tag ANY]";
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut c = Config::default();
@@ -116,6 +121,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "--jitter" => c.jitter = num(value()?)?,
             "--speed-seed" => c.speed_seed = num(value()?)? as u64,
             "--speed-counter" => c.speed_counter = Some(PathBuf::from(value()?)),
+            "--virtual-time" => c.virtual_time = true,
             // Lets tests find their own processes in /proc by a unique string.
             "--tag" => {
                 value()?;
@@ -530,16 +536,13 @@ fn stream_reply(out: &mut TcpStream, reply: &Reply, ask: &Ask, c: &Config) -> st
     for i in 0..ask.tokens {
         // Pace against the start time so sleeps do not add up drift.
         let due = c.ttft + c.itl * (i as u32);
-        if let Some(wait) = due.checked_sub(start.elapsed()) {
+        let mut event = reply.chunk(vec![reply.choice(Some(&word(i)), None, i == 0)], None);
+        if c.virtual_time {
+            event["mock_t_ms"] = json!(due.as_secs_f64() * 1000.0);
+        } else if let Some(wait) = due.checked_sub(start.elapsed()) {
             thread::sleep(wait);
         }
-        let text = word(i);
-        send_event(
-            out,
-            &reply
-                .chunk(vec![reply.choice(Some(&text), None, i == 0)], None)
-                .to_string(),
-        )?;
+        send_event(out, &event.to_string())?;
     }
     send_event(
         out,

@@ -17,6 +17,7 @@ use adreport::history;
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
+use adreport::render::headline::nothing_gated;
 use adreport::render::output::write_outputs;
 use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
@@ -257,12 +258,19 @@ fn run_report(
         }
     };
     print_warnings(&done.sweep.warnings);
-    print(&terminal::summary(&done.findings, terminal::use_color()));
+    print(&terminal::summary(
+        &done.findings,
+        terminal::use_color(),
+        terminal::width(),
+    ));
     print(&format!(
         "\nwrote {} files to {}\n",
         done.files.len(),
         a.out.out.display()
     ));
+    if let Some(why) = nothing_gated(&done.findings) {
+        return Err(Error::Usage(why));
+    }
     if done.findings.gate_hits.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

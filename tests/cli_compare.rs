@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::Value;
 
 mod common;
-use common::{adreport, out_dir, text};
+use common::{adreport, data, out_dir, text};
 
 const BASE: &str = "sample-results/aiperf/baseline";
 const TUNED: &str = "sample-results/aiperf/tuned";
@@ -84,17 +84,26 @@ fn compare_writes_every_output_with_source_values() {
         .unwrap();
     let rel = (81.3770935875 - 225.9276769875) / 225.9276769875 * 100.0;
     assert!((ttft["rel_pct"].as_f64().unwrap() - rel).abs() < 1e-9);
-    // One run a side: a -64 % change, but no evidence that it is more than run-to-run drift.
-    assert_eq!(ttft["verdict"], "unverified");
+    // One run a side, -64 %: far beyond the default 15 % run-to-run noise of a mean
+    // (z = ln(81.377 / 225.928) / (sqrt(2) * sqrt(ln(1.0225))) = -4.84, p = 1.3e-6).
+    assert_eq!(ttft["verdict"], "better");
     assert_eq!(ttft["runs"], serde_json::json!([1, 1]));
     assert_eq!(ttft["evidence"], "single_run");
-    assert!(ttft["significant"].is_null() && ttft["ci_pct"].is_null());
+    assert_eq!(ttft["test"]["kind"], "noise_prior");
+    assert_eq!(ttft["significant"], true);
+    let p = ttft["p_value"].as_f64().unwrap();
+    assert!((1.0e-6..1.6e-6).contains(&p), "{p}");
+    let lo = ttft["ci_pct"][0].as_f64().unwrap();
+    assert!(
+        lo > -100.0 && ttft["ci_pct"][1].as_f64().unwrap() < 0.0,
+        "{ttft}"
+    );
     // The per-request bootstrap still sees the two runs' requests differ: secondary evidence.
     assert_eq!(ttft["within_run_significant"], true);
     let headline = findings["headline"].as_array().unwrap();
     assert!(
         headline.iter().any(|l| l.as_str().unwrap().starts_with(
-            "tuned vs baseline: the evidence is one run per side: no change is called significant"
+            "tuned vs baseline: one run per side, single runs judged against the default run-to-run noise"
         )),
         "{headline:?}"
     );
@@ -111,24 +120,24 @@ fn reversed_compare_with_regression_gate_exits_2() {
         adreport(&args)
     };
     let out = reversed(&[]);
-    // One run a side and no noise estimate: the gate cannot judge and says so.
-    assert_eq!(out.status.code(), Some(0), "stdout: {}", text(&out.stdout));
+    // One run a side, 2.3-3.0x worse everywhere: beyond the default run-to-run noise, so the
+    // gate trips without any noise estimate and says what it rests on.
     let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "stdout: {stdout}");
     assert!(
-        stdout.contains("cannot be told from noise and were not gated"),
+        stdout.contains("GATE regression [baseline]: ttft_avg_ms at isl 128 osl 64 conc 1: 29.93 -> 68.18 (127.8% worse"),
         "{stdout}"
     );
-    // With a 2 % run-to-run CV (A/A band 5.54 %) baseline's TTFT at conc 16 (225.9 ms vs
-    // 81.4 ms, +177.6 %) is far beyond 5 % + 5.54 %.
+    assert!(
+        stdout.contains("single runs, beyond 15% run-to-run noise (default)"),
+        "{stdout}"
+    );
+    // With a measured 2 % run-to-run CV the same change is judged against that instead.
     let gated = reversed(&["--noise-floor", "2"]);
     assert_eq!(gated.status.code(), Some(2), "{}", text(&gated.stdout));
     let stdout = text(&gated.stdout);
     assert!(
-        stdout.contains("GATE regression [baseline]: ttft_avg_ms at isl"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("evidence: a single run per side"),
+        stdout.contains("single runs, beyond 2% run-to-run noise (from --noise-floor)"),
         "{stdout}"
     );
     // In the forward direction the tuned config regresses nothing by that much.
@@ -138,6 +147,58 @@ fn reversed_compare_with_regression_gate_exits_2() {
         &["--fail-on-regression", "5", "--noise-floor", "2"],
     );
     assert_eq!(fwd.status.code(), Some(0), "{}", text(&fwd.stdout));
+}
+
+/// A gate that can check nothing must not pass: one label, or labels with no aligned point.
+#[test]
+fn a_gate_with_nothing_to_compare_exits_1() {
+    let dir = out_dir("nothing");
+    let o = dir.path().to_str().unwrap();
+    // Both runs of tests/data/gpu_aa sit under one directory: one label, `gpu_aa`.
+    let a = data("gpu_aa/run_1");
+    let b = data("gpu_aa/run_2");
+    let out = adreport(&[
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--fail-on-regression",
+        "5",
+        "-o",
+        o,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains(
+            "--fail-on-regression 5: the inputs form one label (gpu_aa): nothing to compare"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // The sample's baseline (ISL 128, OSL 64) against the H100 runs (ISL 512, OSL 128).
+    let out = adreport(&[
+        "compare",
+        BASE,
+        &format!("h100={}", data("gpu_aa/run_1").display()),
+        "--fail-on-regression",
+        "5",
+        "-o",
+        o,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("no point of h100 aligns with baseline"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Without a gate nothing was asked: the same compare reports and exits 0.
+    let out = adreport(&[
+        "compare",
+        BASE,
+        &format!("h100={}", data("gpu_aa/run_1").display()),
+        "-o",
+        o,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]

@@ -149,8 +149,10 @@ fn compare_judges_energy_and_cost_with_their_direction() {
     // up from 0.7956: more energy per token is worse; fewer tokens per joule is worse too.
     let e = delta("energy_per_output_token_j");
     assert_eq!(e["value"].as_f64().unwrap(), 2628.3250000000007 / 3072.0);
-    // One run a side: the verdict is unverified, but the direction of the change is kept.
-    assert_eq!(e["verdict"], "unverified");
+    // One run a side, +7.5 %: within the default 15 % run-to-run noise of a mean, but the
+    // direction of the change is kept.
+    assert_eq!(e["verdict"], "within_noise");
+    assert_eq!(e["noise"]["cv"], 0.15);
     let worse = |m: &str| delta(m)["worse_pct"].as_f64().unwrap();
     assert!(worse("energy_per_output_token_j") > 0.0);
     assert!(worse("output_tokens_per_joule") > 0.0);

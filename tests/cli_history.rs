@@ -469,6 +469,15 @@ fn compare_against_the_history_of_the_same_setup() {
         findings["labels"],
         serde_json::json!(["history", "tonight"])
     );
+    // One new run against 5 stored ones: the prediction interval of the 5 (t with 4 df).
+    let delta = &findings["comparisons"][0]["pairs"][0]["deltas"][0];
+    assert_eq!(delta["evidence"], "one_vs_many");
+    assert_eq!(delta["test"]["kind"], "prediction_interval");
+    assert_eq!(delta["test"]["df"], 4.0);
+    assert!(findings["gate_hits"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("5 vs 1 runs, prediction interval"));
 
     // One sweep without a history is not a comparison.
     let out = adreport(&["compare", &spec, "-o", report.to_str().unwrap()]);

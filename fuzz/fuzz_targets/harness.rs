@@ -138,7 +138,7 @@ fn pipeline(root: &Path) {
             let _ = show::render(&table, format);
         }
     }
-    let _ = terminal::summary(&findings, true);
+    let _ = terminal::summary(&findings, true, 100);
     let ctx = ReportCtx {
         findings: &findings,
         sweep: &sweep,

@@ -2,16 +2,20 @@
 //! one config show?
 //!
 //! On real GPUs a server's speed moves from run to run (process start, clocks, host load) by
-//! far more than the requests inside one run spread, so the unit of evidence is the run: each
-//! repeat of a point contributes one value (its mean, p99, throughput, ...), and two configs are
-//! compared with Welch's t-test on those per-run values. Welch, not a pooled t, because two
-//! configs need not be equally noisy; a t-test rather than a bootstrap, because with the 2-5
-//! repeats people actually run a bootstrap has almost no resamples to draw from.
+//! 10-25 %, far more than the requests inside one run spread, so the unit of evidence is the
+//! run: each repeat of a point contributes one value (its mean, p99, throughput, ...).
 //!
-//! With one run a side nothing is called significant. A noise estimate (the run-to-run
-//! coefficient of variation of one config) still says whether a single-run difference is
-//! beyond what an A/A pair would show ([`aa_band_pct`]), and how many repeats would detect
-//! a given change ([`repeats_needed`]).
+//! Every change is a ratio and is tested on the log scale ([`change_test`]), so its interval
+//! maps back to a percentage that is never below -100 % and treats "2x worse" and "2x better"
+//! alike:
+//! - 2+ runs a side: Welch's t on the log run values (configs need not be equally noisy; with
+//!   2-5 repeats a bootstrap has almost nothing to resample);
+//! - one run against 2+: the single run against the prediction interval of the many;
+//! - one run a side: a z test against a run-to-run noise estimate (measured, or the default of
+//!   the metric's class), so plain evidence (2-3x) still speaks.
+//!
+//! The level of each interval is set for the whole comparison by `family`. [`power`],
+//! [`repeats_needed`] and [`detectable_pct`] plan repeats for the test the gate makes.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -118,6 +122,188 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
     })
 }
 
+/// How a change between two configs was tested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    /// Welch's t on the log of the per-run values, 2+ runs a side.
+    WelchLog,
+    /// One run against 2+ runs of the other side: the single run against the prediction
+    /// interval of the many (t with n - 1 degrees of freedom, se = s * sqrt(1 + 1/n)).
+    PredictionInterval,
+    /// One run a side against a run-to-run noise estimate (z on the log ratio, se = sqrt(2) * sigma).
+    NoisePrior,
+    /// Welch's t on the raw values: a metric with values <= 0 (e.g. failed requests) has no ratio.
+    WelchLinear,
+}
+
+/// A change of one metric between two configs, tested on the log scale: `estimate` is
+/// ln(new / base) (the difference of the mean log run values), so every interval maps back to
+/// a ratio, never below -100 %, and "2x worse" is as far from 0 as "2x better". The interval's
+/// level is chosen later, once the whole family of tests is known (see `family`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ChangeTest {
+    pub kind: TestKind,
+    pub n_base: usize,
+    pub n_new: usize,
+    /// ln(new / base), or new - base for [`TestKind::WelchLinear`].
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Degrees of freedom; infinite for a z test.
+    pub df: f64,
+    /// Two-sided p value against no change.
+    pub p: f64,
+    /// The baseline's mean, to express a linear difference in %.
+    pub base_mean: f64,
+}
+
+impl ChangeTest {
+    fn new(kind: TestKind, n: [usize; 2], estimate: f64, se: f64, df: f64, base_mean: f64) -> Self {
+        let p = if se == 0.0 {
+            if estimate == 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            2.0 * upper_tail(df, (estimate / se).abs())
+        };
+        ChangeTest {
+            kind,
+            n_base: n[0],
+            n_new: n[1],
+            estimate,
+            se,
+            df,
+            p: p.min(1.0),
+            base_mean,
+        }
+    }
+
+    /// The two-sided interval of the change at `level` (e.g. 0.95), in % of the baseline.
+    pub fn ci_pct(&self, level: f64) -> [f64; 2] {
+        let half = quantile(self.df, 1.0 - (1.0 - level) / 2.0) * self.se;
+        let (lo, hi) = (self.estimate - half, self.estimate + half);
+        match self.kind {
+            TestKind::WelchLinear => {
+                let to_pct = |d: f64| (d / self.base_mean.abs() * 100.0).max(-100.0);
+                [to_pct(lo), to_pct(hi)]
+            }
+            _ => [ratio_pct(lo), ratio_pct(hi)],
+        }
+    }
+
+    /// The change as a ratio in % (`(new / base - 1) * 100` of the geometric means).
+    pub fn change_pct(&self) -> f64 {
+        match self.kind {
+            TestKind::WelchLinear => self.estimate / self.base_mean.abs() * 100.0,
+            _ => ratio_pct(self.estimate),
+        }
+    }
+}
+
+/// `exp(log_ratio) - 1` in %.
+pub fn ratio_pct(log_ratio: f64) -> f64 {
+    (log_ratio.exp() - 1.0) * 100.0
+}
+
+/// The log-scale standard deviation of runs whose coefficient of variation is `cv`
+/// (lognormal: sigma^2 = ln(1 + cv^2)).
+pub fn log_sd(cv: f64) -> f64 {
+    (1.0 + cv * cv).ln().sqrt()
+}
+
+/// P(T > x) for Student's t with `df` degrees of freedom (normal when infinite).
+fn upper_tail(df: f64, x: f64) -> f64 {
+    if df.is_finite() {
+        StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| 1.0 - t.cdf(x))
+    } else {
+        1.0 - Normal::standard().cdf(x)
+    }
+}
+
+/// The `q` quantile of Student's t with `df` degrees of freedom (normal when infinite).
+pub fn quantile(df: f64, q: f64) -> f64 {
+    if df.is_finite() {
+        StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| t.inverse_cdf(q))
+    } else {
+        Normal::standard().inverse_cdf(q)
+    }
+}
+
+fn logs(values: &[f64]) -> Option<Vec<f64>> {
+    values
+        .iter()
+        .map(|v| (v.is_finite() && *v > 0.0).then(|| v.ln()))
+        .collect()
+}
+
+/// The test of `new` against `base` (per-run values of one metric at one point) that the run
+/// counts allow: Welch on logs with 2+ runs a side, the prediction interval with one run
+/// against 2+, the noise prior (`cv`, a run-to-run CV) with one run a side, Welch on the raw
+/// values when a value is <= 0. `None` when nothing can be tested.
+pub fn change_test(base: &[f64], new: &[f64], cv: Option<f64>) -> Option<ChangeTest> {
+    if base.is_empty() || new.is_empty() || base.iter().chain(new).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let n = [base.len(), new.len()];
+    let (Some(lb), Some(ln)) = (logs(base), logs(new)) else {
+        let w = welch(base, new)?;
+        let se = if w.t.is_finite() && w.t != 0.0 {
+            w.diff / w.t
+        } else {
+            0.0
+        };
+        return (w.mean_base != 0.0)
+            .then(|| ChangeTest::new(TestKind::WelchLinear, n, w.diff, se, w.df, w.mean_base));
+    };
+    let base_mean = stats::mean(base)?;
+    let (mb, mn) = (stats::mean(&lb)?, stats::mean(&ln)?);
+    let estimate = mn - mb;
+    match n {
+        [1, 1] => {
+            let sigma = log_sd(cv?);
+            let se = std::f64::consts::SQRT_2 * sigma;
+            Some(ChangeTest::new(
+                TestKind::NoisePrior,
+                n,
+                estimate,
+                se,
+                f64::INFINITY,
+                base_mean,
+            ))
+        }
+        [1, k] | [k, 1] => {
+            let many = if n[0] == 1 { &ln } else { &lb };
+            let m = stats::mean(many)?;
+            let s = variance(many, m).sqrt();
+            let se = s * (1.0 + 1.0 / k as f64).sqrt();
+            Some(ChangeTest::new(
+                TestKind::PredictionInterval,
+                n,
+                estimate,
+                se,
+                (k - 1) as f64,
+                base_mean,
+            ))
+        }
+        _ => {
+            let w = welch(&lb, &ln)?;
+            let (va, vb) = (variance(&lb, mb), variance(&ln, mn));
+            let se = (va / n[0] as f64 + vb / n[1] as f64).sqrt();
+            Some(ChangeTest::new(
+                TestKind::WelchLog,
+                n,
+                estimate,
+                se,
+                w.df,
+                base_mean,
+            ))
+        }
+    }
+}
+
 /// The (1 - ALPHA) Student-t interval of the mean of one config's per-run values;
 /// `None` below two finite values.
 pub fn mean_ci(values: &[f64]) -> Option<(f64, f64)> {
@@ -157,40 +343,50 @@ pub fn pooled_cv(cvs: &[(f64, usize)]) -> Option<f64> {
     (den > 0.0).then(|| (num / den).sqrt())
 }
 
-/// How far apart (in % of the mean) two single runs of ONE config land in 95 % of A/A pairs,
-/// given its run-to-run CV: `z(0.975) * sqrt(2) * cv * 100`.
-pub fn aa_band_pct(cv: f64) -> f64 {
-    let z = Normal::standard().inverse_cdf(1.0 - ALPHA / 2.0);
-    z * std::f64::consts::SQRT_2 * cv * 100.0
-}
-
-/// Power of a two-sided two-sample t-test with `n` runs a side, for a true change of
-/// `change_pct` % when runs vary by `cv` (as a fraction). The usual approximation that
-/// ignores the far tail and uses a central t for the shifted statistic.
-pub fn power(n: u32, cv: f64, change_pct: f64) -> f64 {
-    if n < 2 || cv <= 0.0 {
-        return if cv == 0.0 && change_pct != 0.0 {
-            1.0
-        } else {
-            0.0
-        };
+/// Power of the test a verdict or the gate makes, with `n` runs a side when runs vary by `cv`
+/// (a fraction): the chance that the lower end of the (1 - ALPHA) interval of the log change
+/// lies beyond `margin_pct` when the true change is `change_pct` (both in %, as magnitudes;
+/// a margin of 0 is the test against no change). The usual approximation that ignores the far
+/// tail and uses a central t for the shifted statistic.
+pub fn power(n: u32, cv: f64, change_pct: f64, margin_pct: f64) -> f64 {
+    let effect = (1.0 + change_pct.abs() / 100.0).ln() - (1.0 + margin_pct.abs() / 100.0).ln();
+    if n < 2 || cv <= 0.0 || effect <= 0.0 {
+        return if cv == 0.0 && effect > 0.0 { 1.0 } else { 0.0 };
     }
     let df = 2.0 * f64::from(n) - 2.0;
     let Ok(t) = StudentsT::new(0.0, 1.0, df) else {
         return 0.0;
     };
-    let shift = (change_pct.abs() / 100.0) / cv * (f64::from(n) / 2.0).sqrt();
+    let shift = effect / log_sd(cv) * (f64::from(n) / 2.0).sqrt();
     let crit = t.inverse_cdf(1.0 - ALPHA / 2.0);
     1.0 - t.cdf(crit - shift)
 }
 
-/// The fewest repeats a side (>= 2) that detect a `change_pct` % change with [`POWER`] at
-/// [`ALPHA`], given the run-to-run CV; `None` when even [`MAX_REPEATS`] would not.
-pub fn repeats_needed(cv: f64, change_pct: f64) -> Option<u32> {
+/// The fewest repeats a side (>= 2) that detect a true `change_pct` % change beyond
+/// `margin_pct` with [`POWER`] at [`ALPHA`], given the run-to-run CV; `None` when even
+/// [`MAX_REPEATS`] would not.
+pub fn repeats_needed(cv: f64, change_pct: f64, margin_pct: f64) -> Option<u32> {
     if !cv.is_finite() || cv < 0.0 || change_pct == 0.0 {
         return None;
     }
-    (2..=MAX_REPEATS).find(|&n| power(n, cv, change_pct) >= POWER)
+    (2..=MAX_REPEATS).find(|&n| power(n, cv, change_pct, margin_pct) >= POWER)
+}
+
+/// The smallest true change (in %) that `n` runs a side detect beyond `margin_pct` with
+/// [`POWER`], given the run-to-run CV: `margin + (t(1 - ALPHA/2) + t(POWER)) * sigma * sqrt(2/n)`
+/// on the log scale (with one run a side the CV is taken as known: z instead of t).
+pub fn detectable_pct(n: u32, cv: f64, margin_pct: f64) -> Option<f64> {
+    if n < 1 || !cv.is_finite() || cv < 0.0 {
+        return None;
+    }
+    let df = if n >= 2 {
+        2.0 * f64::from(n) - 2.0
+    } else {
+        f64::INFINITY
+    };
+    let k = quantile(df, 1.0 - ALPHA / 2.0) + quantile(df, POWER);
+    let log = (1.0 + margin_pct / 100.0).ln() + k * log_sd(cv) * (2.0 / f64::from(n)).sqrt();
+    Some(ratio_pct(log))
 }
 
 #[cfg(test)]
@@ -271,30 +467,111 @@ mod tests {
             ((2.0 * 0.01 + 0.04) / 3.0_f64).sqrt(),
             1e-12,
         );
-        // scipy.stats.norm.ppf(0.975) * sqrt(2) * 0.1 * 100
-        close(aa_band_pct(0.1), 27.718_076_486_993_56, 1e-9);
     }
 
-    // statsmodels 0.15.0:
-    //   from statsmodels.stats.power import TTestIndPower
-    //   math.ceil(TTestIndPower().solve_power(effect_size=change/cv, alpha=0.05, power=0.8))
-    // (exact noncentral t); the approximation here agrees on every case below.
+    // Reference: scipy 1.17.1 / numpy 2.4.6, exact power of the margin test from the noncentral t:
+    //   sig = np.sqrt(np.log(1 + cv**2)); se = sig * np.sqrt(2 / n); df = 2 * n - 2
+    //   nc = (np.log(1 + change / 100) - np.log(1 + margin / 100)) / se
+    //   power = st.nct.sf(st.t.ppf(0.975, df), df, nc)
+    // and the fewest n >= 2 with power >= 0.8 (None past 100). The approximation here (central t,
+    // shifted) agrees on every case below.
     #[test]
-    fn repeats_needed_matches_statsmodels() {
-        for (cv, change, want) in [
-            (0.10, 5.0, 64),
-            (0.10, 10.0, 17),
-            (0.10, 20.0, 6),
-            (0.05, 20.0, 3),
-            (0.20, 20.0, 17),
-            (0.30, 50.0, 7),
+    fn repeats_needed_matches_the_exact_noncentral_t() {
+        for (cv, change, margin, want) in [
+            (0.10, 20.0, 0.0, Some(6)),
+            (0.10, 10.0, 5.0, Some(74)),
+            (0.15, 100.0, 5.0, Some(3)),
+            (0.05, 20.0, 0.0, Some(3)),
+            (0.20, 50.0, 10.0, Some(8)),
+            (0.15, 10.0, 5.0, None),
         ] {
             assert_eq!(
-                repeats_needed(cv, change),
-                Some(want),
-                "cv {cv} change {change}"
+                repeats_needed(cv, change, margin),
+                want,
+                "cv {cv} change {change} margin {margin}"
             );
         }
-        assert_eq!(repeats_needed(0.5, 1.0), None);
+        // A change no larger than the margin is never detected beyond it.
+        assert_eq!(repeats_needed(0.01, 5.0, 5.0), None);
+    }
+
+    #[test]
+    fn detectable_change_inverts_the_power() {
+        // At the detectable change the power is 80 % by construction.
+        let d = detectable_pct(3, 0.15, 5.0).unwrap();
+        assert!((power(3, 0.15, d, 5.0) - POWER).abs() < 1e-9, "{d}");
+        // One run a side: z, not t: margin + (1.96 + 0.8416) * sigma * sqrt(2) on the log scale.
+        // numpy: (np.exp(np.log(1.05) + (1.959964 + 0.841621) * np.sqrt(np.log(1.0225)) * np.sqrt(2)) - 1) * 100
+        let one = detectable_pct(1, 0.15, 5.0).unwrap();
+        assert!((one - 89.607).abs() < 0.01, "{one}");
+    }
+
+    // Reference (scipy 1.17.1, numpy 2.4.6):
+    //   r = st.ttest_ind(np.log(new), np.log(base), equal_var=False)
+    //   ci = r.confidence_interval(level); (np.exp(ci.low) - 1) * 100, (np.exp(ci.high) - 1) * 100
+    #[test]
+    fn log_welch_matches_scipy() {
+        let base = [146.6, 151.2, 139.8];
+        let new = [127.4, 133.9, 130.1, 125.0];
+        let t = change_test(&base, &new, None).unwrap();
+        assert_eq!(t.kind, TestKind::WelchLog);
+        close(t.estimate / t.se, -4.490_251_940_861_464, 1e-9);
+        close(t.df, 3.602_968_014_550_629_8, 1e-9);
+        close(t.p, 0.013_818_279_630_026_773, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, -18.183_304_229_856_457, 1e-6);
+        close(hi, -4.222_220_138_105_648, 1e-6);
+        let [lo, hi] = t.ci_pct(0.99);
+        close(lo, -22.651_148_415_880_26, 1e-6);
+        close(hi, 1.310_120_525_554_414_6, 1e-6);
+    }
+
+    #[test]
+    fn intervals_of_a_ratio_never_fall_below_minus_100() {
+        // A 3x throughput loss with 40 % noise: a linear CI would reach far below -100 %.
+        let t = change_test(&[300.0, 180.0, 420.0], &[100.0, 60.0, 140.0], None).unwrap();
+        let [lo, _] = t.ci_pct(0.999);
+        assert!(lo > -100.0, "{lo}");
+        // 2x worse and 2x better are equally far from no change.
+        let worse = change_test(&[100.0], &[200.0], Some(0.1)).unwrap();
+        let better = change_test(&[200.0], &[100.0], Some(0.1)).unwrap();
+        close(worse.estimate, -better.estimate, 1e-12);
+        close(worse.p, better.p, 1e-12);
+    }
+
+    #[test]
+    fn one_run_against_many_uses_the_prediction_interval() {
+        // d = ln(180) - mean(ln(many)), se = sd(ln many) * sqrt(1 + 1/3), df 2;
+        // scipy: p = 2 * st.t.sf(d / se, 2), q = st.t.ppf(0.975, 2)
+        let t = change_test(&[146.6, 151.2, 139.8], &[180.0], None).unwrap();
+        assert_eq!((t.kind, t.df), (TestKind::PredictionInterval, 2.0));
+        close(t.estimate, 0.210_782_156_557_645_98, 1e-9);
+        close(t.se, 0.045_595_821_867_187_28, 1e-9);
+        close(t.p, 0.043_745_561_263_485_735, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, 1.470_625_750_445_764_3, 1e-6);
+        close(hi, 50.225_174_223_209_67, 1e-6);
+        // The many may be either side.
+        let r = change_test(&[180.0], &[146.6, 151.2, 139.8], None).unwrap();
+        close(r.estimate, -t.estimate, 1e-12);
+        close(r.se, t.se, 1e-12);
+    }
+
+    #[test]
+    fn single_runs_are_judged_against_the_noise_prior() {
+        // 100 -> 150 at 15 % CV: sigma = sqrt(ln(1 + 0.15^2)), se = sqrt(2) * sigma;
+        // scipy: 2 * st.norm.sf(np.log(1.5) / se) = 0.0546, 95 % CI -0.80 % .. +126.8 %
+        let t = change_test(&[100.0], &[150.0], Some(0.15)).unwrap();
+        assert_eq!(t.kind, TestKind::NoisePrior);
+        close(t.p, 0.054_597_875_254_349_94, 1e-6);
+        let [lo, hi] = t.ci_pct(0.95);
+        close(lo, -0.796_352_678_656_120_1, 1e-6);
+        close(hi, 126.806_177_066_426_42, 1e-6);
+        // Without a noise estimate a single run cannot be tested.
+        assert!(change_test(&[100.0], &[150.0], None).is_none());
+        // Failed-request counts (0 -> 2) have no ratio: Welch on the raw values, 2+ runs.
+        let counts = change_test(&[0.0, 1.0], &[2.0, 3.0], Some(0.15)).unwrap();
+        assert_eq!(counts.kind, TestKind::WelchLinear);
+        assert!(change_test(&[0.0], &[2.0], Some(0.15)).is_none());
     }
 }

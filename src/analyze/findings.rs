@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::capacity::{capacity, Capacity};
-use super::compare::{compare, AlignKey, Comparison, Delta, Verdict};
+use super::compare::{compare, AlignKey, Comparison, Delta, Evidence, Verdict};
+use super::family::{self, Family};
 use super::gate::{self, Basis, Power};
 use super::goodput::{goodput, Goodput};
-use super::noise::NoiseSources;
+use super::noise::{Noise, NoiseFrom, NoiseSources};
 use super::pareto::{efficiency_y_metric, frontier, frontier_concurrencies};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
@@ -108,7 +109,9 @@ pub enum Gate {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct RegressionGate {
     pub limit_pct: f64,
-    /// Single-run deltas without a noise estimate: the gate cannot tell them from noise.
+    /// Deltas the gate could test.
+    pub judged: usize,
+    /// Deltas with nothing to test them with (a value <= 0 in a single run).
     pub unjudged: usize,
 }
 
@@ -131,14 +134,23 @@ pub enum Headline {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shift {
     pub metric: Metric,
-    /// Aligned points where the metric is better / worse than the baseline, of `of`.
+    /// Aligned points where the metric is better / worse than the baseline, within noise, or
+    /// untested, of `of`.
     pub better: usize,
     pub worse: usize,
-    /// Aligned points with a change but one run on a side.
+    pub within_noise: usize,
     pub unverified: usize,
     pub of: usize,
     /// Lowest and highest relative change in % over the points with one.
     pub rel_pct: Option<(f64, f64)>,
+    /// The evidence of the points (one kind, or several when run counts differ).
+    pub evidence: Vec<Evidence>,
+    /// Runs a side (baseline, label) when every point has the same.
+    pub runs: Option<[usize; 2]>,
+    /// Single-run points: where their noise came from and its lowest and highest CV.
+    pub single_run_noise: Option<(NoiseFrom, [f64; 2])>,
+    /// Points where the regression gate tripped on this metric.
+    pub gate_hits: usize,
 }
 
 /// The efficiency (Pareto) frontier of one label over all its points.
@@ -163,6 +175,8 @@ pub struct Findings {
     /// One per point of the sweep, in the sweep's order.
     pub points: Vec<PointFinding>,
     pub comparisons: Vec<Comparison>,
+    /// How the tests of all comparisons were corrected as one family; `None` without tests.
+    pub family: Option<Family>,
     pub gate_hits: Vec<GateHit>,
     /// `--fail-on-regression`, with how many single-run deltas it could not judge.
     pub regression_gate: Option<RegressionGate>,
@@ -208,34 +222,34 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
     let series = series_of(sweep, settings.sla.as_ref(), efficiency_y);
     let by_label =
         |l: &str| -> Vec<&Point> { sweep.points.iter().filter(|p| p.label == l).collect() };
-    let comparisons: Vec<Comparison> = match labels.split_first() {
+    let mut comparisons: Vec<Comparison> = match labels.split_first() {
         Some((base, rest)) => rest
             .iter()
             .map(|l| compare(base, &by_label(base), l, &by_label(l), &settings.noise))
             .collect(),
         None => Vec::new(),
     };
+    let family = family::correct(&mut comparisons, settings.fail_on_regression);
     let gate_hits = gates(settings, &labels, &points, &comparisons);
     let regression_gate = settings.fail_on_regression.map(|limit_pct| RegressionGate {
         limit_pct,
+        judged: comparisons.iter().map(gate::judged).sum(),
         unjudged: comparisons.iter().map(gate::unjudged).sum(),
     });
-    let change_pct = settings
-        .fail_on_regression
-        .unwrap_or(gate::DEFAULT_CHANGE_PCT);
+    let limit = settings.fail_on_regression;
     // With a comparison, its sides' noise; alone, each label's own repeats.
     let power = if comparisons.is_empty() {
         labels
             .iter()
             .map(|l| {
                 let mine: Vec<&Point> = sweep.points.iter().filter(|p| &p.label == l).collect();
-                gate::label_power(l, &mine, &KEY_METRICS, change_pct)
+                gate::label_power(l, &mine, &KEY_METRICS, limit)
             })
             .collect()
     } else {
         comparisons
             .iter()
-            .map(|c| gate::power(c, &KEY_METRICS, change_pct))
+            .map(|c| gate::power(c, &KEY_METRICS, limit))
             .collect()
     };
     let mut tool_versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -249,6 +263,7 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
     }
     let headline = headline(
         &comparisons,
+        limit,
         settings.sla.is_some().then_some(series.as_slice()),
         points.len(),
         labels.len(),
@@ -268,6 +283,7 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         series,
         points,
         comparisons,
+        family,
         gate_hits,
         regression_gate,
         power,
@@ -447,6 +463,7 @@ fn gates(
 /// there is neither.
 fn headline(
     comparisons: &[Comparison],
+    limit_pct: Option<f64>,
     judged_series: Option<&[Series]>,
     points: usize,
     labels: usize,
@@ -456,7 +473,7 @@ fn headline(
         .enumerate()
         .map(|(i, c)| Headline::Comparison {
             comparison: i,
-            shifts: shifts(c),
+            shifts: shifts(c, limit_pct),
         })
         .collect();
     let series = judged_series.unwrap_or_default();
@@ -473,39 +490,64 @@ fn headline(
     out
 }
 
-/// TTFT, TPOT and output throughput over the aligned points of a comparison.
-fn shifts(c: &Comparison) -> Vec<Shift> {
-    [
-        Metric::Latency(Latency::Ttft, Stat::Avg),
-        Metric::Latency(Latency::Tpot, Stat::Avg),
-        Metric::OutputTokenThroughput,
-    ]
-    .into_iter()
-    .filter_map(|metric| {
-        let ds: Vec<&Delta> = c
-            .pairs
-            .iter()
-            .filter_map(|p| p.deltas.iter().find(|d| d.metric == metric.name()))
-            .collect();
-        if ds.is_empty() {
-            return None;
-        }
-        let rels: Vec<f64> = ds.iter().filter_map(|d| d.rel_pct).collect();
-        let lo = rels.iter().copied().min_by(f64::total_cmp);
-        let hi = rels.iter().copied().max_by(f64::total_cmp);
-        Some(Shift {
-            metric,
-            better: ds.iter().filter(|d| d.verdict == Verdict::Better).count(),
-            worse: ds.iter().filter(|d| d.verdict == Verdict::Worse).count(),
-            unverified: ds
+/// Every key metric over the aligned points of a comparison, in [`KEY_METRICS`] order (the
+/// first three present lead the headline).
+fn shifts(c: &Comparison, limit_pct: Option<f64>) -> Vec<Shift> {
+    KEY_METRICS
+        .into_iter()
+        .filter_map(|metric| {
+            let ds: Vec<&Delta> = c
+                .pairs
                 .iter()
-                .filter(|d| d.verdict == Verdict::Unverified)
-                .count(),
-            of: ds.len(),
-            rel_pct: lo.zip(hi),
+                .filter_map(|p| p.deltas.iter().find(|d| d.metric_id == Some(metric)))
+                .collect();
+            if ds.is_empty() {
+                return None;
+            }
+            let rels: Vec<f64> = ds.iter().filter_map(|d| d.rel_pct).collect();
+            let lo = rels.iter().copied().min_by(f64::total_cmp);
+            let hi = rels.iter().copied().max_by(f64::total_cmp);
+            let count = |v: Verdict| ds.iter().filter(|d| d.verdict == v).count();
+            let mut evidence: Vec<Evidence> = Vec::new();
+            for d in &ds {
+                if !evidence.contains(&d.evidence) {
+                    evidence.push(d.evidence);
+                }
+            }
+            let single: Vec<Noise> = ds
+                .iter()
+                .filter(|d| d.evidence == Evidence::SingleRun)
+                .filter_map(|d| d.noise)
+                .collect();
+            let cvs = single.iter().map(|n| n.cv);
+            let single_run_noise = single.first().map(|n| {
+                let lo = cvs.clone().fold(f64::INFINITY, f64::min);
+                let hi = cvs.fold(f64::NEG_INFINITY, f64::max);
+                (n.from, [lo, hi])
+            });
+            let runs = ds
+                .iter()
+                .all(|d| d.runs == ds[0].runs)
+                .then_some(ds[0].runs);
+            Some(Shift {
+                metric,
+                runs,
+                better: count(Verdict::Better),
+                worse: count(Verdict::Worse),
+                within_noise: count(Verdict::WithinNoise) + count(Verdict::Same),
+                unverified: count(Verdict::Unverified),
+                of: ds.len(),
+                rel_pct: lo.zip(hi),
+                evidence,
+                single_run_noise,
+                gate_hits: limit_pct.map_or(0, |l| {
+                    ds.iter()
+                        .filter(|d| gate::regression(d, l).is_some())
+                        .count()
+                }),
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod changepoint;
 pub mod compare;
 pub mod evidence;
+pub mod family;
 pub mod findings;
 pub mod gate;
 pub mod goodput;

@@ -40,6 +40,38 @@ pub enum NoiseFrom {
     NoiseFile,
     /// `--noise-floor PCT`.
     NoiseFloor,
+    /// Nothing measured: the default run-to-run CV of the metric's class ([`default_cv`]).
+    Default,
+}
+
+/// How a noise file's entry was matched to a point of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseMatch {
+    /// Measured at this very load point.
+    Exact,
+    /// Interpolated (in log concurrency or batch size) between the measured loads around it.
+    Interpolated,
+    /// Outside the measured loads: the nearest one's CV.
+    Extrapolated,
+}
+
+/// The default run-to-run CV of means and throughputs (a fraction), used for single runs when
+/// nothing was measured. From real H100 repeats (six runs of one config at concurrency 1, 2 and
+/// 4, sd of the log values): means and throughputs moved 6.8-11.5 %, so 15 % covers them with
+/// room to spare.
+pub const DEFAULT_CV_MEANS: f64 = 0.15;
+/// The default run-to-run CV of percentiles (p50 to p99): the same repeats moved 3-23 %
+/// (ttft_p99 22.7 %, itl_p50 19.4 %), so 25 %.
+pub const DEFAULT_CV_PERCENTILES: f64 = 0.25;
+
+/// The default run-to-run CV of a metric: [`DEFAULT_CV_PERCENTILES`] for latency percentiles,
+/// [`DEFAULT_CV_MEANS`] for everything else judged (means, throughputs, energy, cost).
+pub fn default_cv(m: Metric) -> f64 {
+    match m {
+        Metric::Latency(_, s) if s.quantile().is_some() => DEFAULT_CV_PERCENTILES,
+        _ => DEFAULT_CV_MEANS,
+    }
 }
 
 /// A run-to-run CV (a fraction) and where it came from.
@@ -47,6 +79,19 @@ pub enum NoiseFrom {
 pub struct Noise {
     pub cv: f64,
     pub from: NoiseFrom,
+    /// For a noise file: how its entries were matched to this point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<NoiseMatch>,
+}
+
+impl Noise {
+    fn new(cv: f64, from: NoiseFrom) -> Noise {
+        Noise {
+            cv,
+            from,
+            matched: None,
+        }
+    }
 }
 
 /// One metric's run-to-run spread at one point.
@@ -157,14 +202,64 @@ impl NoiseTable {
         Ok(t)
     }
 
-    fn lookup(&self, key: &AlignKey, m: Metric) -> Option<f64> {
+    /// The CV of `m` at `key`: the entry of that point, else interpolated in log load between
+    /// the measured loads of the same workload (ISL, OSL) around it, else the nearest measured
+    /// load's (extrapolated). Points of another workload are used only when the file has none
+    /// of this one.
+    fn lookup(&self, key: &AlignKey, m: Metric) -> Option<(f64, NoiseMatch)> {
         let name = m.name();
-        self.points
+        let load = |k: &AlignKey| k.concurrency.or(k.max_batch_size);
+        let same_axis = |k: &AlignKey| {
+            k.concurrency.is_some() == key.concurrency.is_some()
+                && k.max_batch_size.is_some() == key.max_batch_size.is_some()
+        };
+        let measured: Vec<(AlignKey, f64)> = self
+            .points
             .iter()
-            .find(|p| p.key() == *key)?
-            .metrics
-            .get(&name)
-            .map(|n| n.cv)
+            .filter_map(|p| Some((p.key(), p.metrics.get(&name)?.cv)))
+            .filter(|(k, _)| same_axis(k))
+            .collect();
+        if let Some((_, cv)) = measured.iter().find(|(k, _)| k == key) {
+            return Some((*cv, NoiseMatch::Exact));
+        }
+        let workload = |k: &AlignKey| (k.isl, k.osl) == (key.isl, key.osl);
+        let pool: Vec<(f64, f64)> = if measured.iter().any(|(k, _)| workload(k)) {
+            measured
+                .iter()
+                .filter(|(k, _)| workload(k))
+                .collect::<Vec<_>>()
+        } else {
+            measured.iter().collect()
+        }
+        .into_iter()
+        .filter_map(|(k, cv)| Some(((load(k)? as f64).max(1.0).ln(), *cv)))
+        .collect();
+        let at = (load(key)? as f64).max(1.0).ln();
+        let below = pool
+            .iter()
+            .filter(|(x, _)| *x <= at)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let above = pool
+            .iter()
+            .filter(|(x, _)| *x >= at)
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        match (below, above) {
+            (Some(&(x0, c0)), Some(&(x1, c1))) if x1 > x0 => Some((
+                c0 + (c1 - c0) * (at - x0) / (x1 - x0),
+                NoiseMatch::Interpolated,
+            )),
+            // Several entries at this load (other workloads): pooled as equals.
+            (Some(&(x0, _)), Some(_)) => {
+                let same: Vec<(f64, usize)> = pool
+                    .iter()
+                    .filter(|(x, _)| *x == x0)
+                    .map(|(_, cv)| (*cv, 2))
+                    .collect();
+                Some((pooled_cv(&same)?, NoiseMatch::Interpolated))
+            }
+            (Some(&(_, c)), None) | (None, Some(&(_, c))) => Some((c, NoiseMatch::Extrapolated)),
+            (None, None) => None,
+        }
     }
 }
 
@@ -180,8 +275,8 @@ pub struct NoiseSources {
 impl NoiseSources {
     /// The noise of `m` at one aligned pair: the pooled CV of the sides measured at least
     /// twice, else the CV a tool's summary of repeats states, else the noise file's entry for
-    /// the point, else the floor.
-    pub fn estimate(&self, key: &AlignKey, m: Metric, sides: [&Point; 2]) -> Option<Noise> {
+    /// the point (matched across loads), else the floor, else the metric's default.
+    pub fn estimate(&self, key: &AlignKey, m: Metric, sides: [&Point; 2]) -> Noise {
         let own: Vec<(f64, usize)> = sides
             .iter()
             .filter_map(|p| {
@@ -190,10 +285,7 @@ impl NoiseSources {
             })
             .collect();
         if let Some(cv) = pooled_cv(&own) {
-            return Some(Noise {
-                cv,
-                from: NoiseFrom::Repeats,
-            });
+            return Noise::new(cv, NoiseFrom::Repeats);
         }
         // The summary does not say how many runs: each side counts as two.
         let stated: Vec<(f64, usize)> = sides
@@ -201,21 +293,18 @@ impl NoiseSources {
             .filter_map(|p| Some((p.aggregate_cv(m)?, 2)))
             .collect();
         if let Some(cv) = pooled_cv(&stated) {
-            return Some(Noise {
-                cv,
-                from: NoiseFrom::ToolAggregate,
-            });
+            return Noise::new(cv, NoiseFrom::ToolAggregate);
         }
-        if let Some(cv) = self.table.as_ref().and_then(|t| t.lookup(key, m)) {
-            return Some(Noise {
-                cv,
-                from: NoiseFrom::NoiseFile,
-            });
+        if let Some((cv, matched)) = self.table.as_ref().and_then(|t| t.lookup(key, m)) {
+            return Noise {
+                matched: Some(matched),
+                ..Noise::new(cv, NoiseFrom::NoiseFile)
+            };
         }
-        self.floor_cv.map(|cv| Noise {
-            cv,
-            from: NoiseFrom::NoiseFloor,
-        })
+        match self.floor_cv {
+            Some(cv) => Noise::new(cv, NoiseFrom::NoiseFloor),
+            None => Noise::new(default_cv(m), NoiseFrom::Default),
+        }
     }
 }
 
@@ -246,32 +335,79 @@ mod tests {
         };
         let single = test_point(4, 100.0, 1.0);
         let key = AlignKey::of(&single);
+        let est = sources.estimate(&key, TTFT, [&single, &single]);
         assert_eq!(
-            sources.estimate(&key, TTFT, [&single, &single]).unwrap(),
-            Noise {
-                cv: cv.cv,
-                from: NoiseFrom::NoiseFile
-            }
+            (est.cv, est.from, est.matched),
+            (cv.cv, NoiseFrom::NoiseFile, Some(NoiseMatch::Exact))
         );
-        // Another concurrency is not in the file: the floor.
+        // Another concurrency: the file's only load, extrapolated.
         let other = test_point(8, 100.0, 1.0);
         let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
-        assert_eq!(est.unwrap().from, NoiseFrom::NoiseFloor);
+        assert_eq!(
+            (est.cv, est.from, est.matched),
+            (cv.cv, NoiseFrom::NoiseFile, Some(NoiseMatch::Extrapolated))
+        );
+        // A metric the file lacks: the floor.
+        let tput = sources.estimate(&key, Metric::OutputTokenThroughput, [&single, &single]);
+        assert_eq!((tput.cv, tput.from), (0.5, NoiseFrom::NoiseFloor));
         // A tool's stated run-to-run CV comes before the file.
         let mut summarised = test_point(4, 100.0, 1.0);
         summarised.runs_summary = Some(crate::model::RunsSummary {
             runs: 3,
             cv: [(TTFT, 0.07)].into(),
         });
-        let est = sources
-            .estimate(&key, TTFT, [&single, &summarised])
-            .unwrap();
+        let est = sources.estimate(&key, TTFT, [&single, &summarised]);
         assert_eq!((est.cv, est.from), (0.07, NoiseFrom::ToolAggregate));
         // Own repeats win over the file.
         let rep = repeated(4, &[10.0, 12.0]);
-        let est = sources.estimate(&key, TTFT, [&rep, &single]).unwrap();
+        let est = sources.estimate(&key, TTFT, [&rep, &single]);
         assert_eq!(est.from, NoiseFrom::Repeats);
         assert!((est.cv - run_cv(&[10.0, 12.0]).unwrap()).abs() < 1e-15);
+        // Nothing at all: the metric's default.
+        let est = NoiseSources::default().estimate(&key, TTFT, [&single, &single]);
+        assert_eq!((est.cv, est.from), (DEFAULT_CV_MEANS, NoiseFrom::Default));
+        let p99 = Metric::Latency(Latency::Ttft, Stat::P99);
+        let est = NoiseSources::default().estimate(&key, p99, [&single, &single]);
+        assert_eq!(est.cv, DEFAULT_CV_PERCENTILES);
+    }
+
+    #[test]
+    fn a_noise_file_covers_the_loads_between_its_points() {
+        // Measured at concurrency 1 (CV 10 %) and 16 (CV 30 %): at 4, halfway in log2
+        // concurrency (2 of 4 doublings), the CV is 10 + (30 - 10) * 2/4 = 20 %.
+        let file = |c: u64, cv: f64| NoisePoint {
+            isl: Some(512),
+            osl: Some(128),
+            concurrency: Some(c),
+            max_batch_size: None,
+            metrics: [("ttft_avg_ms".to_string(), MetricNoise { cv, runs: 3 })].into(),
+        };
+        let sources = NoiseSources {
+            table: Some(NoiseTable {
+                format: FORMAT.into(),
+                version: VERSION,
+                points: vec![file(1, 0.10), file(16, 0.30)],
+            }),
+            floor_cv: None,
+        };
+        let at = |c: u64| {
+            let mut p = test_point(c, 100.0, 1.0);
+            (p.isl, p.osl) = (Some(512), Some(128));
+            sources.estimate(&AlignKey::of(&p), TTFT, [&p, &p])
+        };
+        let mid = at(4);
+        assert!((mid.cv - 0.20).abs() < 1e-12, "{}", mid.cv);
+        assert_eq!(mid.matched, Some(NoiseMatch::Interpolated));
+        assert_eq!((at(16).cv, at(16).matched), (0.30, Some(NoiseMatch::Exact)));
+        assert_eq!(
+            (at(64).cv, at(64).matched),
+            (0.30, Some(NoiseMatch::Extrapolated))
+        );
+        // Another workload is used only when the file has none of this one.
+        let mut other = test_point(4, 100.0, 1.0);
+        (other.isl, other.osl) = (Some(128), Some(64));
+        let est = sources.estimate(&AlignKey::of(&other), TTFT, [&other, &other]);
+        assert!((est.cv - 0.20).abs() < 1e-12);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::headline::{gate_message, gate_name, headline_lines};
 use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::Comparison;
+use crate::analyze::family::Family;
 use crate::analyze::findings::{Findings, PointFinding, RegressionGate, Series};
 use crate::analyze::gate::Power;
 use crate::analyze::sla::Sla;
@@ -45,10 +46,14 @@ struct Document<'a> {
     series: &'a [Series],
     points: &'a [PointFinding],
     comparisons: &'a [Comparison],
+    /// How all the comparisons' tests were corrected as one family: tests (m), significant
+    /// (R, Benjamini-Hochberg), and the level every `ci_pct` is at.
+    family: &'a Option<Family>,
     gate_hits: Vec<GateDoc<'a>>,
-    /// `--fail-on-regression` as set, and how many single-run changes it could not judge.
+    /// `--fail-on-regression` as set, how many changes it tested and could not test.
     regression_gate: &'a Option<RegressionGate>,
-    /// Per comparison: repeats a side that would detect the gate's change (or 5 %).
+    /// Per comparison: repeats a side the gate's test needs for twice its limit (or for a
+    /// 10 % change), and the change the runs now detect.
     power: &'a [Power],
     warnings: &'a [String],
     files_read: &'a [String],
@@ -75,6 +80,7 @@ impl Document<'_> {
             series: &f.series,
             points: &f.points,
             comparisons: &f.comparisons,
+            family: &f.family,
             gate_hits: f
                 .gate_hits
                 .iter()

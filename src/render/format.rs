@@ -47,6 +47,12 @@ pub fn load_text(
     }
 }
 
+/// A magnitude in percent without a sign, as few digits as it needs: `15%`, `7.5%`, `89.6%`.
+pub fn pct_plain(v: f64) -> String {
+    let s = format!("{v:.1}");
+    format!("{}%", s.strip_suffix(".0").unwrap_or(&s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use super::headline::{gate_message, gate_name, headline_lines};
 use super::output::{Exporter, Output};
 use super::tables::{comparison_matrix, draw_markdown, md_escape, points_table};
+use super::verdict_table::{shifts_of, verdict_table};
 use super::ReportCtx;
 use crate::analyze::findings::Findings;
 use crate::error::Error;
@@ -34,7 +35,8 @@ pub fn summary_md(f: &Findings) -> String {
             md_escape(&gate_message(f, g))
         ));
     }
-    for c in &f.comparisons {
+    let limit = f.regression_gate.map(|g| g.limit_pct);
+    for (i, c) in f.comparisons.iter().enumerate() {
         out.push_str(&format!(
             "\n### {} vs {}\n\n",
             md_escape(&c.label),
@@ -43,8 +45,10 @@ pub fn summary_md(f: &Findings) -> String {
         if c.pairs.is_empty() {
             out.push_str("No points align on ISL/OSL/concurrency.\n");
         } else {
+            out.push_str(&draw_markdown(&verdict_table(c, shifts_of(f, i), limit)));
+            out.push('\n');
             out.push_str(&format!(
-                "Cells: {} → {} (change, 95% CI of the change over runs); runs = baseline/label; ~ = within noise; ? = unverified (one run on a side).\n\n",
+                "Cells: {} → {} (change, CI of the change at the level the correction for many tests sets); runs = baseline/label; ~ = within noise; ? = untested.\n\n",
                 md_escape(&c.baseline),
                 md_escape(&c.label)
             ));

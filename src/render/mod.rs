@@ -20,6 +20,7 @@ pub mod show;
 pub mod summary;
 pub mod tables;
 pub mod terminal;
+pub mod verdict_table;
 
 use std::path::Path;
 

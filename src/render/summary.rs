@@ -4,6 +4,7 @@
 use super::headline::{gate_message, gate_name, headline_lines};
 use super::output::{png_names, Exporter, Output};
 use super::tables::{comparison_table, draw, points_table};
+use super::verdict_table::{shifts_of, verdict_table};
 use super::ReportCtx;
 use crate::error::Error;
 
@@ -53,6 +54,16 @@ impl Exporter<ReportCtx<'_>> for SummaryTxt {
         out.push(String::new());
         out.push("Verdict:".into());
         out.extend(headline_lines(f).iter().map(|l| format!("  {l}")));
+        let limit = f.regression_gate.map(|g| g.limit_pct);
+        for (i, c) in f.comparisons.iter().enumerate() {
+            if !c.pairs.is_empty() {
+                out.push(draw(
+                    &verdict_table(c, shifts_of(f, i), limit),
+                    false,
+                    false,
+                ));
+            }
+        }
         for g in &f.gate_hits {
             out.push(format!(
                 "  GATE {} [{}]: {}",

@@ -292,6 +292,56 @@ pub fn draw(t: &ReportTable, color: bool, unicode: bool) -> String {
     table.to_string()
 }
 
+/// Draws a table no wider than `width` columns of text: when it is wider, its columns are
+/// split over several tables that each repeat the first `keep` (the keys), so no row wraps.
+pub fn draw_fitting(t: &ReportTable, color: bool, width: usize, keep: usize) -> String {
+    let col_width = |i: usize| {
+        t.rows
+            .iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| c.text.chars().count())
+            .chain(std::iter::once(t.headers[i].chars().count()))
+            .max()
+            .unwrap_or(0)
+            + 3
+    };
+    let keep = keep.min(t.headers.len());
+    let fixed: usize = (0..keep).map(col_width).sum::<usize>() + 1;
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    let mut used = fixed;
+    for i in keep..t.headers.len() {
+        let w = col_width(i);
+        match chunks.last_mut() {
+            Some(chunk) if used + w <= width => chunk.push(i),
+            _ => {
+                chunks.push(vec![i]);
+                used = fixed;
+            }
+        }
+        used += w;
+    }
+    if chunks.len() <= 1 {
+        return draw(t, color, true);
+    }
+    chunks
+        .iter()
+        .map(|chunk| {
+            let cols: Vec<usize> = (0..keep).chain(chunk.iter().copied()).collect();
+            let part = ReportTable {
+                title: t.title.clone(),
+                headers: cols.iter().map(|i| t.headers[*i].clone()).collect(),
+                rows: t
+                    .rows
+                    .iter()
+                    .map(|r| cols.iter().filter_map(|i| r.get(*i).cloned()).collect())
+                    .collect(),
+            };
+            draw(&part, color, true)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Draws a table as GitHub markdown.
 pub fn draw_markdown(t: &ReportTable) -> String {
     let mut out = format!(

@@ -96,7 +96,7 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
     }
     print!(
         "{}",
-        terminal::summary(&done.findings, terminal::use_color())
+        terminal::summary(&done.findings, terminal::use_color(), terminal::width())
     );
     Ok(done.files.len())
 }

@@ -64,6 +64,7 @@ def one_request(url, model, isl, osl, extra, timeout):
     start = time.perf_counter_ns()
     start_wall = time.time_ns()
     chunks = []
+    virtual = False
     try:
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
         conn.request("POST", "/v1/chat/completions", json.dumps(body),
@@ -82,12 +83,17 @@ def one_request(url, model, isl, osl, extra, timeout):
             event = json.loads(data)
             choices = event.get("choices") or []
             if choices and choices[0].get("delta", {}).get("content"):
-                chunks.append(time.perf_counter_ns())
+                # The mock server's --virtual-time: the token's time is in the event, no clock.
+                if "mock_t_ms" in event:
+                    virtual = True
+                    chunks.append(start + int(event["mock_t_ms"] * 1e6))
+                else:
+                    chunks.append(time.perf_counter_ns())
         conn.close()
     except Exception as e:  # connection refused/reset, HTTP errors: a failed request
         code = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], int) else 502
         return None, {"code": code, "type": type(e).__name__, "message": str(e.args[0] if e.args else e)}, start_wall
-    end = time.perf_counter_ns()
+    end = chunks[-1] if virtual else time.perf_counter_ns()
     if not chunks:
         return None, {"code": 502, "type": "EmptyResponse", "message": "no tokens"}, start_wall
     ms = lambda ns: ns / 1e6
@@ -109,6 +115,8 @@ def one_request(url, model, isl, osl, extra, timeout):
     if itl is not None:
         metrics["inter_token_latency"] = (itl, "ms")
         metrics["output_token_throughput_per_user"] = (1000.0 / itl if itl > 0 else None, "tokens/sec/user")
+    if virtual:
+        metrics["_virtual"] = True
     return metrics, None, start_wall
 
 
@@ -135,27 +143,47 @@ def stats(values, unit):
 
 
 def run_phase(args, extra, count, concurrency, phase):
+    """The phase's records and its duration in seconds. Against a --virtual-time server each
+    worker keeps its own clock (a request starts when its previous one ended), so the duration
+    is the longest worker's and no wall clock enters the results."""
     records = []
     lock = threading.Lock()
     todo = list(range(count))
+    phase_start = time.time_ns()
+    t0 = time.perf_counter()
+    clocks = []
 
     def worker():
+        clock = 0
+        virtual = False
         while True:
             with lock:
                 if not todo:
-                    return
+                    break
                 todo.pop()
             metrics, error, start_wall = one_request(
                 args.url, args.model, args.isl, args.osl, extra, args.request_timeout_seconds)
+            end_wall = time.time_ns()
+            if metrics is not None and metrics.get("_virtual"):
+                virtual = True
+                latency_ns = int(metrics["request_latency"][0] * 1e6)
+                start_wall, end_wall = phase_start + clock, phase_start + clock + latency_ns
+                clock += latency_ns
+            if metrics is not None:
+                metrics.pop("_virtual", None)
             with lock:
-                records.append((metrics, error, start_wall, time.time_ns(), phase))
+                records.append((metrics, error, start_wall, end_wall, phase))
+        with lock:
+            clocks.append(clock if virtual else None)
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, min(concurrency, count)))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return records
+    virtual = [c for c in clocks if c is not None]
+    duration = max(virtual) / 1e9 if virtual else time.perf_counter() - t0
+    return records, duration
 
 
 def record_line(rec):
@@ -187,11 +215,9 @@ def main():
             time.sleep(60)
     extra = json.loads(args.extra_inputs)
     start_iso = time.strftime("%Y-%m-%dT%H:%M:%S")
-    warm = run_phase(args, extra, args.num_warmup_requests, conc, "warmup")
-    t0 = time.perf_counter()
+    warm, _ = run_phase(args, extra, args.num_warmup_requests, conc, "warmup")
     prof_start_ns = time.time_ns()
-    prof = run_phase(args, extra, args.request_count, conc, "profiling")
-    duration = time.perf_counter() - t0
+    prof, duration = run_phase(args, extra, args.request_count, conc, "profiling")
     prof_end_ns = time.time_ns()
     time.sleep(float(os.environ.get("STANDIN_DELAY_S", "0")))
 
