@@ -84,6 +84,11 @@ pub struct HistoryAddArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub db: HistoryDb,
+    /// The series label of every PATH given without `label=` [default: the `label` in the
+    /// runner's run.json, else the sweep's client:model; never the directory's own name, which
+    /// nightly jobs change every night].
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
     /// The run's name in the history [default: a hash of the results and fingerprint].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
