@@ -153,7 +153,8 @@ pub struct HistoryCheckOpts {
     /// Only this label's points.
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
-    /// Exit 2 when the newest change point of a series is a regression larger than PCT percent.
+    /// Exit 2 when the newest change point of a series is a regression larger than PCT percent;
+    /// exit 1 when no series has the runs a check needs (the gate could not fire).
     #[arg(long, value_name = "PCT")]
     pub fail_on_regression: Option<f64>,
     /// A change point counts when its permutation p-value is at most this.
