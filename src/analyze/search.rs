@@ -1,6 +1,6 @@
 //! The capacity at an SLA found by a search instead of a grid: doubling from concurrency 1
-//! until the SLA fails (or the maximum), one probe above the first failure to check that it
-//! holds, then bisection on integer concurrency until the bracket [last pass, first fail] is
+//! until the SLA fails (or the maximum), one probe above that first failure when its margin is
+//! within the noise (twice its concurrency, to check that it holds), then bisection on integer concurrency until the bracket [last pass, first fail] is
 //! within the precision (in % of the last pass) or 1 wide.
 //!
 //! The search is a pure function of the probes measured so far ([`next_step`]): a rerun that
@@ -225,8 +225,10 @@ pub fn next_step(sla: &Sla, settings: &SearchSettings, probes: &[Probe]) -> Step
         (Some(l), None) => Step::Probe(l.saturating_mul(2).min(max)),
         (Some(l), Some(h)) => {
             let above = judged.iter().any(|j| j.concurrency > h);
-            if h < max && !above {
-                // The first failure found by doubling: one probe above it checks that it holds.
+            let close = judged.iter().any(|j| j.concurrency == h && j.within_noise);
+            if h < max && !above && close {
+                // The first failure found by doubling is within the noise: one probe above it
+                // checks that it holds.
                 return Step::Probe(h.saturating_mul(2).min(max));
             }
             if h - l <= 1 || (h - l) as f64 <= settings.precision_pct / 100.0 * l as f64 {

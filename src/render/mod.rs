@@ -3,6 +3,7 @@
 //! [`output::Exporter`].
 
 pub mod audit;
+pub mod capacity_json;
 pub mod findings_json;
 pub mod format;
 pub mod headline;
