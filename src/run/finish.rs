@@ -55,7 +55,12 @@ pub fn conclude(outcome: &Outcome, sweep: &SweepPlan, report: Option<ReportOn>) 
 
 /// The report job into `out`, with its summary and location printed: 0, or 1 when it failed.
 pub fn report_into(report: &ReportOn, out: &Path) -> u8 {
-    match write_report(report, out) {
+    report_into_leading(report, out, &[])
+}
+
+/// As [`report_into`], with `lead`: lines SUMMARY.txt states right after the SLA.
+pub fn report_into_leading(report: &ReportOn, out: &Path, lead: &[String]) -> u8 {
+    match write_report(report, out, lead) {
         Ok(files) => {
             print_report_location(out, files);
             0
@@ -69,7 +74,7 @@ pub fn report_into(report: &ReportOn, out: &Path) -> u8 {
 
 /// The report job on the complete points into `out`; prints its warnings and summary the way
 /// `adreport report` does. Returns how many files it wrote.
-fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
+fn write_report(r: &ReportOn, out: &Path, lead: &[String]) -> Result<usize, String> {
     let settings = Settings {
         sla: r
             .sla
@@ -81,7 +86,7 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
         fail_on_sla: false,
         noise: Default::default(),
     };
-    let done = crate::report::run(
+    let done = crate::report::run_leading(
         &r.inputs,
         &IngestOptions {
             gpus: r.gpus,
@@ -89,6 +94,7 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
         },
         &settings,
         out,
+        lead,
     )
     .map_err(|e| e.to_string())?;
     for w in &done.sweep.warnings {

@@ -162,7 +162,8 @@ pub fn run(settings: Settings, max_repeats: u32) -> Result<u8, RunError> {
     let exporters: Vec<Box<dyn Exporter<CapacityCtx>>> = vec![Box::new(CapacityJson)];
     write_outputs(&exporters, &ctx, &root).map_err(|e| RunError::Other(e.to_string()))?;
     say_how_it_ended(&outcome, &s, &root);
-    println!("{}", capacity_json::answer(&ctx));
+    let answer = capacity_json::answer(&ctx);
+    println!("{answer}");
     let mut code = outcome.exit_code();
     if settings.no_report || outcome.signal.is_some() || outcome.complete.is_empty() {
         return Ok(code);
@@ -176,7 +177,12 @@ pub fn run(settings: Settings, max_repeats: u32) -> Result<u8, RunError> {
         sla: settings.sla.clone(),
         gpus: settings.gpus,
     };
-    code = code.max(finish::report_into(&report, &root.join("report")));
+    let lead = [format!("Capacity search: {answer}")];
+    code = code.max(finish::report_into_leading(
+        &report,
+        &root.join("report"),
+        &lead,
+    ));
     Ok(code)
 }
 
