@@ -34,6 +34,8 @@ pub struct ReportOn {
     pub inputs: Vec<String>,
     /// SLA targets, as `--sla` takes them.
     pub sla: Option<String>,
+    /// The statistic the SLA is judged on (`--sla-stat`).
+    pub stat: Stat,
     /// GPUs per point, for tokens/s/gpu.
     pub gpus: Option<u64>,
 }
@@ -79,7 +81,7 @@ fn write_report(r: &ReportOn, out: &Path, lead: &[String]) -> Result<usize, Stri
         sla: r
             .sla
             .as_deref()
-            .map(|s| Sla::parse(s, Stat::Avg))
+            .map(|s| Sla::parse(s, r.stat))
             .transpose()
             .map_err(|e| format!("--sla: {e}"))?,
         fail_on_regression: None,

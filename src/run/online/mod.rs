@@ -70,6 +70,7 @@ fn search_each(settings: Vec<Settings>, fan: &FanOut) -> Result<u8, RunError> {
 fn run_one(settings: Settings) -> Result<u8, RunError> {
     let sweep = plan(&settings, settings.root());
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
+    let stat = settings.sla_stat;
     let mut driver = OnlineDriver::new(with_gpu(settings, &sweep));
     let outcome = crate::run::run(&mut driver, &sweep)?;
     let report = report.map(|(sla, gpus)| ReportOn {
@@ -79,6 +80,7 @@ fn run_one(settings: Settings) -> Result<u8, RunError> {
             .map(|d| format!("{}={}", sweep.label, d.display()))
             .collect(),
         sla,
+        stat,
         gpus,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
@@ -133,7 +135,7 @@ fn fan_out(
         matrix: Matrix::new("online", &outs, configs, &fan)?,
         on_failure: first.policy.on_failure,
         force: first.policy.force,
-        report: (!first.no_report).then(|| (first.sla.clone(), gpus)),
+        report: (!first.no_report).then(|| (first.sla.clone(), first.sla_stat, gpus)),
         fan,
     };
     let keep = f.fan.keep_server;

@@ -175,6 +175,7 @@ pub fn run(settings: Settings, max_repeats: u32) -> Result<u8, RunError> {
             .map(|d| format!("{}={}", settings.label, d.display()))
             .collect(),
         sla: settings.sla.clone(),
+        stat: settings.sla_stat,
         gpus: settings.gpus,
     };
     let lead = [format!("Capacity search: {answer}")];
