@@ -643,6 +643,35 @@ mod tests {
     }
 
     #[test]
+    fn find_capacity_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("sweep.yaml");
+        fs::write(
+            &cfg,
+            "url: http://h:1\nsla: ttft=100\nfind-capacity: true\nmax-concurrency: 64\nsla-stat: p90\n",
+        )
+        .unwrap();
+        let c = cfg.display().to_string();
+        let s = settings(&["--config", &c]).unwrap();
+        assert_eq!(s.sla_stat, Stat::P90);
+        let search = s.search.unwrap();
+        assert_eq!(
+            (
+                search.max_concurrency,
+                search.precision_pct,
+                search.max_repeats
+            ),
+            (64, 10.0, 1)
+        );
+        let s = settings(&["--config", &c, "--precision", "5"]).unwrap();
+        assert_eq!(s.search.unwrap().precision_pct, 5.0);
+        let err = settings(&["--config", &c, "--precision=0"]).unwrap_err();
+        assert!(err.to_string().contains("--precision"), "{err}");
+        let s = settings(&["--url", "h:1"]).unwrap();
+        assert_eq!((s.search, s.sla_stat), (None, Stat::Avg));
+    }
+
+    #[test]
     fn config_file_keys_and_flags_override() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("sweep.yaml");
