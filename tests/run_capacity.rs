@@ -148,6 +148,7 @@ fn search_agrees_with_a_grid_in_few_probes() {
     );
     assert_eq!(cap["done"], true);
     assert_eq!(cap["non_monotone"], false);
+    assert_eq!(cap["capacity_ci"], Value::Null, "no repeats, no interval");
     let p32 = &cap["probes"][5];
     assert_eq!(
         (p32["pass"].as_bool(), p32["repeats"].as_u64()),

@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::evidence::{log_sd, pooled_cv, quantile, run_cv, ALPHA};
+use super::evidence::{log_sd, mean_ci, pooled_cv, quantile, run_cv, ALPHA};
 use super::noise::default_cv;
 use super::sla::Sla;
 
@@ -101,6 +101,11 @@ pub struct SearchResult {
     /// closest to its limit at the capacity.
     pub binding: Option<&'static str>,
     pub boundary: Option<Boundary>,
+    /// With 2+ runs at both ends of the bracket: where the binding target crosses its limit,
+    /// interpolated between them on log-log axes, from the upper ends of the (1 - ALPHA)
+    /// intervals of the two means to their lower ends (a fractional concurrency, within 1 and
+    /// the maximum).
+    pub capacity_ci: Option<[f64; 2]>,
     /// A passing probe above a failing one.
     pub non_monotone: bool,
     /// Every probe up to the maximum passes.
@@ -266,6 +271,11 @@ pub fn result(sla: &Sla, settings: &SearchSettings, probes: &[Probe]) -> SearchR
         }
         _ => None,
     };
+    let capacity_ci = match (lo, hi, binding) {
+        (Some(l), Some(h), Some(t)) => crossing_ci(probes, l, h, t, sla.targets[t].limit_ms)
+            .map(|[a, b]| [a.clamp(1.0, max_f(settings)), b.clamp(1.0, max_f(settings))]),
+        _ => None,
+    };
     let first_fail = judged
         .iter()
         .filter(|j| !j.pass)
@@ -276,6 +286,7 @@ pub fn result(sla: &Sla, settings: &SearchSettings, probes: &[Probe]) -> SearchR
         bracket: [lo, hi],
         binding: binding.map(|t| sla.targets[t].latency.key()),
         boundary,
+        capacity_ci,
         non_monotone: matches!((first_fail, lo), (Some(f), Some(l)) if f < l),
         all_pass: hi.is_none() && lo.is_some_and(|l| l >= settings.max_concurrency),
         all_fail: lo.is_none() && judged.iter().any(|j| j.concurrency == 1 && !j.pass),
@@ -284,6 +295,34 @@ pub fn result(sla: &Sla, settings: &SearchSettings, probes: &[Probe]) -> SearchR
         max_concurrency: settings.max_concurrency,
         probes: judged,
     }
+}
+
+fn max_f(s: &SearchSettings) -> f64 {
+    s.max_concurrency as f64
+}
+
+/// Where a latency through (l, vl) and (h, vh) on log-log axes reaches `limit`.
+fn crossing(l: u64, h: u64, vl: f64, vh: f64, limit: f64) -> Option<f64> {
+    if !(vl > 0.0 && vh > vl) {
+        return None;
+    }
+    let f = (limit / vl).ln() / (vh / vl).ln();
+    Some(l as f64 * (h as f64 / l as f64).powf(f))
+}
+
+/// The interval of the crossing of target `t` between the probes at `l` and `h`, from the
+/// intervals of their means (see [`SearchResult::capacity_ci`]).
+fn crossing_ci(probes: &[Probe], l: u64, h: u64, t: usize, limit: f64) -> Option<[f64; 2]> {
+    let ci = |c: u64| {
+        let p = probes.iter().find(|p| p.concurrency == c)?;
+        let v: Vec<f64> = p.runs.iter().map(|r| r[t]).collect();
+        mean_ci(&v)
+    };
+    let ((l_lo, l_hi), (h_lo, h_hi)) = (ci(l)?, ci(h)?);
+    // Higher latencies cross sooner: the upper ends give the low end of the capacity.
+    let low = crossing(l, h, l_hi, h_hi, limit)?;
+    let high = crossing(l, h, l_lo, h_lo, limit)?;
+    Some([low, high])
 }
 
 #[cfg(test)]

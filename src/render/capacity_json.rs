@@ -67,6 +67,7 @@ impl Exporter<CapacityCtx<'_>> for CapacityJson {
             "bracket": r.bracket,
             "binding": r.binding,
             "boundary": r.boundary,
+            "capacity_ci": r.capacity_ci,
             "throughput_at_capacity": ctx.throughput,
             "done": r.done,
             "all_pass": r.all_pass,

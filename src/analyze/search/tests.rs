@@ -166,6 +166,14 @@ fn a_probe_within_the_noise_is_repeated_before_it_is_decided() {
         "{}",
         p28.targets[0].cv
     );
+    // Both ends of the bracket have 3 runs: 244 +- 4.303 x 24.4 / sqrt(3) = [183.4, 304.6] at
+    // 28 and 260 +- 64.6 = [195.4, 324.6] at 30. Through the upper ends 250 ms is crossed at
+    // 28 x (30/28)^(ln(250/304.6) / ln(324.6/304.6)) = 22.6, through the lower ends at 39.2.
+    let [a, b] = r.capacity_ci.unwrap();
+    assert!(
+        (a - 22.6).abs() < 0.05 && (b - 39.2).abs() < 0.05,
+        "{a} {b}"
+    );
     let p64 = r.probes.iter().find(|p| p.concurrency == 64).unwrap();
     assert_eq!((p64.runs, p64.within_noise), (1, false));
     // With one run allowed nothing is repeated, and the near probes say they were decided
@@ -174,6 +182,7 @@ fn a_probe_within_the_noise_is_repeated_before_it_is_decided() {
         vec![(20.0 + 8.0 * c as f64) * factor[run]]
     });
     assert_eq!(steps, seq("1 2 4 8 16 32 64 24 28 30"));
+    assert_eq!(r.capacity_ci, None, "one run a probe: no interval");
     let near: Vec<u64> = r
         .probes
         .iter()
