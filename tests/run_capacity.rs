@@ -183,6 +183,30 @@ fn search_agrees_with_a_grid_in_few_probes() {
         "{summary}"
     );
 
+    // `plan` reads the probes like any sweep: one replica serves the capacity probe's 97.56
+    // req/s at concurrency 32, so 200 req/s takes ceil(200 / 97.56) = 3 replicas.
+    let out = common::adreport(&[
+        "plan",
+        &case.out().join("search").display().to_string(),
+        "--sla",
+        "ttft=250",
+        "--rate",
+        "200",
+        "--gpus",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    assert_eq!(
+        (
+            plan["concurrency_per_replica"].as_u64(),
+            plan["replicas"].as_u64()
+        ),
+        (Some(32), Some(3))
+    );
+
     // The grid 1..128 of the same server: its last pass and the next grid point hold the answer.
     let grid = "1 4 8 16 24 32 40 48 64 80 96 128";
     let out = case.run(&case.args(&["--concurrencies", grid, "--label", "grid", "--no-report"]));
