@@ -353,3 +353,40 @@ fn bad_search_flags_name_the_flag() {
     assert!(err(&["--find-capacity", "--sla-stat", "p42"]).contains("--sla-stat `p42`"));
     assert!(!case.out().exists(), "nothing runs on bad flags");
 }
+
+/// A probe whose client fails ends the search (exit 1) with what it has in capacity.json; the
+/// rerun reads the 4 probes back and goes on from the failed one.
+#[test]
+fn a_failed_probe_stops_the_search_and_a_rerun_goes_on() {
+    let case = Case::new();
+    let mut args = case.args(SEARCH);
+    args.push("--no-report".into());
+    let out = case
+        .command(&args, &[("STANDIN_FAIL_AT_CONC", "16")])
+        .output()
+        .expect("run adreport");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failed: isl_64_osl_32_conc_16"), "{stderr}");
+    assert!(
+        stderr.contains("a rerun goes on with the search from the probes complete"),
+        "{stderr}"
+    );
+    let cap = case.capacity();
+    assert_eq!(probed(&cap), [1, 2, 4, 8]);
+    assert_eq!(
+        (cap["done"].as_bool(), cap["capacity"].as_u64()),
+        (Some(false), Some(8))
+    );
+    assert!(text(&out.stdout).contains("search not finished after 4 probes (bracket 8-?)"));
+    assert_eq!(run_json(&case.probe(16))["status"], "failed");
+
+    let out = case.run(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("this run: 7 ran, 4 read back as already complete, 0 failed"),
+        "{stderr}"
+    );
+    assert_eq!(case.capacity()["capacity"], 32);
+}

@@ -111,8 +111,14 @@ pub fn run(settings: Settings, max_repeats: u32) -> Result<u8, RunError> {
         } else {
             eprintln!("capacity search: concurrency {c}, run {k}");
             let o = crate::run::run(&mut driver, &sweep)?;
-            let ended = o.signal.is_some() || o.stopped.is_some() || !o.failed.is_empty();
+            let failed = !o.failed.is_empty() && o.stopped.is_none();
+            let ended = o.signal.is_some() || o.stopped.is_some() || failed;
             add(&mut outcome, o);
+            if failed {
+                outcome.stopped = Some(format!(
+                    "the probe at concurrency {c} failed, and the search needs its result"
+                ));
+            }
             if ended || !is_complete(&dir) {
                 break;
             }
