@@ -139,6 +139,7 @@ fn write_html(
         sweep: &sweep,
         inputs: &[],
         out_dir: out,
+        lead: &[],
     };
     let list: Vec<Box<dyn Exporter<ReportCtx>>> =
         vec![Box::new(StandInCharts(images)), Box::new(ReportHtml)];
