@@ -10,6 +10,12 @@ pub enum Source {
     BenchmarkServing,
     TrtllmBench,
     AiConfigurator,
+    Guidellm,
+    InferencePerf,
+    /// llm-d's Benchmark Report (v0.1, v0.2), whichever tool's run it describes.
+    LlmdReport,
+    /// MLPerf Inference loadgen (`mlperf_log_summary.txt`).
+    Mlperf,
 }
 
 impl Source {
@@ -20,6 +26,10 @@ impl Source {
             Source::BenchmarkServing => "benchmark_serving",
             Source::TrtllmBench => "trtllm-bench",
             Source::AiConfigurator => "aiconfigurator",
+            Source::Guidellm => "guidellm",
+            Source::InferencePerf => "inference-perf",
+            Source::LlmdReport => "llm-d-report",
+            Source::Mlperf => "mlperf-loadgen",
         }
     }
 
