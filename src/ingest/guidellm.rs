@@ -35,9 +35,8 @@ const TOP_KEYS: [(Stat, &str); 5] = [
 const PCT_KEYS: [(Stat, &str); 3] = [(Stat::P90, "p90"), (Stat::P95, "p95"), (Stat::P99, "p99")];
 
 fn is_yaml_name(path: &Path) -> bool {
-    path.extension().is_some_and(|e| {
-        e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
-    })
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 fn is_json_head(head: &str) -> bool {
@@ -102,7 +101,11 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let tool_version = meta.opt_str("guidellm_version")?.map(str::to_string);
     let run = RunConfig::read(&f)?;
     let benchmarks = f.opt_array("benchmarks")?.ok_or_else(|| {
-        ReadError::field(path, "benchmarks", "the list of benchmarks, but it is missing")
+        ReadError::field(
+            path,
+            "benchmarks",
+            "the list of benchmarks, but it is missing",
+        )
     })?;
     let mut points = Vec::with_capacity(benchmarks.len());
     for (i, b) in benchmarks.iter().enumerate() {
@@ -142,9 +145,8 @@ impl RunConfig {
         }
         // One synthetic dataset: its configured token counts are the workload's ISL and OSL.
         if let Some([data]) = spec.opt_array("data")?.map(Vec::as_slice) {
-            let d = Fields::new(f.path, data).map_err(|_| {
-                ReadError::field(f.path, "config.spec.data[0]", "an object")
-            })?;
+            let d = Fields::new(f.path, data)
+                .map_err(|_| ReadError::field(f.path, "config.spec.data[0]", "an object"))?;
             if d.opt_str("kind")? == Some("synthetic_text") {
                 let d = Fields {
                     prefix: "config.spec.data[0].",
@@ -172,9 +174,13 @@ fn read_benchmark(
     p.osl = run.osl;
     let config = need_obj(&b, "config", "config.")?;
     let strategy = need_obj(&config, "strategy", "config.strategy.")?;
-    let kind = strategy
-        .opt_str("type_")?
-        .ok_or_else(|| ReadError::field(path, "config.strategy.type_", "the strategy, but it is missing"))?;
+    let kind = strategy.opt_str("type_")?.ok_or_else(|| {
+        ReadError::field(
+            path,
+            "config.strategy.type_",
+            "the strategy, but it is missing",
+        )
+    })?;
     let name = match kind {
         "concurrent" => {
             let streams = strategy.opt_u64("streams")?.ok_or_else(|| {
@@ -244,9 +250,15 @@ fn successful<'a>(metrics: &Fields<'a>, key: &str) -> Result<Option<Fields<'a>>,
 
 fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<(), ReadError> {
     let path = metrics.path;
-    let totals = metrics.opt_obj("request_totals", "metrics.request_totals.")?.ok_or_else(|| {
-        ReadError::field(path, "metrics.request_totals", "the request counts, but they are missing")
-    })?;
+    let totals = metrics
+        .opt_obj("request_totals", "metrics.request_totals.")?
+        .ok_or_else(|| {
+            ReadError::field(
+                path,
+                "metrics.request_totals",
+                "the request counts, but they are missing",
+            )
+        })?;
     let ok = totals.opt_nonneg("successful")?;
     p.set_opt(Metric::RequestsOk, ok);
     p.set_opt(Metric::RequestsFailed, totals.opt_nonneg("errored")?);
@@ -322,10 +334,16 @@ mod tests {
     fn sniffs_json_by_its_metadata_and_yaml_by_its_benchmarks() {
         let json = r#"{"metadata": {"version": 2, "guidellm_version": "0.8.1"}, "benchmarks": []}"#;
         assert!(sniff(Path::new("/nonexistent/b.json"), json));
-        assert!(!sniff(Path::new("/nonexistent/b.json"), r#"{"benchmarks": []}"#));
+        assert!(!sniff(
+            Path::new("/nonexistent/b.json"),
+            r#"{"benchmarks": []}"#
+        ));
         let yaml = "benchmarks:\n- config:\n    prefer_response_metrics: true\n";
         assert!(sniff(Path::new("/nonexistent/b.yaml"), yaml));
         assert!(!sniff(Path::new("/nonexistent/b.txt"), yaml));
-        assert!(!sniff(Path::new("/nonexistent/b.yaml"), "benchmarks:\n- x: 1\n"));
+        assert!(!sniff(
+            Path::new("/nonexistent/b.yaml"),
+            "benchmarks:\n- x: 1\n"
+        ));
     }
 }

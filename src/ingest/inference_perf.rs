@@ -251,9 +251,7 @@ fn fixed_length(data: &Fields, key: &str) -> Result<Option<u64>, ReadError> {
     let get = |k: &str| d.opt_nonneg(k).map_err(|e| within(e, &place));
     let (min, max, mean, sd) = (get("min")?, get("max")?, get("mean")?, get("std_dev")?);
     let fixed = sd == Some(0.0) || (min.is_some() && min == max);
-    Ok(mean
-        .filter(|_| fixed)
-        .map(|m| m.round() as u64))
+    Ok(mean.filter(|_| fixed).map(|m| m.round() as u64))
 }
 
 #[cfg(test)]
@@ -271,6 +269,9 @@ mod tests {
             stage_number(Path::new("r/stage_12_lifecycle_metrics.json")),
             Some(12)
         );
-        assert_eq!(stage_number(Path::new("r/summary_lifecycle_metrics.json")), None);
+        assert_eq!(
+            stage_number(Path::new("r/summary_lifecycle_metrics.json")),
+            None
+        );
     }
 }

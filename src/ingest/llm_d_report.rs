@@ -63,14 +63,18 @@ pub fn is_report(path: &Path, head: &str) -> bool {
             && (head.contains("\"request_performance\"")
                 || (head.contains("\"scenario\"") && head.contains("\"metrics\"")))
     } else {
-        let yaml_name = path.extension().is_some_and(|e| {
-            e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
-        });
+        let yaml_name = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
         // Written with sorted keys (0.2.1 examples), `version` comes last: `results:` and its
         // sections then say what the file is.
         let results_sections = head.lines().any(|l| {
-            ["  component_health:", "  observability:", "  request_performance:"]
-                .contains(&l.trim_end())
+            [
+                "  component_health:",
+                "  observability:",
+                "  request_performance:",
+            ]
+            .contains(&l.trim_end())
         });
         yaml_name
             && ((has_top_key(head, "version")
@@ -96,7 +100,7 @@ fn beside_its_stage_report(path: &Path) -> bool {
         .is_file()
 }
 
-pub fn read(path: &Path, _ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
+pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let text = read_text(path)?;
     let value = if is_json_head(&text) {
         parse_json(path, &text)?
@@ -132,6 +136,12 @@ pub fn read(path: &Path, _ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     if p.get(Metric::RequestsOk) == Some(0.0) {
         return Err(ReadError::file(path, "no request succeeded in this report"));
     }
+    if p.concurrency.is_none() && p.request_rate.is_none() {
+        ctx.warn(
+            path,
+            "the report states no load (scenario.load: rate or concurrency); reports without one in one directory are taken as repeats of one point",
+        );
+    }
     Ok(vec![p])
 }
 
@@ -147,9 +157,9 @@ fn read_v01(f: &Fields, p: &mut Point) -> Result<(), ReadError> {
             }
         }
     }
-    let m = f.opt_obj("metrics", "metrics.")?.ok_or_else(|| {
-        ReadError::field(path, "metrics", "the results, but they are missing")
-    })?;
+    let m = f
+        .opt_obj("metrics", "metrics.")?
+        .ok_or_else(|| ReadError::field(path, "metrics", "the results, but they are missing"))?;
     if let Some(t) = m.opt_obj("time", "metrics.time.")? {
         p.set_opt(Metric::DurationS, t.opt_nonneg("duration")?);
     }
@@ -174,9 +184,9 @@ fn read_v02(f: &Fields, p: &mut Point) -> Result<(), ReadError> {
     if let Some(sc) = f.opt_obj("scenario", "scenario.")? {
         read_v02_scenario(&sc, p)?;
     }
-    let results = f.opt_obj("results", "results.")?.ok_or_else(|| {
-        ReadError::field(path, "results", "the results, but they are missing")
-    })?;
+    let results = f
+        .opt_obj("results", "results.")?
+        .ok_or_else(|| ReadError::field(path, "results", "the results, but they are missing"))?;
     let agg = results
         .opt_obj("request_performance", "results.request_performance.")?
         .map(|rp| rp.opt_obj("aggregate", "results.request_performance.aggregate."))
@@ -233,7 +243,10 @@ fn read_v02_scenario(sc: &Fields, p: &mut Point) -> Result<(), ReadError> {
     if p.concurrency.is_none() {
         p.request_rate = st.opt_nonneg("rate_qps")?;
     }
-    for (key, slot) in [("input_seq_len", &mut p.isl), ("output_seq_len", &mut p.osl)] {
+    for (key, slot) in [
+        ("input_seq_len", &mut p.isl),
+        ("output_seq_len", &mut p.osl),
+    ] {
         if let Some(len) = st.opt_obj(key, "")? {
             let at = format!("scenario.load.standardized.{key}.");
             let fixed = len.opt_str("distribution").map_err(|e| within(e, &at))? == Some("fixed");
@@ -321,7 +334,10 @@ mod tests {
         assert!(sniff(Path::new("/nonexistent/br.yaml"), v2));
         let v1 = "version: '0.1'\nscenario:\n  x: 1\nmetrics:\n  y: 2\n";
         assert!(sniff(Path::new("/nonexistent/br.yml"), v1));
-        assert!(!sniff(Path::new("/nonexistent/config.yaml"), "version: 3\nload:\n"));
+        assert!(!sniff(
+            Path::new("/nonexistent/config.yaml"),
+            "version: 3\nload:\n"
+        ));
         let json = r#"{"version": "0.2", "results": {"request_performance": {}}}"#;
         assert!(sniff(Path::new("/nonexistent/br.json"), json));
     }

@@ -97,13 +97,17 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         };
         let (key, value) = (key.trim(), value.trim());
         let number = || {
-            value.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
-                ReadError::new(
-                    path,
-                    format!("line {n}, field `{key}`"),
-                    format!("expected a number >= 0, found `{value}`"),
-                )
-            })
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| {
+                    ReadError::new(
+                        path,
+                        format!("line {n}, field `{key}`"),
+                        format!("expected a number >= 0, found `{value}`"),
+                    )
+                })
         };
         match key {
             "SUT name" => {
@@ -154,7 +158,9 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         return Err(ReadError::field(
             path,
             "Mode",
-            format!("a performance run (PerformanceOnly), found {mode}: it has no performance figures"),
+            format!(
+                "a performance run (PerformanceOnly), found {mode}: it has no performance figures"
+            ),
         ));
     }
     let result = result.ok_or_else(|| missing("Result is"))?;
@@ -197,12 +203,19 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         } else {
             format!(
                 " ({})",
-                failed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                failed
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
         };
         ctx.warn(
             path,
-            format!("MLPerf loadgen says the result is {result}{why}; early stopping: {}", early.join(" ")),
+            format!(
+                "MLPerf loadgen says the result is {result}{why}; early stopping: {}",
+                early.join(" ")
+            ),
         );
     }
     Ok(vec![p])
@@ -241,9 +254,15 @@ mod tests {
     #[test]
     fn latency_keys_map_to_family_and_stat() {
         let k = "99.00 percentile first token latency (ns)";
-        assert_eq!((family_of(k), stat_of(k)), (Some(Latency::Ttft), Some(Stat::P99)));
+        assert_eq!(
+            (family_of(k), stat_of(k)),
+            (Some(Latency::Ttft), Some(Stat::P99))
+        );
         let k = "Mean Time to Output Token (ns)";
-        assert_eq!((family_of(k), stat_of(k)), (Some(Latency::Tpot), Some(Stat::Avg)));
+        assert_eq!(
+            (family_of(k), stat_of(k)),
+            (Some(Latency::Tpot), Some(Stat::Avg))
+        );
         let k = "97.00 percentile latency (ns)";
         assert_eq!((family_of(k), stat_of(k)), (Some(Latency::E2el), None));
         assert_eq!(family_of("Completed tokens per second"), None);
