@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::evidence::{aa_band_pct, welch, RunLevelTest};
 use super::noise::{Noise, NoiseSources};
 use super::significance::{bootstrap_diffs, mann_whitney, DiffCi, MannWhitney};
-use crate::model::{Direction, Latency, Load, Metric, Point, Stat};
+use crate::model::{Direction, Latency, Load, Metric, Point, Source, Stat};
 
 pub use super::evidence::ALPHA;
 
@@ -142,6 +142,55 @@ pub struct Comparison {
     /// Points of the baseline with no partner in this label, and the reverse.
     pub only_in_baseline: Vec<AlignKey>,
     pub only_in_label: Vec<AlignKey>,
+    /// Latency families the two sides' tools define differently (only when the tools differ).
+    pub definitions: Vec<DefinitionNote>,
+}
+
+/// One latency family two tools compute differently: both definitions, side by side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DefinitionNote {
+    /// `ttft`, `tpot`, `itl`, `e2el`.
+    pub family: &'static str,
+    pub baseline_tool: &'static str,
+    pub baseline: &'static str,
+    pub label_tool: &'static str,
+    pub label: &'static str,
+}
+
+/// The latency families that the tools of two compared sides define differently, among those
+/// both sides report.
+pub fn definition_notes(baseline: &[&Point], other: &[&Point]) -> Vec<DefinitionNote> {
+    let sources = |pts: &[&Point]| -> Vec<Source> {
+        let mut s: Vec<Source> = pts.iter().map(|p| p.source).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let has = |pts: &[&Point], lat: Latency| {
+        pts.iter().any(|p| {
+            Stat::ALL
+                .iter()
+                .any(|s| p.get(Metric::Latency(lat, *s)).is_some())
+        })
+    };
+    let mut notes = Vec::new();
+    for a in sources(baseline) {
+        for b in sources(other).into_iter().filter(|b| *b != a) {
+            for lat in Latency::ALL {
+                let (da, db) = (a.latency_definition(lat), b.latency_definition(lat));
+                if da != db && has(baseline, lat) && has(other, lat) {
+                    notes.push(DefinitionNote {
+                        family: lat.key(),
+                        baseline_tool: a.name(),
+                        baseline: da,
+                        label_tool: b.name(),
+                        label: db,
+                    });
+                }
+            }
+        }
+    }
+    notes
 }
 
 /// Compares `other` against `baseline`, both the points of one label.
@@ -172,6 +221,7 @@ pub fn compare(
         pairs,
         only_in_baseline: bk.keys().filter(|k| !ok.contains_key(k)).copied().collect(),
         only_in_label: ok.keys().filter(|k| !bk.contains_key(k)).copied().collect(),
+        definitions: definition_notes(baseline, other),
     }
 }
 

@@ -42,6 +42,34 @@ impl Source {
     }
 }
 
+impl Source {
+    /// How this tool computes the figures adreport files under `lat`, in the tool's own words
+    /// where they differ from the others, so a comparison across tools can name the difference
+    /// instead of mixing them silently. Tools that compute a family the same way share a text.
+    pub fn latency_definition(self, lat: Latency) -> &'static str {
+        const PER_REQUEST_TPOT: &str =
+            "per request (e2e latency - TTFT) / (output tokens - 1), statistics over requests";
+        const CLIENT_TTFT: &str =
+            "client-side, from sending the request to the first streamed token";
+        match (self, lat) {
+            (Source::Guidellm, Latency::Tpot) => "guidellm's inter_token_latency_ms: (latency - TTFT) / (output tokens - 1), statistics over tokens, not requests (its time_per_output_token_ms counts the first token and is not used)",
+            (Source::Mlperf, Latency::Tpot) => "loadgen's Time to Output Token per sample, statistics over samples",
+            (Source::Mlperf, Latency::Ttft) => "loadgen's first token latency, from loadgen issuing the query (Poisson schedule) to the first token",
+            (Source::Mlperf, Latency::E2el) => "loadgen's latency, from loadgen issuing the query to its completion",
+            (Source::LlmdReport, Latency::Tpot) => "the report's time_per_output_token, as the tool that wrote the report computes it (first token excluded)",
+            (Source::LlmdReport, Latency::Ttft) => "the report's time_to_first_token, as the tool that wrote the report measures it",
+            (Source::AiConfigurator, Latency::Ttft | Latency::Tpot | Latency::E2el) => "predicted by AIConfigurator's performance model, not measured",
+            (Source::TrtllmBench, Latency::Tpot) => "per request (e2e latency - TTFT) / (output tokens - 1), percentiles by nearest rank",
+            (Source::BenchmarkServing | Source::Aiperf, Latency::Itl) => "gap between consecutive streamed chunks, pooled over all requests",
+            (Source::InferencePerf, Latency::Itl) => "inference-perf's inter_token_latency: gaps between streamed chunks, pooled over all requests",
+            (_, Latency::Tpot) => PER_REQUEST_TPOT,
+            (_, Latency::Ttft) => CLIENT_TTFT,
+            (_, Latency::Itl) => "gap between consecutive streamed chunks",
+            (_, Latency::E2el) => "client-side, from sending the request to its last token",
+        }
+    }
+}
+
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -9,7 +9,7 @@ use crate::analyze::evidence::MAX_REPEATS;
 use crate::analyze::findings::{Findings, Gate, GateHit, Headline, Series, Shift};
 use crate::analyze::gate::{Basis, Power};
 use crate::analyze::noise::NoiseFrom;
-use crate::model::Metric;
+use crate::model::{Latency, Metric};
 
 /// What to do when runs cannot be told from noise.
 const HOW_TO_JUDGE: &str =
@@ -98,6 +98,24 @@ pub fn headline_lines(f: &Findings) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The latency families whose definitions differ between the tools of a comparison, one line
+/// each: `TPOT is not defined alike: aiperf: ...; guidellm: ...`.
+pub fn definition_lines(c: &Comparison) -> Vec<String> {
+    c.definitions
+        .iter()
+        .map(|d| {
+            let title = Latency::ALL
+                .into_iter()
+                .find(|l| l.key() == d.family)
+                .map_or(d.family, Latency::title);
+            format!(
+                "{title} is not defined alike: {}: {}; {}: {}",
+                d.baseline_tool, d.baseline, d.label_tool, d.label
+            )
+        })
+        .collect()
 }
 
 /// `tuned vs base: evidence 3 runs per side (Welch's t on per-run values, alpha 0.05): 4 of

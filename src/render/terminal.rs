@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use super::headline::{gate_message, gate_name, headline_lines};
+use super::headline::{definition_lines, gate_message, gate_name, headline_lines};
 use super::isl_osl_table::isl_osl_table;
 use super::tables::{comparison_matrix, draw, points_table};
 use crate::analyze::findings::Findings;
@@ -34,6 +34,9 @@ pub fn summary(f: &Findings, color: bool) -> String {
         ));
         out.push_str(&draw(&comparison_matrix(c), color, true));
         out.push('\n');
+        for l in definition_lines(c) {
+            out.push_str(&format!("  {l}\n"));
+        }
     }
     for g in &f.gate_hits {
         let tag = if color {
