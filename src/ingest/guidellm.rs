@@ -17,7 +17,7 @@ use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::set_latency;
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
-use crate::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat};
+use crate::model::{latency_names, Metric, Point, RequestRow, Requests, Source, Stat};
 
 /// The report schema this reader knows (`metadata.version`).
 const REPORT_VERSION: u64 = 2;
@@ -265,12 +265,9 @@ fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<(), ReadError> {
     if let Some(n) = totals.opt_nonneg("incomplete")? {
         p.extra.insert("requests_incomplete".into(), format!("{n}"));
     }
-    // (key, family, milliseconds per unit the key is stored in)
-    let latencies = [
-        ("time_to_first_token_ms", Latency::Ttft, 1.0),
-        ("inter_token_latency_ms", Latency::Tpot, 1.0),
-        ("request_latency", Latency::E2el, 1000.0),
-    ];
+    // Every `*_ms` metric is in milliseconds; `request_latency` is in seconds.
+    let latencies = latency_names(Source::Guidellm)
+        .map(|(key, lat)| (key, lat, if key.ends_with("_ms") { 1.0 } else { 1000.0 }));
     for (key, lat, to_ms) in latencies {
         let Some(block) = successful(metrics, key)? else {
             continue;

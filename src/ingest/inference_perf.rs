@@ -19,7 +19,7 @@ use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::set_latency;
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
-use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::model::{latency_names, Metric, Point, Source, Stat};
 
 /// Statistics of an inference-perf distribution (all in seconds for latencies).
 const KEYS: [(Stat, &str); 7] = [
@@ -131,12 +131,7 @@ fn read_successes(p: &mut Point, ok: &Fields) -> Result<(), ReadError> {
     }
     p.set(Metric::RequestsOk, count);
     if let Some(lat) = ok.opt_obj("latency", "")? {
-        for (key, family) in [
-            ("time_to_first_token", Latency::Ttft),
-            ("time_per_output_token", Latency::Tpot),
-            ("inter_token_latency", Latency::Itl),
-            ("request_latency", Latency::E2el),
-        ] {
+        for (key, family) in latency_names(Source::InferencePerf) {
             if let Some(block) = lat.opt_obj(key, "")? {
                 let place = format!("successes.latency.{key}.");
                 set_latency(p, family, &block, &KEYS, 1000.0).map_err(|e| within(e, &place))?;

@@ -16,7 +16,7 @@ use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::{ms_per_unit, set_latency};
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
-use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::model::{latency_names, Metric, Point, Source, Stat};
 
 /// Statistics of a report's `Statistics` object.
 const KEYS: [(Stat, &str); 8] = [
@@ -28,13 +28,6 @@ const KEYS: [(Stat, &str); 8] = [
     (Stat::Min, "min"),
     (Stat::Max, "max"),
     (Stat::Std, "stddev"),
-];
-
-const LATENCIES: [(&str, Latency); 4] = [
-    ("time_to_first_token", Latency::Ttft),
-    ("time_per_output_token", Latency::Tpot),
-    ("inter_token_latency", Latency::Itl),
-    ("request_latency", Latency::E2el),
 ];
 
 fn is_json_head(head: &str) -> bool {
@@ -296,7 +289,7 @@ fn read_latencies(p: &mut Point, obj: &Fields, place: &str) -> Result<(), ReadEr
     let Some(lat) = obj.opt_obj("latency", "")? else {
         return Ok(());
     };
-    for (key, family) in LATENCIES {
+    for (key, family) in latency_names(Source::LlmdReport) {
         let Some(s) = lat.opt_obj(key, "")? else {
             continue;
         };

@@ -402,7 +402,32 @@ pub const SOURCE_LATENCY_NAMES: &[(Source, &str, Latency)] = &[
     (Source::AiConfigurator, "ttft", Latency::Ttft),
     (Source::AiConfigurator, "tpot", Latency::Tpot),
     (Source::AiConfigurator, "request_latency", Latency::E2el),
+    // guidellm: `inter_token_latency_ms` is the TPOT (its `time_per_output_token_ms` counts the
+    // first token); `request_latency` is in seconds.
+    (Source::Guidellm, "time_to_first_token_ms", Latency::Ttft),
+    (Source::Guidellm, "inter_token_latency_ms", Latency::Tpot),
+    (Source::Guidellm, "request_latency", Latency::E2el),
+    (Source::InferencePerf, "time_to_first_token", Latency::Ttft),
+    (
+        Source::InferencePerf,
+        "time_per_output_token",
+        Latency::Tpot,
+    ),
+    (Source::InferencePerf, "inter_token_latency", Latency::Itl),
+    (Source::InferencePerf, "request_latency", Latency::E2el),
+    (Source::LlmdReport, "time_to_first_token", Latency::Ttft),
+    (Source::LlmdReport, "time_per_output_token", Latency::Tpot),
+    (Source::LlmdReport, "inter_token_latency", Latency::Itl),
+    (Source::LlmdReport, "request_latency", Latency::E2el),
 ];
+
+/// The latency names of one tool and the family each maps to, in table order.
+pub fn latency_names(source: Source) -> impl Iterator<Item = (&'static str, Latency)> {
+    SOURCE_LATENCY_NAMES
+        .iter()
+        .filter(move |(s, _, _)| *s == source)
+        .map(|(_, n, l)| (*n, *l))
+}
 
 /// The canonical latency family of a tool's metric name, if it has one.
 pub fn latency_for(source: Source, tool_name: &str) -> Option<Latency> {
