@@ -205,7 +205,12 @@ fn read_benchmark(
     };
     p.extra.insert("strategy".into(), name.clone());
     let metrics = need_obj(&b, "metrics", "metrics.")?;
-    read_metrics(&mut p, &metrics)?;
+    if read_metrics(&mut p, &metrics)? {
+        ctx.warn(
+            path,
+            format!("guidellm counted no prompt tokens at {place}{name} (the server's usage did not report them): its input and total tokens/s are left out"),
+        );
+    }
     if let Some(d) = b.opt_nonneg("duration")? {
         p.set(Metric::DurationS, d);
     }
@@ -248,7 +253,8 @@ fn successful<'a>(metrics: &Fields<'a>, key: &str) -> Result<Option<Fields<'a>>,
         .map_err(|e| within(e, &format!("metrics.{key}.")))
 }
 
-fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<(), ReadError> {
+/// Returns whether the prompt tokens went uncounted (their figures are then left out).
+fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<bool, ReadError> {
     let path = metrics.path;
     let totals = metrics
         .opt_obj("request_totals", "metrics.request_totals.")?
@@ -291,7 +297,14 @@ fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<(), ReadError> {
             p.set_opt(m, block.opt_nonneg("mean").map_err(|e| within(e, &place))?);
         }
     }
-    Ok(())
+    // guidellm counts prompt tokens from the server's usage; a server that does not report
+    // them leaves 0, and guidellm's total tokens/s is then the output alone.
+    if p.get(Metric::InputTokensAvg) == Some(0.0) && p.get(Metric::OutputTokensAvg) > Some(0.0) {
+        p.metrics.remove(&Metric::InputTokensAvg);
+        p.metrics.remove(&Metric::TotalTokenThroughput);
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// Per-request samples (`requests.successful` and `requests.errored`; the incomplete ones were
