@@ -41,7 +41,7 @@ fn at_concurrency(s: &Sweep, c: u64) -> &Point {
     found[0]
 }
 
-fn at_rate<'a>(s: &'a Sweep, r: f64) -> &'a Point {
+fn at_rate(s: &Sweep, r: f64) -> &Point {
     let found: Vec<&Point> = s
         .points
         .iter()
@@ -79,7 +79,7 @@ fn guidellm_concurrent_report_gives_one_point_per_stream_count() {
     close(p.get(lat(Latency::Tpot, Stat::P99)), 2.183092965020074);
     // {b}.request_latency.successful.mean is in seconds: 0.15215646624565127 s.
     close(p.get(lat(Latency::E2el, Stat::Avg)), 152.15646624565127);
-    close(p.get(lat(Latency::E2el, Stat::Min)), 134.01579856872559);
+    close(p.get(lat(Latency::E2el, Stat::Min)), 134.015_798_568_725_6);
     // {b}.requests_per_second / output_tokens_per_second / tokens_per_second .successful.mean
     close(p.get(Metric::RequestThroughput), 46.53877936652928);
     close(p.get(Metric::OutputTokenThroughput), 2978.481879457875);
@@ -212,7 +212,7 @@ fn llm_d_report_written_by_inference_perf_reads_with_its_units() {
                                                     // a = results.request_performance.aggregate
                                                     // {a}.latency.time_to_first_token: units s, mean 0.02653966503751235, p99 0.06737743062002519
     close(p.get(lat(Latency::Ttft, Stat::Avg)), 26.53966503751235);
-    close(p.get(lat(Latency::Ttft, Stat::P99)), 67.37743062002519);
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 67.377_430_620_025_2);
     // {a}.latency.time_per_output_token: units s/token, mean 0.0019762594999998143
     close(p.get(lat(Latency::Tpot, Stat::Avg)), 1.9762594999998143);
     close(p.get(lat(Latency::E2el, Stat::Avg)), 152.17015892500427); // request_latency (s)
