@@ -8,7 +8,8 @@ use serde_json::Value;
 mod common;
 use common::{adreport, json_of, out_dir, text};
 
-fn compare() -> (Value, String, String, String) {
+/// findings.json and every text output by name.
+fn compare() -> (Value, Vec<(&'static str, String)>) {
     let out = out_dir("cross-tool");
     let o = adreport(&[
         "compare",
@@ -19,14 +20,19 @@ fn compare() -> (Value, String, String, String) {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let findings = json_of(&out.path().join("findings.json"));
-    let summary = std::fs::read_to_string(out.path().join("SUMMARY.txt")).unwrap();
-    let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
-    (findings, summary, md, text(&o.stdout))
+    let read = |f: &str| std::fs::read_to_string(out.path().join(f)).unwrap();
+    let outputs = vec![
+        ("SUMMARY.txt", read("SUMMARY.txt")),
+        ("summary.md", read("summary.md")),
+        ("report.html", read("report.html")),
+        ("terminal", text(&o.stdout)),
+    ];
+    (findings, outputs)
 }
 
 #[test]
 fn same_server_is_within_noise_and_tpot_definitions_are_named() {
-    let (f, summary, md, terminal) = compare();
+    let (f, outputs) = compare();
     let c = &f["comparisons"][0];
     assert_eq!(c["baseline"], "aiperf");
     assert_eq!(c["label"], "guidellm");
@@ -69,11 +75,7 @@ fn same_server_is_within_noise_and_tpot_definitions_are_named() {
     assert_eq!(defs[0]["baseline_tool"], "aiperf");
     assert_eq!(defs[0]["label_tool"], "guidellm");
     assert!(defs[0]["label"].as_str().unwrap().contains("over tokens"));
-    for (name, out) in [
-        ("SUMMARY.txt", &summary),
-        ("summary.md", &md),
-        ("terminal", &terminal),
-    ] {
+    for (name, out) in &outputs {
         assert!(
             out.contains("TPOT is not defined alike: aiperf: per request"),
             "{name}:\n{out}"
@@ -98,4 +100,32 @@ fn one_tool_against_itself_names_no_definition_difference() {
         .unwrap()
         .is_empty());
     assert!(!text(&o.stdout).contains("not defined alike"));
+}
+
+#[test]
+fn points_set_to_a_rate_align_on_their_rate() {
+    // inference-perf's stages at 2, 4 and 8 req/s have no concurrency: each rate is its own
+    // aligned point, not three points under one key.
+    let out = out_dir("rates");
+    let o = adreport(&[
+        "compare",
+        "a=tests/data/inference-perf/rate",
+        "b=tests/data/inference-perf/rate",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let f = json_of(&out.path().join("findings.json"));
+    let rates: Vec<f64> = f["comparisons"][0]["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"]["request_rate"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rates, vec![2.0, 4.0, 8.0]);
+    assert!(
+        text(&o.stdout).contains("4.00 req/s"),
+        "{}",
+        text(&o.stdout)
+    );
 }

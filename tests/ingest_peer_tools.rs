@@ -284,6 +284,9 @@ fn mlperf_server_summary_in_milliseconds_with_its_verdict() {
     );
     assert!(p.extra["result_checks"].contains("Performance constraints satisfied: Yes"));
     assert_eq!(p.extra["ttft_limit_ms"], "2000"); // ttft_latency (ns): 2000000000
+                                                  // The verdict and the early stopping lines are said (show prints them; findings.json keeps them).
+    assert!(s.warnings.iter().any(|w| w.message
+        == "MLPerf loadgen says the result is VALID; TTFT Early Stopping Result: * Run successful. TPOT Early Stopping Result: * Run successful."));
 }
 
 #[test]
@@ -319,7 +322,9 @@ fn mlperf_invalid_result_is_a_warning_naming_the_failed_checks() {
     assert!(out.status.success());
     let err = text(&out.stderr);
     assert!(
-        err.contains("result is INVALID (Performance constraints satisfied: NO)"),
+        err.contains(
+            "result is INVALID (Performance constraints satisfied: NO); TTFT Early Stopping"
+        ),
         "{err}"
     );
 }

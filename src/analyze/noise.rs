@@ -74,6 +74,7 @@ impl NoisePoint {
             osl: self.osl,
             concurrency: self.concurrency,
             max_batch_size: self.max_batch_size,
+            request_rate: None,
         }
     }
 }
@@ -92,7 +93,12 @@ impl NoiseTable {
     pub fn from_points(points: &[Point]) -> NoiseTable {
         let mut by_key: BTreeMap<AlignKey, BTreeMap<String, Vec<(f64, usize)>>> = BTreeMap::new();
         for p in points.iter().filter(|p| p.runs() >= 2) {
-            let entry = by_key.entry(AlignKey::of(p)).or_default();
+            // The noise file has no rate: a point is found by its workload and load alone.
+            let key = AlignKey {
+                request_rate: None,
+                ..AlignKey::of(p)
+            };
+            let entry = by_key.entry(key).or_default();
             for m in p.metrics.keys() {
                 let values = p.run_values(*m);
                 if let Some(cv) = run_cv(&values) {
@@ -159,9 +165,13 @@ impl NoiseTable {
 
     fn lookup(&self, key: &AlignKey, m: Metric) -> Option<f64> {
         let name = m.name();
+        let key = AlignKey {
+            request_rate: None,
+            ..*key
+        };
         self.points
             .iter()
-            .find(|p| p.key() == *key)?
+            .find(|p| p.key() == key)?
             .metrics
             .get(&name)
             .map(|n| n.cv)

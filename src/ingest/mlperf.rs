@@ -74,21 +74,29 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let mut early: Vec<String> = Vec::new();
     let mut latencies: Vec<(Latency, Stat, f64)> = Vec::new();
     let mut in_result = false;
+    let mut in_notes = false;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with("====") {
             in_result = false;
+            in_notes = false;
             continue;
         }
-        // The lines under "Result is": indented checks, then early-stopping notes.
+        // The lines under "Result is": indented checks, then notes (recommendations, early
+        // stopping), each a heading ending in `:` and ` * ` items that may wrap.
         if in_result {
             if trimmed.ends_with(':') || trimmed.starts_with('*') {
+                in_notes = true;
                 early.push(trimmed.to_string());
                 continue;
             }
             if line.starts_with(' ') {
-                checks.push(squeeze(trimmed));
+                if in_notes {
+                    early.push(trimmed.to_string());
+                } else {
+                    checks.push(squeeze(trimmed));
+                }
                 continue;
             }
         }
@@ -196,28 +204,26 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     if !early.is_empty() {
         p.extra.insert("early_stopping".into(), early.join(" "));
     }
-    if result != "VALID" {
-        let failed: Vec<&String> = checks.iter().filter(|c| c.ends_with(": NO")).collect();
-        let why = if failed.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ({})",
-                failed
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
-        ctx.warn(
-            path,
-            format!(
-                "MLPerf loadgen says the result is {result}{why}; early stopping: {}",
-                early.join(" ")
-            ),
-        );
-    }
+    // Said for every summary, VALID too: `show` prints it and findings.json keeps it.
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.ends_with(": NO"))
+        .map(String::as_str)
+        .collect();
+    let why = if failed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", failed.join("; "))
+    };
+    let notes = if early.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", early.join(" "))
+    };
+    ctx.warn(
+        path,
+        format!("MLPerf loadgen says the result is {result}{why}{notes}"),
+    );
     Ok(vec![p])
 }
 
@@ -250,6 +256,42 @@ fn model_from_layout(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_result_keeps_checks_and_wrapped_early_stopping_notes() {
+        let dir = tempfile_dir();
+        let f = dir.join("mlperf_log_summary.txt");
+        std::fs::write(
+            &f,
+            "MLPerf Results Summary\nSUT name : PySUT\nScenario : Server\nMode     : PerformanceOnly\n\
+             Completed samples per second    : 30.23\nResult is : INVALID\n  Performance constraints satisfied : NO\n\
+             \x20 Early stopping satisfied: NO\nRecommendations:\n * Reduce target QPS to improve latency.\n\
+             Early Stopping Result:\n * Run unsuccessful.\n * Would need to run at least 12471 more queries,\n\
+             \x20with the run being successful if every additional\n\n",
+        )
+        .unwrap();
+        let mut ctx = ReadCtx::default();
+        let p = read(&f, &mut ctx).unwrap().remove(0);
+        assert_eq!(p.extra["result"], "INVALID");
+        assert_eq!(
+            p.extra["result_checks"],
+            "Performance constraints satisfied: NO; Early stopping satisfied: NO"
+        );
+        assert!(p.extra["early_stopping"].ends_with(
+            "* Would need to run at least 12471 more queries, with the run being successful if every additional"
+        ));
+        assert_eq!(ctx.warnings.len(), 1);
+        assert!(ctx.warnings[0].message.contains(
+            "result is INVALID (Performance constraints satisfied: NO; Early stopping satisfied: NO); Recommendations:"
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("adreport-mlperf-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
 
     #[test]
     fn latency_keys_map_to_family_and_stat() {

@@ -248,7 +248,10 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
 /// The load, ISL and OSL cells of an aligned pair.
 fn key_cells(key: &AlignKey) -> Vec<ToneCell> {
     vec![
-        ToneCell::num(load_text(key.concurrency, key.max_batch_size, "", "-")),
+        ToneCell::num(match (key.concurrency, key.request_rate) {
+            (None, Some(r)) => format!("{} req/s", human(r.get())),
+            _ => load_text(key.concurrency, key.max_batch_size, "", "-"),
+        }),
         ToneCell::num(opt_u(key.isl)),
         ToneCell::num(opt_u(key.osl)),
     ]

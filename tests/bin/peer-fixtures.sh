@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the real guidellm and inference-perf fixtures (tests/data/guidellm/,
-# tests/data/inference-perf/, tests/data/llm-d/inference-perf-0.7.0-partial/) by running the
+# Regenerates the real guidellm, inference-perf and aiperf fixtures (tests/data/guidellm/,
+# tests/data/inference-perf/, tests/data/llm-d/inference-perf-0.7.0-partial/,
+# tests/data/cross_tool/) by running the
 # real tools, installed from the package indexes into throw-away venvs under WORK, against
 # the project's mock server (examples/mock_openai_server.rs). Offline apart from the package
 # indexes. Not part of CI: CI reads the committed files.
@@ -77,9 +78,39 @@ for kind in rate concurrent; do
   "$WORK/venv-ip/bin/inference-perf" -c "$WORK/config_$kind.yml" >"$WORK/ip-$kind.log" 2>&1
 done
 
-# 5. Into the repository.
+# 5. One server, two tools (tests/data/cross_tool/): aiperf 0.13.0 and guidellm, three repeats
+#    each at concurrency 1, 4, 8, alternating. aiperf's builtin tokenizer needs tiktoken's BPE
+#    files, taken from the same litellm wheel.
+mkdir -p "$WORK/tiktoken"
+unzip -o -q -j "$WORK"/wheels/litellm-1.109.1-*.whl \
+  litellm/litellm_core_utils/tokenizers/fb374d419588a4632f3f557e76b4b70aebbca790 \
+  litellm/litellm_core_utils/tokenizers/9b5ad71b2ce5302211f9c61530b329a4922fc6a4 -d "$WORK/tiktoken"
+python3 -m venv "$WORK/venv-aiperf"
+"$WORK/venv-aiperf/bin/pip" install -q aiperf==0.13.0
+for R in 1 2 3; do
+  for C in 1 4 8; do
+    TIKTOKEN_CACHE_DIR="$WORK/tiktoken" "$WORK/venv-aiperf/bin/aiperf" profile --model mock-llm \
+      --tokenizer builtin --url "127.0.0.1:$PORT" --endpoint-type chat --streaming \
+      --concurrency $C --request-count 40 --isl 128 --osl 64 \
+      --artifact-dir "$WORK/cross_tool/aiperf/rep_$R/isl_128_osl_64_conc_$C" \
+      --num-warmup-requests 1 --extra-inputs '{"ignore_eos": true, "min_tokens": 64}' >"$WORK/aiperf-$R-$C.log" 2>&1
+    rm -rf "$WORK/cross_tool/aiperf/rep_$R/isl_128_osl_64_conc_$C/logs" \
+      "$WORK/cross_tool/aiperf/rep_$R/isl_128_osl_64_conc_$C/inputs.json"
+  done
+  if [ "$R" = 1 ]; then
+    mkdir -p "$WORK/cross_tool/guidellm/rep_1"
+    cp "$WORK/guidellm/concurrent/benchmarks.json" "$WORK/cross_tool/guidellm/rep_1/"
+  else
+    "${G[@]}" --profile '{"kind": "concurrent", "streams": [1, 4, 8]}' \
+      --output "kind=json,path=$WORK/cross_tool/guidellm/rep_$R/benchmarks.json" >"$WORK/guidellm-rep-$R.log" 2>&1
+  fi
+done
+
+# 6. Into the repository.
 rm -rf "$REPO/tests/data/guidellm/concurrent" "$REPO/tests/data/guidellm/sweep" \
-  "$REPO/tests/data/inference-perf/rate" "$REPO/tests/data/inference-perf/concurrent"
+  "$REPO/tests/data/inference-perf/rate" "$REPO/tests/data/inference-perf/concurrent" \
+  "$REPO/tests/data/cross_tool/aiperf" "$REPO/tests/data/cross_tool/guidellm"
+cp -r "$WORK/cross_tool/aiperf" "$WORK/cross_tool/guidellm" "$REPO/tests/data/cross_tool/"
 cp -r "$WORK/guidellm/concurrent" "$WORK/guidellm/sweep" "$REPO/tests/data/guidellm/"
 cp -r "$WORK/inference-perf/rate" "$WORK/inference-perf/concurrent" "$REPO/tests/data/inference-perf/"
 cp "$WORK/inference-perf/rate/inference-perf.partial.stage_2.yaml" \
