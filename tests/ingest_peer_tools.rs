@@ -345,3 +345,35 @@ fn show_lists_every_tool_by_its_name() {
         assert!(csv.contains(tool), "{tool} missing:\n{csv}");
     }
 }
+
+#[test]
+fn guidellm_csv_alone_gives_the_json_numbers() {
+    // The CSV of the same run, without the JSON and YAML beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("benchmarks.csv");
+    std::fs::copy(data("guidellm/concurrent/benchmarks.csv"), &csv).unwrap();
+    let from_csv = sweep_of(&[csv]);
+    let from_json = sweep_of(&[data("guidellm/concurrent/benchmarks.json")]);
+    assert_eq!(from_csv.points.len(), 3);
+    // Row 4 (benchmark 1): `Benchmark|Strategy|` concurrent@1; `Time to First Token|Successful
+    // ms|Mean` 38.57260346412659; the `Percentiles` list [min, p001, p01, p05, p10, p25, p75,
+    // p90, p95, p99, max] ends 128.27110290527344; `Request Latency|Successful Sec|Mean`
+    // 0.15777133703231813 s.
+    let c1 = at_concurrency(&from_csv, 1);
+    assert_eq!(c1.extra["strategy"], "concurrent@1");
+    close(c1.get(lat(Latency::Ttft, Stat::Avg)), 38.57260346412659);
+    close(c1.get(lat(Latency::Ttft, Stat::P99)), 128.27110290527344);
+    close(c1.get(lat(Latency::Ttft, Stat::Min)), 20.654916763305664);
+    close(c1.get(lat(Latency::E2el, Stat::Avg)), 157.77133703231813);
+    // Every figure the CSV has equals the JSON's (the CSV keeps no per-request records and
+    // its `Percentiles` list has no p50 of its own: the median column stands for it).
+    for (c, j) in from_csv.points.iter().zip(&from_json.points) {
+        assert_eq!(c.concurrency, j.concurrency);
+        for (m, v) in &c.metrics {
+            if *m == Metric::TokensPerSUser {
+                continue; // from per-request data in the JSON, from the mean TPOT in the CSV
+            }
+            close(j.get(*m), *v);
+        }
+    }
+}

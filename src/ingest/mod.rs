@@ -307,6 +307,8 @@ fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadEr
     };
     if guidellm::sniff(path, &head) {
         Some(guidellm::read(path, ctx))
+    } else if guidellm::csv::sniff(path, &head) {
+        Some(guidellm::csv::read(path, ctx))
     } else if inference_perf::sniff(path, &head) {
         Some(inference_perf::read(path, ctx))
     } else if llm_d_report::sniff(path, &head) {

@@ -9,6 +9,8 @@
 //! distributions over tokens, not requests; the YAML has its keys sorted, so `metadata` comes
 //! last and the file is recognised by its `benchmarks:` list of guidellm objects.
 
+pub mod csv;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -181,35 +183,22 @@ fn read_benchmark(
             "the strategy, but it is missing",
         )
     })?;
-    let name = match kind {
-        "concurrent" => {
-            let streams = strategy.opt_u64("streams")?.ok_or_else(|| {
-                ReadError::field(path, "config.strategy.streams", "the number of streams")
-            })?;
-            p.concurrency = Some(streams);
-            format!("concurrent@{streams}")
-        }
-        "synchronous" => {
-            p.concurrency = Some(1);
-            "synchronous".to_string()
-        }
+    let number = match kind {
+        "concurrent" => Some(strategy.opt_u64("streams")?.ok_or_else(|| {
+            ReadError::field(path, "config.strategy.streams", "the number of streams")
+        })? as f64),
         "constant" | "poisson" | "async" => {
-            let rate = strategy.opt_nonneg("rate")?.ok_or_else(|| {
+            Some(strategy.opt_nonneg("rate")?.ok_or_else(|| {
                 ReadError::field(path, "config.strategy.rate", "the request rate")
-            })?;
-            p.request_rate = Some(rate);
-            format!("{kind}@{rate}")
+            })?)
         }
-        "throughput" => "throughput".to_string(),
-        other => other.to_string(),
+        _ => None,
     };
-    p.extra.insert("strategy".into(), name.clone());
+    let name = set_load(&mut p, kind, number);
     let metrics = need_obj(&b, "metrics", "metrics.")?;
-    if read_metrics(&mut p, &metrics)? {
-        ctx.warn(
-            path,
-            format!("guidellm counted no prompt tokens at {place}{name} (the server's usage did not report them): its input and total tokens/s are left out"),
-        );
+    read_metrics(&mut p, &metrics)?;
+    if drop_uncounted_prompt_tokens(&mut p) {
+        ctx.warn(path, no_prompt_tokens(&format!("{place}{name}")));
     }
     if let Some(d) = b.opt_nonneg("duration")? {
         p.set(Metric::DurationS, d);
@@ -253,8 +242,7 @@ fn successful<'a>(metrics: &Fields<'a>, key: &str) -> Result<Option<Fields<'a>>,
         .map_err(|e| within(e, &format!("metrics.{key}.")))
 }
 
-/// Returns whether the prompt tokens went uncounted (their figures are then left out).
-fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<bool, ReadError> {
+fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<(), ReadError> {
     let path = metrics.path;
     let totals = metrics
         .opt_obj("request_totals", "metrics.request_totals.")?
@@ -297,14 +285,46 @@ fn read_metrics(p: &mut Point, metrics: &Fields) -> Result<bool, ReadError> {
             p.set_opt(m, block.opt_nonneg("mean").map_err(|e| within(e, &place))?);
         }
     }
-    // guidellm counts prompt tokens from the server's usage; a server that does not report
-    // them leaves 0, and guidellm's total tokens/s is then the output alone.
-    if p.get(Metric::InputTokensAvg) == Some(0.0) && p.get(Metric::OutputTokensAvg) > Some(0.0) {
+    Ok(())
+}
+
+/// The load of a benchmark from its strategy kind and its number (streams or rate); returns
+/// the strategy as guidellm prints it (`concurrent@8`, `poisson@30.97`, `synchronous`).
+fn set_load(p: &mut Point, kind: &str, number: Option<f64>) -> String {
+    let name = match (kind, number) {
+        ("concurrent", Some(n)) => {
+            p.concurrency = Some(n as u64);
+            format!("{kind}@{n}")
+        }
+        ("synchronous", _) => {
+            p.concurrency = Some(1);
+            kind.to_string()
+        }
+        ("constant" | "poisson" | "async", Some(r)) => {
+            p.request_rate = Some(r);
+            format!("{kind}@{r}")
+        }
+        _ => kind.to_string(),
+    };
+    p.extra.insert("strategy".into(), name.clone());
+    name
+}
+
+/// guidellm counts prompt tokens from the server's usage; a server that does not report them
+/// leaves 0, and guidellm's total tokens/s is then the output alone. Such figures are dropped;
+/// returns whether they were.
+fn drop_uncounted_prompt_tokens(p: &mut Point) -> bool {
+    let uncounted = p.get(Metric::InputTokensAvg).unwrap_or(0.0) == 0.0
+        && p.get(Metric::OutputTokensAvg) > Some(0.0);
+    if uncounted {
         p.metrics.remove(&Metric::InputTokensAvg);
         p.metrics.remove(&Metric::TotalTokenThroughput);
-        return Ok(true);
     }
-    Ok(false)
+    uncounted
+}
+
+fn no_prompt_tokens(at: &str) -> String {
+    format!("guidellm counted no prompt tokens at {at} (the server's usage did not report them): its input and total tokens/s are left out")
 }
 
 /// Per-request samples (`requests.successful` and `requests.errored`; the incomplete ones were
