@@ -149,6 +149,7 @@ const CASES: &[Case] = &[
     case("guidellm_truncated_json_mid_token", Fatal, Some(GUIDELLM_GOOD)),
     case("guidellm_yaml_cut_short", Fatal, Some(GUIDELLM_GOOD)),
     case("guidellm_wrong_version", Fatal, Some(GUIDELLM_GOOD)),
+    case("guidellm_csv_truncated_mid_line", Fatal, Some(GUIDELLM_GOOD)),
     case("inference_perf_stage_truncated", Fatal, Some(INFERENCE_PERF_GOOD)),
     case("llm_d_report_wrong_version", Fatal, Some(LLM_D_GOOD)),
     case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),

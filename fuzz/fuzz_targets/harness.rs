@@ -21,7 +21,7 @@ use adreport::render::{
 };
 
 /// Every fuzz target, by the reader it feeds.
-pub const TARGETS: [&str; 13] = [
+pub const TARGETS: [&str; 14] = [
     "aiperf_json",
     "aiperf_jsonl",
     "benchmark_serving",
@@ -32,6 +32,7 @@ pub const TARGETS: [&str; 13] = [
     "aiconfigurator_csv",
     "guidellm_json",
     "guidellm_yaml",
+    "guidellm_csv",
     "inference_perf_json",
     "llm_d_report_yaml",
     "mlperf_summary",
@@ -118,6 +119,12 @@ pub fn run(target: &str, data: &[u8]) {
             write(&f, data);
             let _ = guidellm::sniff(&f, &head(data));
             let _ = guidellm::read(&f, &mut ctx);
+        }
+        "guidellm_csv" => {
+            let f = root.join("benchmarks.csv");
+            write(&f, data);
+            let _ = guidellm::csv::sniff(&f, &head(data));
+            let _ = guidellm::csv::read(&f, &mut ctx);
         }
         "inference_perf_json" => {
             let f = root.join("stage_0_lifecycle_metrics.json");
