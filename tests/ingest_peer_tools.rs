@@ -251,6 +251,24 @@ fn llm_d_schema_examples_of_each_version() {
     assert_eq!(s.points[0].extra["report_version"], "0.2.1");
 }
 
+#[test]
+fn llm_d_report_as_json_reads_like_the_yaml() {
+    // The schema allows JSON or YAML: the same 0.2.1 partial written as JSON.
+    let yaml = data("llm-d/inference-perf-0.7.0-partial/inference-perf.partial.stage_2.yaml");
+    let value: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&yaml).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("benchmark_report.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let (from_json, from_yaml) = (sweep_of(&[json]), sweep_of(&[yaml]));
+    assert_eq!(from_json.points.len(), 1);
+    assert_eq!(from_json.points[0].metrics, from_yaml.points[0].metrics);
+    close(
+        from_json.points[0].get(lat(Latency::Ttft, Stat::Avg)),
+        26.53966503751235,
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // MLPerf Inference loadgen
 
