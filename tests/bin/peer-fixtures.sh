@@ -23,8 +23,11 @@ mkdir -p "$WORK"
 cd "$WORK"
 
 # 1. The mock server: 20 ms to the first token, 2 ms per token, 5 % per-request jitter.
-cargo build --quiet --manifest-path "$REPO/Cargo.toml" --example mock_openai_server
-MOCK="${CARGO_TARGET_DIR:-$REPO/target}/debug/examples/mock_openai_server"
+# (MOCK=/path/to/mock_openai_server uses a binary already built.)
+if [ -z "${MOCK:-}" ]; then
+  cargo build --quiet --manifest-path "$REPO/Cargo.toml" --example mock_openai_server
+  MOCK="${CARGO_TARGET_DIR:-$REPO/target}/debug/examples/mock_openai_server"
+fi
 "$MOCK" --port "$PORT" --ttft-ms 20 --itl-ms 2 --jitter 0.05 --speed-seed 7 >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 trap 'kill "$MOCK_PID" 2>/dev/null || true' EXIT
