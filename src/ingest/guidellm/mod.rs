@@ -112,8 +112,7 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let mut points = Vec::with_capacity(benchmarks.len());
     for (i, b) in benchmarks.iter().enumerate() {
         let place = format!("benchmarks[{i}].");
-        let p = read_benchmark(path, b, &run, ctx, &place).map_err(|e| within(e, &place))?;
-        let mut p = p;
+        let mut p = read_benchmark(path, b, &run, ctx, &place).map_err(|e| within(e, &place))?;
         p.tool_version = tool_version.clone();
         points.push(p);
     }
