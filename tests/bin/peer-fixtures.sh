@@ -18,7 +18,13 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${1:-/tmp/adreport-peer-fixtures}
 PORT=${PORT:-18765}
-PY312=${PY312:-$(command -v python3.12 || echo /root/.pyenv/versions/3.12.1/bin/python)}
+# The first Python >= 3.12 that runs (pyenv's shims exist for versions they will not run).
+if [ -z "${PY312:-}" ]; then
+  for c in python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python; do
+    if "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then PY312=$c; break; fi
+  done
+fi
+[ -n "${PY312:-}" ] || { echo "inference-perf needs Python >= 3.12; set PY312=/path/to/python" >&2; exit 1; }
 mkdir -p "$WORK"
 cd "$WORK"
 
