@@ -39,6 +39,11 @@ const GENAI_GOOD: &str = "sample-results/genai-perf/llama3.1-405b-fp8_dynamo";
 const SERVING_GOOD: &str = "sample-results/benchmark_serving/vllm/llmd_v0.9";
 const TRTLLM_GOOD: &str =
     "sample-results/trtllm-bench/perf-benchmarking_v0.17_trt_throughput_report";
+const GUIDELLM_GOOD: &str = "tests/data/guidellm/concurrent";
+const INFERENCE_PERF_GOOD: &str = "tests/data/inference-perf/rate";
+const LLM_D_GOOD: &str = "tests/data/llm-d/schema_examples/v0.2";
+const MLPERF_GOOD: &str =
+    "tests/data/mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT/llama2-70b-99/Offline";
 const AIC_GOOD: &str =
     "tests/data/aiconfigurator/gen_a_v0.2/QWEN3_32B_isl4000_osl500_ttft500_tpot7_424242";
 
@@ -140,6 +145,16 @@ const CASES: &[Case] = &[
     case("aiconfigurator_string_number", Fatal, Some(AIC_GOOD)),
     case("aiconfigurator_header_only", Fatal, Some(AIC_GOOD)),
     case("aiconfigurator_empty_csv", Fatal, Some(AIC_GOOD)),
+    // guidellm, inference-perf, llm-d Benchmark Report, MLPerf loadgen
+    case("guidellm_truncated_json_mid_token", Fatal, Some(GUIDELLM_GOOD)),
+    case("guidellm_yaml_cut_short", Fatal, Some(GUIDELLM_GOOD)),
+    case("guidellm_wrong_version", Fatal, Some(GUIDELLM_GOOD)),
+    case("guidellm_csv_truncated_mid_line", Fatal, Some(GUIDELLM_GOOD)),
+    case("inference_perf_stage_truncated", Fatal, Some(INFERENCE_PERF_GOOD)),
+    case("llm_d_report_wrong_version", Fatal, Some(LLM_D_GOOD)),
+    case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),
+    case("mlperf_summary_cut_short", Fatal, Some(MLPERF_GOOD)),
+    case("mlperf_accuracy_run", Fatal, Some(MLPERF_GOOD)),
     // across formats and file systems
     case("mixed_formats", Warn, None),
     case("html_in_model_and_label", Out, None),

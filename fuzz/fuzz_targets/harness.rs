@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use adreport::analyze::findings::{analyze, Settings};
 use adreport::analyze::sla::Sla;
 use adreport::ingest::{
-    self, aiconfigurator, aiperf, benchmark_serving, genai_perf, trtllm_bench, IngestOptions,
-    Input, ReadCtx, SNIFF_BYTES,
+    self, aiconfigurator, aiperf, benchmark_serving, genai_perf, guidellm, inference_perf,
+    llm_d_report, mlperf, trtllm_bench, IngestOptions, Input, ReadCtx, SNIFF_BYTES,
 };
 use adreport::model::Stat;
 use adreport::render::output::{render_all, Exporter};
@@ -21,7 +21,7 @@ use adreport::render::{
 };
 
 /// Every fuzz target, by the reader it feeds.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 14] = [
     "aiperf_json",
     "aiperf_jsonl",
     "benchmark_serving",
@@ -30,7 +30,16 @@ pub const TARGETS: [&str; 8] = [
     "trtllm_bench_text",
     "trtllm_bench_json",
     "aiconfigurator_csv",
+    "guidellm_json",
+    "guidellm_yaml",
+    "guidellm_csv",
+    "inference_perf_json",
+    "llm_d_report_yaml",
+    "mlperf_summary",
 ];
+
+/// inference-perf's `config.yaml` beside the fuzzed stage report, so its stage lookup runs.
+const INFERENCE_PERF_CONFIG: &str = "load:\n  type: constant\n  stages:\n  - rate: 2.0\n    duration: 10\nserver:\n  model_name: m\ndata:\n  input_distribution: {min: 8, max: 8, mean: 8, std_dev: 0}\n";
 
 /// A small valid aiperf export, so the JSONL target reaches the per-request reader.
 const AIPERF_EXPORT: &str = r#"{"schema_version": "1.4", "aiperf_version": "0.13.0",
@@ -99,6 +108,42 @@ pub fn run(target: &str, data: &[u8]) {
             let _ = aiconfigurator::sniff_dir(&save);
             let _ = aiconfigurator::read_dir(&save, &mut ctx);
             let _ = aiconfigurator::load_run(&save);
+        }
+        "guidellm_json" | "guidellm_yaml" => {
+            let ext = if target.ends_with("json") {
+                "json"
+            } else {
+                "yaml"
+            };
+            let f = root.join(format!("benchmarks.{ext}"));
+            write(&f, data);
+            let _ = guidellm::sniff(&f, &head(data));
+            let _ = guidellm::read(&f, &mut ctx);
+        }
+        "guidellm_csv" => {
+            let f = root.join("benchmarks.csv");
+            write(&f, data);
+            let _ = guidellm::csv::sniff(&f, &head(data));
+            let _ = guidellm::csv::read(&f, &mut ctx);
+        }
+        "inference_perf_json" => {
+            let f = root.join("stage_0_lifecycle_metrics.json");
+            write(&root.join("config.yaml"), INFERENCE_PERF_CONFIG.as_bytes());
+            write(&f, data);
+            let _ = inference_perf::sniff(&f, &head(data));
+            let _ = inference_perf::read(&f, &mut ctx);
+        }
+        "llm_d_report_yaml" => {
+            let f = root.join("benchmark_report.yaml");
+            write(&f, data);
+            let _ = llm_d_report::sniff(&f, &head(data));
+            let _ = llm_d_report::read(&f, &mut ctx);
+        }
+        "mlperf_summary" => {
+            let f = root.join("mlperf_log_summary.txt");
+            write(&f, data);
+            let _ = mlperf::sniff(&f, &head(data));
+            let _ = mlperf::read(&f, &mut ctx);
         }
         other => panic!("unknown fuzz target `{other}`; known: {TARGETS:?}"),
     }

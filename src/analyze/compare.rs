@@ -19,11 +19,13 @@ use serde::Serialize;
 use super::evidence::{self, change_test, ChangeTest, TestKind};
 use super::noise::{Noise, NoiseSources};
 use super::significance::{bootstrap_diffs, mann_whitney, DiffCi, MannWhitney};
-use crate::model::{Direction, Latency, Load, Metric, Point, Stat};
+use crate::model::{Direction, Latency, Load, Metric, Point, Source, Stat};
 
 pub use super::evidence::ALPHA;
 
-/// (ISL, OSL, concurrency) of a point; without a concurrency, its max batch size stands in.
+/// (ISL, OSL, concurrency, request rate) of a point; without a concurrency, its max batch size
+/// stands in. Points set to a request rate (guidellm's constant or poisson, inference-perf's
+/// stages, MLPerf Server) align on it, so each rate meets its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AlignKey {
     pub isl: Option<u64>,
@@ -32,6 +34,29 @@ pub struct AlignKey {
     /// Only for points without a concurrency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_batch_size: Option<u64>,
+    /// The configured request rate, req/s, when the point has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_rate: Option<Rate>,
+}
+
+/// A request rate as an ordered, hashable key (its bits), written as the number it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(u64);
+
+impl Rate {
+    pub fn new(r: f64) -> Rate {
+        Rate(r.to_bits())
+    }
+
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.get())
+    }
 }
 
 impl AlignKey {
@@ -41,6 +66,7 @@ impl AlignKey {
             osl: p.osl,
             concurrency: p.load().and_then(Load::concurrency),
             max_batch_size: p.load().and_then(Load::batch_size),
+            request_rate: p.request_rate.map(Rate::new),
         }
     }
 }
@@ -50,8 +76,12 @@ impl std::fmt::Display for AlignKey {
         let o = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
         write!(f, "isl {} osl {} ", o(self.isl), o(self.osl))?;
         match (self.concurrency, self.max_batch_size) {
-            (None, Some(bs)) => write!(f, "bs {bs}"),
-            (c, _) => write!(f, "conc {}", o(c)),
+            (None, Some(bs)) => write!(f, "bs {bs}")?,
+            (c, _) => write!(f, "conc {}", o(c))?,
+        }
+        match self.request_rate {
+            Some(r) => write!(f, " rate {}", r.get()),
+            None => Ok(()),
         }
     }
 }
@@ -163,6 +193,55 @@ pub struct Comparison {
     /// Points of the baseline with no partner in this label, and the reverse.
     pub only_in_baseline: Vec<AlignKey>,
     pub only_in_label: Vec<AlignKey>,
+    /// Latency families the two sides' tools define differently (only when the tools differ).
+    pub definitions: Vec<DefinitionNote>,
+}
+
+/// One latency family two tools compute differently: both definitions, side by side.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DefinitionNote {
+    /// `ttft`, `tpot`, `itl`, `e2el`.
+    pub family: &'static str,
+    pub baseline_tool: &'static str,
+    pub baseline: &'static str,
+    pub label_tool: &'static str,
+    pub label: &'static str,
+}
+
+/// The latency families that the tools of two compared sides define differently, among those
+/// both sides report.
+pub fn definition_notes(baseline: &[&Point], other: &[&Point]) -> Vec<DefinitionNote> {
+    let sources = |pts: &[&Point]| -> Vec<Source> {
+        let mut s: Vec<Source> = pts.iter().map(|p| p.source).collect();
+        s.sort();
+        s.dedup();
+        s
+    };
+    let has = |pts: &[&Point], lat: Latency| {
+        pts.iter().any(|p| {
+            Stat::ALL
+                .iter()
+                .any(|s| p.get(Metric::Latency(lat, *s)).is_some())
+        })
+    };
+    let mut notes = Vec::new();
+    for a in sources(baseline) {
+        for b in sources(other).into_iter().filter(|b| *b != a) {
+            for lat in Latency::ALL {
+                let (da, db) = (a.latency_definition(lat), b.latency_definition(lat));
+                if da != db && has(baseline, lat) && has(other, lat) {
+                    notes.push(DefinitionNote {
+                        family: lat.key(),
+                        baseline_tool: a.name(),
+                        baseline: da,
+                        label_tool: b.name(),
+                        label: db,
+                    });
+                }
+            }
+        }
+    }
+    notes
 }
 
 /// Compares `other` against `baseline`, both the points of one label.
@@ -193,6 +272,7 @@ pub fn compare(
         pairs,
         only_in_baseline: bk.keys().filter(|k| !ok.contains_key(k)).copied().collect(),
         only_in_label: ok.keys().filter(|k| !bk.contains_key(k)).copied().collect(),
+        definitions: definition_notes(baseline, other),
     }
 }
 

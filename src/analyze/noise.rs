@@ -119,6 +119,7 @@ impl NoisePoint {
             osl: self.osl,
             concurrency: self.concurrency,
             max_batch_size: self.max_batch_size,
+            request_rate: None,
         }
     }
 }
@@ -137,7 +138,12 @@ impl NoiseTable {
     pub fn from_points(points: &[Point]) -> NoiseTable {
         let mut by_key: BTreeMap<AlignKey, BTreeMap<String, Vec<(f64, usize)>>> = BTreeMap::new();
         for p in points.iter().filter(|p| p.runs() >= 2) {
-            let entry = by_key.entry(AlignKey::of(p)).or_default();
+            // The noise file has no rate: a point is found by its workload and load alone.
+            let key = AlignKey {
+                request_rate: None,
+                ..AlignKey::of(p)
+            };
+            let entry = by_key.entry(key).or_default();
             for m in p.metrics.keys() {
                 let values = p.run_values(*m);
                 if let Some(cv) = run_cv(&values) {
@@ -208,6 +214,11 @@ impl NoiseTable {
     /// of this one.
     fn lookup(&self, key: &AlignKey, m: Metric) -> Option<(f64, NoiseMatch)> {
         let name = m.name();
+        // A noise file has no request rates: a point set to a rate matches on the rest.
+        let key = &AlignKey {
+            request_rate: None,
+            ..*key
+        };
         let load = |k: &AlignKey| k.concurrency.or(k.max_batch_size);
         let same_axis = |k: &AlignKey| {
             k.concurrency.is_some() == key.concurrency.is_some()

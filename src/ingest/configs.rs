@@ -220,8 +220,16 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
                     e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
                 })
                 && !NOT_CONFIGS.contains(&stem(p).as_str())
+                && !is_result_yaml(p)
         })
         .collect()
+}
+
+/// Results written as YAML (a guidellm report, an llm-d Benchmark Report) are not configs.
+fn is_result_yaml(path: &Path) -> bool {
+    super::read_head(path).is_ok_and(|head| {
+        super::guidellm::is_yaml_report(path, &head) || super::llm_d_report::is_report(path, &head)
+    })
 }
 
 /// AIConfigurator's `top1/`, `top2/`, ... directories.

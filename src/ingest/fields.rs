@@ -204,3 +204,32 @@ pub(crate) fn last_key(before: &str) -> Option<&str> {
     let start = head.rfind('"')?;
     Some(&head[start + 1..])
 }
+
+/// Parses a whole YAML file into the same value tree as JSON, so one set of field lookups reads
+/// both (guidellm and llm-d write either); a syntax error names its line and column.
+pub fn parse_yaml(path: &Path, text: &str) -> Result<Value, ReadError> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(ReadError::file(path, "empty file"));
+    }
+    serde_yaml::from_str::<Value>(text).map_err(|e| {
+        let place = e
+            .location()
+            .map(|l| format!("line {} column {}", l.line(), l.column()))
+            .unwrap_or_default();
+        let cut = if text.ends_with('\n') {
+            ""
+        } else {
+            " (the file does not end with a line break: cut short?)"
+        };
+        ReadError::new(path, place, format!("invalid YAML: {e}{cut}"))
+    })
+}
+
+/// An error about a field of a nested object, with the object's place in the file put in
+/// front of the field's name (`benchmarks[2].metrics.` + `time_to_first_token_ms`).
+pub fn within(mut e: ReadError, place: &str) -> ReadError {
+    if let Some(field) = e.at.strip_prefix("field `") {
+        e.at = format!("field `{place}{field}");
+    }
+    e
+}

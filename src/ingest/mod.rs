@@ -11,9 +11,14 @@ pub mod configs;
 pub mod energy;
 pub mod fields;
 pub mod genai_perf;
+pub mod guidellm;
+pub mod inference_perf;
 pub mod layout;
+pub mod llm_d_report;
+pub mod mlperf;
 pub mod rate_trace;
 pub mod repeats;
+pub mod stat_block;
 pub mod telemetry;
 pub mod trtllm_bench;
 pub mod unread;
@@ -334,11 +339,24 @@ fn warn_if_empty(path: &Path, ctx: &mut ReadCtx) {
 
 /// Reads one file with the reader whose sniff accepts it; `None` when no reader does.
 fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadError>> {
+    if inference_perf::is_companion(path) {
+        return None;
+    }
     let head = match read_head(path) {
         Ok(h) => h,
         Err(e) => return Some(Err(e)),
     };
-    if benchmark_serving::sniff(path, &head) {
+    if guidellm::sniff(path, &head) {
+        Some(guidellm::read(path, ctx))
+    } else if guidellm::csv::sniff(path, &head) {
+        Some(guidellm::csv::read(path, ctx))
+    } else if inference_perf::sniff(path, &head) {
+        Some(inference_perf::read(path, ctx))
+    } else if llm_d_report::sniff(path, &head) {
+        Some(llm_d_report::read(path, ctx))
+    } else if mlperf::sniff(path, &head) {
+        Some(mlperf::read(path, ctx))
+    } else if benchmark_serving::sniff(path, &head) {
         Some(benchmark_serving::read(path, ctx))
     } else if genai_perf::sniff(path, &head) {
         Some(genai_perf::read(path, ctx))

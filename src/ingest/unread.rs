@@ -33,7 +33,8 @@ pub fn diagnose(path: &Path) -> Option<Unread> {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let name = path.file_name()?.to_string_lossy().to_lowercase();
     // benchmark_serving's PyTorch-format copy of a result it also wrote as JSON.
-    if !is_json || name.ends_with(".pytorch.json") {
+    // inference-perf's run summary, per-request records and validation beside its stage reports.
+    if !is_json || name.ends_with(".pytorch.json") || super::inference_perf::is_companion(path) {
         return None;
     }
     if fs::metadata(path).ok()?.len() > MAX_DIAGNOSED_BYTES {

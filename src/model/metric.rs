@@ -10,6 +10,12 @@ pub enum Source {
     BenchmarkServing,
     TrtllmBench,
     AiConfigurator,
+    Guidellm,
+    InferencePerf,
+    /// llm-d's Benchmark Report (v0.1, v0.2), whichever tool's run it describes.
+    LlmdReport,
+    /// MLPerf Inference loadgen (`mlperf_log_summary.txt`).
+    Mlperf,
 }
 
 impl Source {
@@ -20,6 +26,10 @@ impl Source {
             Source::BenchmarkServing => "benchmark_serving",
             Source::TrtllmBench => "trtllm-bench",
             Source::AiConfigurator => "aiconfigurator",
+            Source::Guidellm => "guidellm",
+            Source::InferencePerf => "inference-perf",
+            Source::LlmdReport => "llm-d-report",
+            Source::Mlperf => "mlperf-loadgen",
         }
     }
 
@@ -28,6 +38,34 @@ impl Source {
         match self {
             Source::TrtllmBench => PercentileMethod::NearestRank,
             _ => PercentileMethod::Linear,
+        }
+    }
+}
+
+impl Source {
+    /// How this tool computes the figures adreport files under `lat`, in the tool's own words
+    /// where they differ from the others, so a comparison across tools can name the difference
+    /// instead of mixing them silently. Tools that compute a family the same way share a text.
+    pub fn latency_definition(self, lat: Latency) -> &'static str {
+        const PER_REQUEST_TPOT: &str =
+            "per request (e2e latency - TTFT) / (output tokens - 1), statistics over requests";
+        const CLIENT_TTFT: &str =
+            "client-side, from sending the request to the first streamed token";
+        match (self, lat) {
+            (Source::Guidellm, Latency::Tpot) => "guidellm's inter_token_latency_ms: (latency - TTFT) / (output tokens - 1), statistics over tokens, not requests (its time_per_output_token_ms counts the first token and is not used)",
+            (Source::Mlperf, Latency::Tpot) => "loadgen's Time to Output Token per sample, statistics over samples",
+            (Source::Mlperf, Latency::Ttft) => "loadgen's first token latency, from loadgen issuing the query (Poisson schedule) to the first token",
+            (Source::Mlperf, Latency::E2el) => "loadgen's latency, from loadgen issuing the query to its completion",
+            (Source::LlmdReport, Latency::Tpot) => "the report's time_per_output_token, as the tool that wrote the report computes it (first token excluded)",
+            (Source::LlmdReport, Latency::Ttft) => "the report's time_to_first_token, as the tool that wrote the report measures it",
+            (Source::AiConfigurator, Latency::Ttft | Latency::Tpot | Latency::E2el) => "predicted by AIConfigurator's performance model, not measured",
+            (Source::TrtllmBench, Latency::Tpot) => "per request (e2e latency - TTFT) / (output tokens - 1), percentiles by nearest rank",
+            (Source::BenchmarkServing | Source::Aiperf, Latency::Itl) => "gap between consecutive streamed chunks, pooled over all requests",
+            (Source::InferencePerf, Latency::Itl) => "inference-perf's inter_token_latency: gaps between streamed chunks, pooled over all requests",
+            (_, Latency::Tpot) => PER_REQUEST_TPOT,
+            (_, Latency::Ttft) => CLIENT_TTFT,
+            (_, Latency::Itl) => "gap between consecutive streamed chunks",
+            (_, Latency::E2el) => "client-side, from sending the request to its last token",
         }
     }
 }
@@ -364,7 +402,32 @@ pub const SOURCE_LATENCY_NAMES: &[(Source, &str, Latency)] = &[
     (Source::AiConfigurator, "ttft", Latency::Ttft),
     (Source::AiConfigurator, "tpot", Latency::Tpot),
     (Source::AiConfigurator, "request_latency", Latency::E2el),
+    // guidellm: `inter_token_latency_ms` is the TPOT (its `time_per_output_token_ms` counts the
+    // first token); `request_latency` is in seconds.
+    (Source::Guidellm, "time_to_first_token_ms", Latency::Ttft),
+    (Source::Guidellm, "inter_token_latency_ms", Latency::Tpot),
+    (Source::Guidellm, "request_latency", Latency::E2el),
+    (Source::InferencePerf, "time_to_first_token", Latency::Ttft),
+    (
+        Source::InferencePerf,
+        "time_per_output_token",
+        Latency::Tpot,
+    ),
+    (Source::InferencePerf, "inter_token_latency", Latency::Itl),
+    (Source::InferencePerf, "request_latency", Latency::E2el),
+    (Source::LlmdReport, "time_to_first_token", Latency::Ttft),
+    (Source::LlmdReport, "time_per_output_token", Latency::Tpot),
+    (Source::LlmdReport, "inter_token_latency", Latency::Itl),
+    (Source::LlmdReport, "request_latency", Latency::E2el),
 ];
+
+/// The latency names of one tool and the family each maps to, in table order.
+pub fn latency_names(source: Source) -> impl Iterator<Item = (&'static str, Latency)> {
+    SOURCE_LATENCY_NAMES
+        .iter()
+        .filter(move |(s, _, _)| *s == source)
+        .map(|(_, n, l)| (*n, *l))
+}
 
 /// The canonical latency family of a tool's metric name, if it has one.
 pub fn latency_for(source: Source, tool_name: &str) -> Option<Latency> {

@@ -12,7 +12,7 @@ use crate::analyze::gate::Power;
 use crate::analyze::noise::{
     Noise, NoiseFrom, NoiseMatch, DEFAULT_CV_MEANS, DEFAULT_CV_PERCENTILES,
 };
-use crate::model::Metric;
+use crate::model::{Latency, Metric};
 
 /// How to get evidence stronger than a default noise estimate.
 const HOW_TO_JUDGE: &str = "run each side several times (run --repeats 3), or measure your run-to-run noise once with `adreport noise` and pass --noise FILE";
@@ -153,6 +153,24 @@ pub fn evidence_lines(f: &Findings) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The latency families whose definitions differ between the tools of a comparison, one line
+/// each: `TPOT is not defined alike: aiperf: ...; guidellm: ...`.
+pub fn definition_lines(c: &Comparison) -> Vec<String> {
+    c.definitions
+        .iter()
+        .map(|d| {
+            let title = Latency::ALL
+                .into_iter()
+                .find(|l| l.key() == d.family)
+                .map_or(d.family, Latency::title);
+            format!(
+                "{title} is not defined alike: {}: {}; {}: {}",
+                d.baseline_tool, d.baseline, d.label_tool, d.label
+            )
+        })
+        .collect()
 }
 
 /// `124 metric changes tested as 62 (correlated metrics counted once), Benjamini-Hochberg at

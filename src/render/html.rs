@@ -13,7 +13,8 @@ use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text, pct};
 use super::headline::{
-    evidence_text, gate_message, gate_name, headline_lines, verdict_word, within_run_text,
+    definition_lines, evidence_text, gate_message, gate_name, headline_lines, verdict_word,
+    within_run_text,
 };
 use super::output::{pngs, Exporter, Output};
 use super::ReportCtx;
@@ -192,6 +193,8 @@ struct ComparisonView {
     key_count: usize,
     only_in_baseline: Vec<String>,
     only_in_label: Vec<String>,
+    /// Latency families the two tools define differently.
+    definitions: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -555,6 +558,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
         all_groups,
         only_in_baseline: keys(&c.only_in_baseline),
         only_in_label: keys(&c.only_in_label),
+        definitions: definition_lines(c),
     }
 }
 

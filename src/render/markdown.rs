@@ -1,6 +1,6 @@
 //! `summary.md`: for GitHub job summaries and PR comments.
 
-use super::headline::{gate_message, gate_name, headline_lines};
+use super::headline::{definition_lines, gate_message, gate_name, headline_lines};
 use super::output::{Exporter, Output};
 use super::tables::{comparison_matrix, draw_markdown, md_escape, points_table};
 use super::verdict_table::{shifts_of, verdict_table};
@@ -62,6 +62,13 @@ pub fn summary_md(f: &Findings) -> String {
                 c.only_in_label.len(),
                 md_escape(&c.label)
             ));
+        }
+        let defs = definition_lines(c);
+        if !defs.is_empty() {
+            out.push('\n');
+        }
+        for l in defs {
+            out.push_str(&format!("- {}\n", md_escape(&l)));
         }
     }
     out.push_str("\n<details><summary>All points</summary>\n\n");

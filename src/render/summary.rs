@@ -1,7 +1,7 @@
 //! `SUMMARY.txt`: plain text, stable order, diff-able between runs.
 //! Opens with the header layout of dynamo's plot.py summary, then the numbers.
 
-use super::headline::{gate_message, gate_name, headline_lines};
+use super::headline::{definition_lines, gate_message, gate_name, headline_lines};
 use super::output::{png_names, Exporter, Output};
 use super::tables::{comparison_table, draw, points_table};
 use super::verdict_table::{shifts_of, verdict_table};
@@ -93,6 +93,7 @@ impl Exporter<ReportCtx<'_>> for SummaryTxt {
             for k in &c.only_in_label {
                 out.push(format!("  only in {}: {k}", c.label));
             }
+            out.extend(definition_lines(c).iter().map(|l| format!("  {l}")));
         }
         if !f.warnings.is_empty() {
             out.push(String::new());

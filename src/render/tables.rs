@@ -245,10 +245,19 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
     }
 }
 
+/// The load of an aligned pair for people: its concurrency (after `conc_prefix`), `bs N`,
+/// or `R req/s` for a point set to a request rate.
+pub fn key_load_text(key: &AlignKey, conc_prefix: &str, missing: &str) -> String {
+    match (key.concurrency, key.request_rate) {
+        (None, Some(r)) => format!("{} req/s", human(r.get())),
+        _ => load_text(key.concurrency, key.max_batch_size, conc_prefix, missing),
+    }
+}
+
 /// The load, ISL and OSL cells of an aligned pair.
 fn key_cells(key: &AlignKey) -> Vec<ToneCell> {
     vec![
-        ToneCell::num(load_text(key.concurrency, key.max_batch_size, "", "-")),
+        ToneCell::num(key_load_text(key, "", "-")),
         ToneCell::num(opt_u(key.isl)),
         ToneCell::num(opt_u(key.osl)),
     ]

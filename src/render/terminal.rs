@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::headline::{answer_lines, evidence_lines, gate_message, gate_name};
+use super::headline::{answer_lines, definition_lines, evidence_lines, gate_message, gate_name};
 use super::isl_osl_table::isl_osl_table;
 use super::tables::{draw, draw_fitting, points_table};
 use super::verdict_table::{change_grid, shifts_of, verdict_table};
@@ -43,6 +43,9 @@ pub fn summary(f: &Findings, color: bool, width: usize) -> String {
             true,
         ));
         out.push('\n');
+        for l in definition_lines(c) {
+            out.push_str(&format!("  {l}\n"));
+        }
     }
     for l in evidence_lines(f) {
         out.push_str(&format!("  {l}\n"));

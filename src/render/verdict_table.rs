@@ -1,9 +1,9 @@
 //! The verdict block a compare leads with (one row per key metric: effect, verdicts, evidence,
 //! gate) and the per-point changes as a grid of metrics by load that fits a terminal.
 
-use super::format::{load_text, pct, pct_plain};
+use super::format::{pct, pct_plain};
 use super::headline::{effect_text, short, verdicts_text};
-use super::tables::{ReportTable, Tone, ToneCell};
+use super::tables::{key_load_text, ReportTable, Tone, ToneCell};
 use crate::analyze::compare::{Comparison, Evidence, Verdict};
 use crate::analyze::findings::{Findings, Headline, Shift, KEY_METRICS};
 
@@ -98,7 +98,7 @@ pub fn change_grid(c: &Comparison) -> ReportTable {
         .collect();
     let mut headers = vec!["metric".to_string()];
     headers.extend(c.pairs.iter().map(|p| {
-        let load = load_text(p.key.concurrency, p.key.max_batch_size, "c", "?");
+        let load = key_load_text(&p.key, "c", "?");
         match (p.key.isl, p.key.osl) {
             (Some(i), Some(o)) if several_workloads(c) => format!("{load} {i}/{o}"),
             _ => load,

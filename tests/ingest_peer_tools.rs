@@ -1,0 +1,397 @@
+//! The readers of the other tools' results: guidellm 0.8 reports, inference-perf 0.7 report
+//! directories, llm-d Benchmark Reports (0.1, 0.2, 0.2.1) and MLPerf Inference loadgen
+//! summaries. The files are real (tests/data/{guidellm,inference-perf,llm-d,mlperf}/README.md
+//! says how each was made); every expected number was read from the source file with a JSON or
+//! YAML reader of its own, and the comment beside it names the field.
+
+use std::path::{Path, PathBuf};
+
+use adreport::ingest::{load, IngestOptions, Input};
+use adreport::model::{Latency, Metric, Point, Source, Stat, Sweep};
+
+mod common;
+use common::{adreport, data, lat, text};
+
+fn sweep_of(paths: &[PathBuf]) -> Sweep {
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| Input {
+            label: None,
+            path: p.clone(),
+        })
+        .collect();
+    load(&inputs, &IngestOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn close(got: Option<f64>, want: f64) {
+    let got = got.unwrap_or_else(|| panic!("missing; want {want}"));
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+        "got {got}, want {want}"
+    );
+}
+
+fn at_concurrency(s: &Sweep, c: u64) -> &Point {
+    let found: Vec<&Point> = s
+        .points
+        .iter()
+        .filter(|p| p.concurrency == Some(c))
+        .collect();
+    assert_eq!(found.len(), 1, "one point at concurrency {c}");
+    found[0]
+}
+
+fn at_rate(s: &Sweep, r: f64) -> &Point {
+    let found: Vec<&Point> = s
+        .points
+        .iter()
+        .filter(|p| p.request_rate.is_some_and(|x| (x - r).abs() < 1e-9))
+        .collect();
+    assert_eq!(found.len(), 1, "one point at rate {r}");
+    found[0]
+}
+
+// ---------------------------------------------------------------------------------------------
+// guidellm
+
+#[test]
+fn guidellm_concurrent_report_gives_one_point_per_stream_count() {
+    let s = sweep_of(&[data("guidellm/concurrent")]);
+    // benchmarks.yaml beside benchmarks.json is the same run: read once, not as repeats.
+    assert_eq!(s.points.len(), 3);
+    let concs: Vec<Option<u64>> = s.points.iter().map(|p| p.concurrency).collect();
+    assert_eq!(concs, vec![Some(1), Some(4), Some(8)]);
+    let p = at_concurrency(&s, 8);
+    assert_eq!(p.source, Source::Guidellm);
+    assert_eq!(p.runs(), 1);
+    assert_eq!(p.tool_version.as_deref(), Some("0.8.1")); // metadata.guidellm_version
+    assert_eq!(p.model.as_deref(), Some("mock-llm")); // config.spec.backend.model
+    assert_eq!((p.isl, p.osl), (Some(128), Some(64))); // config.spec.data[0].prompt/output_tokens
+                                                       // b = benchmarks[2].metrics
+                                                       // {b}.time_to_first_token_ms.successful.{mean, median, percentiles.p99, std_dev}
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 28.358978033065796);
+    close(p.get(lat(Latency::Ttft, Stat::P50)), 26.86309814453125);
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 47.54471778869629);
+    close(p.get(lat(Latency::Ttft, Stat::Std)), 6.839018029445523);
+    // TPOT is guidellm's inter_token_latency_ms (first token excluded), not its
+    // time_per_output_token_ms (2.34325397759676, first token included).
+    close(p.get(lat(Latency::Tpot, Stat::Avg)), 1.930305976716299);
+    close(p.get(lat(Latency::Tpot, Stat::P99)), 2.183092965020074);
+    // {b}.request_latency.successful.mean is in seconds: 0.15215646624565127 s.
+    close(p.get(lat(Latency::E2el, Stat::Avg)), 152.15646624565127);
+    close(p.get(lat(Latency::E2el, Stat::Min)), 134.015_798_568_725_6);
+    // {b}.requests_per_second / output_tokens_per_second / tokens_per_second .successful.mean
+    close(p.get(Metric::RequestThroughput), 46.53877936652928);
+    close(p.get(Metric::OutputTokenThroughput), 2978.481879457875);
+    // {b}.tokens_per_second (2978.48) counts no prompt tokens: the mock's usage reports none
+    // ({b}.prompt_token_count.successful.mean 0.0), so total tok/s is left out, with a warning.
+    assert_eq!(p.get(Metric::TotalTokenThroughput), None);
+    assert!(s.warnings.iter().any(|w| w
+        .message
+        .contains("counted no prompt tokens at benchmarks[2].concurrent@8")));
+    // {b}.request_totals.{successful, errored}; benchmarks[2].duration
+    close(p.get(Metric::RequestsOk), 40.0);
+    close(p.get(Metric::RequestsFailed), 0.0);
+    close(p.get(Metric::DurationS), 0.8594982624053955);
+    // Per-request samples: benchmarks[2].requests.successful[0].{time_to_first_token_ms,
+    // inter_token_latency_ms, request_latency (s), output_tokens}.
+    let r = p.requests.as_ref().expect("per-request samples");
+    assert_eq!(r.len(), 40);
+    assert_eq!(r.ttft_ms[0], Some(21.511554718017578));
+    assert_eq!(r.tpot_ms[0], Some(1.8170031290205697));
+    close(r.e2el_ms[0], 137.30406761169434);
+    assert_eq!(r.osl[0], Some(64.0));
+    // guidellm's own warning about the run is passed on, naming the benchmark.
+    assert!(s
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("concurrent@8") && w.message.contains("generation delay")));
+}
+
+#[test]
+fn guidellm_yaml_alone_reads_the_same_numbers_as_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("benchmarks.yaml");
+    std::fs::copy(data("guidellm/concurrent/benchmarks.yaml"), &yaml).unwrap();
+    let from_yaml = sweep_of(&[yaml]);
+    let from_json = sweep_of(&[data("guidellm/concurrent/benchmarks.json")]);
+    assert_eq!(from_yaml.points.len(), 3);
+    for (y, j) in from_yaml.points.iter().zip(&from_json.points) {
+        assert_eq!(y.concurrency, j.concurrency);
+        assert_eq!(y.metrics, j.metrics);
+    }
+}
+
+#[test]
+fn guidellm_sweep_keys_points_by_strategy() {
+    let s = sweep_of(&[data("guidellm/sweep")]);
+    assert_eq!(s.points.len(), 5);
+    // benchmarks[0]: synchronous = one request at a time.
+    let sync = at_concurrency(&s, 1);
+    assert_eq!(sync.extra["strategy"], "synchronous");
+    close(sync.get(Metric::RequestThroughput), 6.29844506957145); // requests_per_second.successful.mean
+                                                                  // benchmarks[2]: poisson at config.strategy.rate 30.97048715559148.
+    let p = at_rate(&s, 30.97048715559148);
+    assert!(p.extra["strategy"].starts_with("poisson@30.97"));
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 39.75939750671387);
+    close(p.get(Metric::RequestThroughput), 50.26849568886608);
+    // benchmarks[1]: throughput has neither a concurrency nor a rate.
+    let tp: Vec<&Point> = s
+        .points
+        .iter()
+        .filter(|p| p.extra.get("strategy").map(String::as_str) == Some("throughput"))
+        .collect();
+    assert_eq!(tp.len(), 1);
+    assert_eq!((tp[0].concurrency, tp[0].request_rate), (None, None));
+    close(tp[0].get(Metric::RequestThroughput), 80.31457132763154);
+}
+
+// ---------------------------------------------------------------------------------------------
+// inference-perf
+
+#[test]
+fn inference_perf_rate_stages_are_points_at_their_configured_rate() {
+    let s = sweep_of(&[data("inference-perf/rate")]);
+    // stage_0..2; the summary, per-request, validation files and the BR partials are not points.
+    assert_eq!(s.points.len(), 3, "{:?}", s.warnings);
+    assert!(s.points.iter().all(|p| p.source == Source::InferencePerf));
+    assert!(
+        !s.warnings.iter().any(|w| w.message.contains("no known")),
+        "{:?}",
+        s.warnings
+    );
+    // stage_1_lifecycle_metrics.json: load_summary.requested_rate 4.0, achieved_rate 4.0758...
+    let p = at_rate(&s, 4.0);
+    assert_eq!(p.extra["achieved_rate"], "4.0759");
+    assert_eq!(p.model.as_deref(), Some("mock-llm")); // config.yaml server.model_name
+    assert_eq!((p.isl, p.osl), (Some(128), Some(64))); // config.yaml data.*_distribution (std_dev 0)
+                                                       // successes.latency.* in seconds
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 22.357712225013416);
+    close(p.get(lat(Latency::Ttft, Stat::P50)), 21.373415500022475);
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 28.511805440093668);
+    close(p.get(lat(Latency::Tpot, Stat::Avg)), 1.995640771825503);
+    close(p.get(lat(Latency::Tpot, Stat::P99)), 2.2283016557138767);
+    close(p.get(lat(Latency::Itl, Stat::P99)), 6.906773160033026);
+    close(p.get(lat(Latency::E2el, Stat::Avg)), 149.21307897500355);
+    // successes.throughput.*; completed requests/s differ from the achieved send rate.
+    close(p.get(Metric::RequestThroughput), 4.019766484965489);
+    close(p.get(Metric::OutputTokenThroughput), 257.2650550377913);
+    close(p.get(Metric::TotalTokenThroughput), 463.37858155439676);
+    close(p.get(Metric::Goodput), 4.019766484965489); // successes.goodput_metrics.request_goodput
+    close(p.get(Metric::RequestsOk), 40.0); // successes.count
+    close(p.get(Metric::RequestsFailed), 0.0); // failures.count
+    close(p.get(Metric::InputTokensAvg), 51.275); // successes.prompt_tokens.mean
+    close(p.get(Metric::DurationS), 9.950826782999911); // benchmark_time_seconds
+}
+
+#[test]
+fn inference_perf_concurrent_stages_are_keyed_by_concurrency_not_their_made_up_rate() {
+    let s = sweep_of(&[data("inference-perf/concurrent")]);
+    assert_eq!(s.points.len(), 3);
+    // stage_2: load_summary.concurrency 8, requested_rate 80.0 (= its request count).
+    let p = at_concurrency(&s, 8);
+    assert_eq!(p.request_rate, None);
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 22.41191151249211);
+    close(p.get(lat(Latency::Tpot, Stat::Avg)), 2.021824454365154);
+    close(p.get(lat(Latency::E2el, Stat::P99)), 173.83345831996388);
+    close(p.get(Metric::RequestThroughput), 47.92410095273138);
+    close(p.get(Metric::RequestsOk), 80.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// llm-d Benchmark Report
+
+#[test]
+fn llm_d_report_written_by_inference_perf_reads_with_its_units() {
+    let f = data("llm-d/inference-perf-0.7.0-partial/inference-perf.partial.stage_2.yaml");
+    let s = sweep_of(&[f]);
+    assert_eq!(s.points.len(), 1);
+    let p = &s.points[0];
+    assert_eq!(p.source, Source::LlmdReport);
+    assert_eq!(p.extra["report_version"], "0.2.1"); // version
+                                                    // a = results.request_performance.aggregate
+                                                    // {a}.latency.time_to_first_token: units s, mean 0.02653966503751235, p99 0.06737743062002519
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 26.53966503751235);
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 67.377_430_620_025_2);
+    // {a}.latency.time_per_output_token: units s/token, mean 0.0019762594999998143
+    close(p.get(lat(Latency::Tpot, Stat::Avg)), 1.9762594999998143);
+    close(p.get(lat(Latency::E2el, Stat::Avg)), 152.17015892500427); // request_latency (s)
+    close(p.get(Metric::RequestThroughput), 7.916348288826548); // throughput.request_rate.mean
+    close(p.get(Metric::OutputTokenThroughput), 506.64629048489905); // output_token_rate.mean
+    close(p.get(Metric::RequestsOk), 80.0); // requests.total 80 - failures 0
+                                            // The partial has no scenario: its load is unknown, and the reader says so.
+    assert!(s
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("states no load")));
+}
+
+#[test]
+fn llm_d_schema_examples_of_each_version() {
+    // v0.2: scenario.load.standardized.rate_qps 10, input_seq_len fixed 2148; latencies in s.
+    let s = sweep_of(&[data("llm-d/schema_examples/v0.2")]);
+    let p = &s.points[0];
+    assert_eq!(p.request_rate, Some(10.0));
+    assert_eq!(p.isl, Some(2148));
+    assert_eq!(p.model.as_deref(), Some("Qwen/Qwen3-0.6B")); // scenario.stack[0].standardized.model.name
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 36.8578234128654);
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 50.29489721637218);
+    close(p.get(Metric::RequestThroughput), 2262.448); // throughput.request_rate (queries/s)
+    close(p.get(Metric::RequestsOk), 500.0);
+    // v0.1: metrics.latency.time_to_first_token units ms, mean 0.800974442732916;
+    // requests total 32, failures 0, incomplete 1; throughput.requests_per_sec.
+    let s = sweep_of(&[data("llm-d/schema_examples/v0.1")]);
+    let p = &s.points[0];
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 0.800974442732916);
+    close(p.get(Metric::RequestsOk), 31.0);
+    close(p.get(Metric::RequestThroughput), 1.0238155253639);
+    close(p.get(Metric::OutputTokenThroughput), 32.544923821416);
+    // v0.2.1 written with sorted keys: `version` is its last line, far past the sniffed head.
+    let s = sweep_of(&[data("llm-d/schema_examples/v0.2.1")]);
+    assert_eq!(s.points[0].extra["report_version"], "0.2.1");
+}
+
+#[test]
+fn llm_d_report_as_json_reads_like_the_yaml() {
+    // The schema allows JSON or YAML: the same 0.2.1 partial written as JSON.
+    let yaml = data("llm-d/inference-perf-0.7.0-partial/inference-perf.partial.stage_2.yaml");
+    let value: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&yaml).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("benchmark_report.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let (from_json, from_yaml) = (sweep_of(&[json]), sweep_of(&[yaml]));
+    assert_eq!(from_json.points.len(), 1);
+    assert_eq!(from_json.points[0].metrics, from_yaml.points[0].metrics);
+    close(
+        from_json.points[0].get(lat(Latency::Ttft, Stat::Avg)),
+        26.53966503751235,
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// MLPerf Inference loadgen
+
+const MLPERF: &str = "mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT";
+
+fn mlperf(rel: &str) -> PathBuf {
+    data(Path::new(MLPERF).join(rel))
+}
+
+#[test]
+fn mlperf_server_summary_in_milliseconds_with_its_verdict() {
+    let s = sweep_of(&[mlperf(
+        "llama2-70b-99.9/Server/performance/run_1/mlperf_log_summary.txt",
+    )]);
+    let p = &s.points[0];
+    assert_eq!(p.source, Source::Mlperf);
+    assert_eq!(p.model.as_deref(), Some("llama2-70b-99.9")); // the results layout
+    assert_eq!(p.request_rate, Some(39.6)); // target_qps : 39.6
+    close(p.get(Metric::RequestThroughput), 39.25); // Completed samples per second
+    close(p.get(Metric::OutputTokenThroughput), 10755.59); // Completed tokens per second
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 208.804128); // Mean First Token latency (ns) 208804128
+    close(p.get(lat(Latency::Ttft, Stat::P99)), 357.223316); // 99.00 percentile first token latency (ns)
+    close(p.get(lat(Latency::Tpot, Stat::Avg)), 131.536562); // Mean Time to Output Token (ns)
+    close(p.get(lat(Latency::Tpot, Stat::P50)), 135.755289); // 50.00 percentile time to output token (ns)
+    close(p.get(lat(Latency::E2el, Stat::Avg)), 35975.781094); // Mean latency (ns)
+    close(p.get(lat(Latency::E2el, Stat::Max)), 150184.151471); // Max latency (ns)
+    assert_eq!(p.extra["result"], "VALID"); // Result is : VALID
+    assert_eq!(
+        p.extra["early_stopping"],
+        "TTFT Early Stopping Result: * Run successful. TPOT Early Stopping Result: * Run successful."
+    );
+    assert!(p.extra["result_checks"].contains("Performance constraints satisfied: Yes"));
+    assert_eq!(p.extra["ttft_limit_ms"], "2000"); // ttft_latency (ns): 2000000000
+                                                  // The verdict and the early stopping lines are said (show prints them; findings.json keeps them).
+    assert!(s.warnings.iter().any(|w| w.message
+        == "MLPerf loadgen says the result is VALID; TTFT Early Stopping Result: * Run successful. TPOT Early Stopping Result: * Run successful."));
+}
+
+#[test]
+fn mlperf_offline_summary_has_throughput_and_no_user_latency() {
+    let s = sweep_of(&[mlperf(
+        "llama2-70b-99/Offline/performance/run_1/mlperf_log_summary.txt",
+    )]);
+    let p = &s.points[0];
+    close(p.get(Metric::RequestThroughput), 41.1075); // Samples per second: 41.1075
+    close(p.get(Metric::OutputTokenThroughput), 11264.4); // Tokens per second: 11264.4
+                                                          // Offline latencies count from the start of the one query: not read as a user's latency.
+    assert_eq!(p.get(lat(Latency::E2el, Stat::Avg)), None);
+    assert_eq!(p.request_rate, None);
+    assert_eq!(p.extra["scenario"], "Offline");
+}
+
+#[test]
+fn mlperf_invalid_result_is_a_warning_naming_the_failed_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mlperf_log_summary.txt");
+    let real = std::fs::read_to_string(mlperf(
+        "llama2-70b-99.9/Server/performance/run_1/mlperf_log_summary.txt",
+    ))
+    .unwrap();
+    let invalid = real
+        .replace("Result is : VALID", "Result is : INVALID")
+        .replace(
+            "Performance constraints satisfied : Yes",
+            "Performance constraints satisfied : NO",
+        );
+    std::fs::write(&f, invalid).unwrap();
+    let out = adreport(&["show".as_ref(), f.as_os_str()]);
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "result is INVALID (Performance constraints satisfied: NO); TTFT Early Stopping"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn show_lists_every_tool_by_its_name() {
+    let out = adreport(&[
+        "show",
+        "tests/data/guidellm/concurrent",
+        "tests/data/inference-perf/rate",
+        "tests/data/mlperf",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    for tool in ["guidellm", "inference-perf", "mlperf-loadgen"] {
+        assert!(csv.contains(tool), "{tool} missing:\n{csv}");
+    }
+}
+
+#[test]
+fn guidellm_csv_alone_gives_the_json_numbers() {
+    // The CSV of the same run, without the JSON and YAML beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("benchmarks.csv");
+    std::fs::copy(data("guidellm/concurrent/benchmarks.csv"), &csv).unwrap();
+    let from_csv = sweep_of(&[csv]);
+    let from_json = sweep_of(&[data("guidellm/concurrent/benchmarks.json")]);
+    assert_eq!(from_csv.points.len(), 3);
+    // Row 4 (benchmark 1): `Benchmark|Strategy|` concurrent@1; `Time to First Token|Successful
+    // ms|Mean` 38.57260346412659; the `Percentiles` list [min, p001, p01, p05, p10, p25, p75,
+    // p90, p95, p99, max] ends 128.27110290527344; `Request Latency|Successful Sec|Mean`
+    // 0.15777133703231813 s.
+    let c1 = at_concurrency(&from_csv, 1);
+    assert_eq!(c1.extra["strategy"], "concurrent@1");
+    close(c1.get(lat(Latency::Ttft, Stat::Avg)), 38.57260346412659);
+    close(c1.get(lat(Latency::Ttft, Stat::P99)), 128.27110290527344);
+    close(c1.get(lat(Latency::Ttft, Stat::Min)), 20.654916763305664);
+    close(c1.get(lat(Latency::E2el, Stat::Avg)), 157.77133703231813);
+    // Every figure the CSV has equals the JSON's (the CSV keeps no per-request records and
+    // its `Percentiles` list has no p50 of its own: the median column stands for it).
+    for (c, j) in from_csv.points.iter().zip(&from_json.points) {
+        assert_eq!(c.concurrency, j.concurrency);
+        for (m, v) in &c.metrics {
+            if *m == Metric::TokensPerSUser {
+                continue; // from per-request data in the JSON, from the mean TPOT in the CSV
+            }
+            close(j.get(*m), *v);
+        }
+    }
+}
