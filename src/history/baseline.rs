@@ -8,14 +8,6 @@ use crate::error::Error;
 use crate::model::{Metric, Point, Source, Sweep};
 use crate::store::{Fingerprint, RunInfo, Store};
 
-const SOURCES: [Source; 5] = [
-    Source::Aiperf,
-    Source::GenaiPerf,
-    Source::BenchmarkServing,
-    Source::TrtllmBench,
-    Source::AiConfigurator,
-];
-
 /// The baseline and the runs it was built from, oldest first.
 pub struct HistoryBaseline {
     pub sweep: Sweep,
@@ -54,9 +46,10 @@ pub fn baseline(
             }
             let run = runs.iter().find(|r| r.key == row.run_key);
             let mut p = Point::new(
-                SOURCES
-                    .into_iter()
-                    .find(|s| Some(s.name()) == fingerprint.client.as_deref())
+                fingerprint
+                    .client
+                    .as_deref()
+                    .and_then(Source::from_name)
                     .unwrap_or(Source::Aiperf),
                 PathBuf::from(format!("{db}#{}", run.map_or("", |r| r.run_id.as_str()))),
             );

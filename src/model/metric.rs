@@ -19,6 +19,23 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 9] = [
+        Source::Aiperf,
+        Source::GenaiPerf,
+        Source::BenchmarkServing,
+        Source::TrtllmBench,
+        Source::AiConfigurator,
+        Source::Guidellm,
+        Source::InferencePerf,
+        Source::LlmdReport,
+        Source::Mlperf,
+    ];
+
+    /// The source named `name` (as [`Source::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Source::Aiperf => "aiperf",
