@@ -410,13 +410,40 @@ pub struct PlanArgs {
     pub load: LoadArgs,
 }
 
+/// What `show` prints or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PointsFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    /// Every column, typed, into the file `-o` names.
+    Parquet,
+}
+
+impl PointsFormat {
+    /// The text format, `None` for Parquet.
+    pub fn text(self) -> Option<ShowFormat> {
+        match self {
+            PointsFormat::Table => Some(ShowFormat::Table),
+            PointsFormat::Json => Some(ShowFormat::Json),
+            PointsFormat::Csv => Some(ShowFormat::Csv),
+            PointsFormat::Markdown => Some(ShowFormat::Markdown),
+            PointsFormat::Parquet => None,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// Result files or directories, each optionally `label=path`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]
-    pub format: ShowFormat,
+    pub format: PointsFormat,
+    /// Write to FILE instead of stdout (needed for --format parquet).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Comma-separated metric columns (canonical names, e.g. ttft_p99_ms,tpot_avg_ms).
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,

@@ -18,7 +18,8 @@ use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
 use adreport::render::headline::nothing_gated;
-use adreport::render::output::write_outputs;
+use adreport::render::output::{write_file, write_outputs, Output};
+use adreport::render::parquet::{self, points_parquet};
 use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
@@ -136,11 +137,28 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     } else {
         sweep
     };
-    let columns = match (args.format, &args.metrics) {
+    let Some(format) = args.format.text() else {
+        let Some(path) = &args.output else {
+            return Err(Error::Usage(
+                "--format parquet writes a file: give -o FILE".into(),
+            ));
+        };
+        let file = write_file(points_parquet(&sweep, parquet::POINTS_FILE)?, path)?;
+        eprintln!("wrote {} ({} points)", file.display(), sweep.points.len());
+        return Ok(ExitCode::SUCCESS);
+    };
+    let columns = match (format, &args.metrics) {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
         _ => Columns::parse(args.metrics.as_deref(), &DEFAULT_METRICS)?,
     };
-    print(&show::render(&point_table(&sweep, &columns)?, args.format));
+    let text = show::render(&point_table(&sweep, &columns)?, format);
+    match &args.output {
+        Some(path) => {
+            let file = write_file(Output::text(parquet::POINTS_FILE, text), path)?;
+            eprintln!("wrote {}", file.display());
+        }
+        None => print(&text),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -268,6 +286,20 @@ fn run_report(
         done.files.len(),
         a.out.out.display()
     ));
+    // GitHub Actions: gate failures as annotations, summary.md in the job's step summary.
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| !v.is_empty()) {
+        let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from);
+        let (lines, note) =
+            report::github_actions(&done.findings, &a.out.out, step_summary.as_deref())?;
+        for l in lines {
+            println!("{l}");
+        }
+        if let Some(note) = note {
+            eprintln!("{note}");
+        }
+    }
     if let Some(why) = nothing_gated(&done.findings) {
         return Err(Error::Usage(why));
     }

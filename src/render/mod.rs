@@ -5,13 +5,16 @@
 pub mod audit;
 pub mod findings_json;
 pub mod format;
+pub mod github;
 pub mod headline;
 pub mod history;
 pub mod html;
 pub mod isl_osl_table;
+pub mod junit;
 pub mod markdown;
 pub mod noise_json;
 pub mod output;
+pub mod parquet;
 pub mod plan;
 pub mod plots;
 pub mod point_table;
@@ -46,6 +49,8 @@ pub fn report_exporters<'a>() -> Vec<Box<dyn Exporter<ReportCtx<'a>>>> {
         Box::new(markdown::SummaryMd),
         Box::new(findings_json::FindingsJson),
         Box::new(points_csv::PointsCsv),
+        Box::new(parquet::Parquet),
+        Box::new(junit::JunitXml),
         Box::new(isl_osl_table::IslOslTable),
         Box::new(html::ReportHtml),
     ]
