@@ -12,7 +12,7 @@ use crate::run::online::OnlineOptions;
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
 #[derive(Parser, Debug)]
-#[command(name = "adreport", version, about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
+#[command(name = "adreport", version = env!("ADREPORT_VERSION"), about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,6 +41,62 @@ pub enum Command {
     /// changed a metric: add, list, show, check.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory with -o.
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write adreport.1 and adreport-COMMAND.1 for every command into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "adreport", &mut out);
+    out
+}
+
+/// The man pages: `adreport.1` first, then `adreport-COMMAND.1` for every command and
+/// subcommand (`adreport-run-online.1`).
+pub fn man_pages() -> Result<Vec<crate::render::output::Output>, std::io::Error> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let mut pages = Vec::new();
+    man_page(&cmd, "adreport", &mut pages)?;
+    Ok(pages)
+}
+
+fn man_page(
+    cmd: &clap::Command,
+    name: &str,
+    pages: &mut Vec<crate::render::output::Output>,
+) -> Result<(), std::io::Error> {
+    let page = cmd
+        .clone()
+        .name(name.to_string())
+        .version(env!("ADREPORT_VERSION"));
+    let mut bytes = Vec::new();
+    clap_mangen::Man::new(page).render(&mut bytes)?;
+    pages.push(crate::render::output::Output {
+        file_name: format!("{name}.1"),
+        bytes,
+    });
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        man_page(sub, &format!("{name}-{}", sub.get_name()), pages)?;
+    }
+    Ok(())
 }
 
 const HISTORY_DB_HELP: &str =

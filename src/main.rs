@@ -8,8 +8,8 @@ use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, NoiseArgs,
-    PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, ManArgs,
+    NoiseArgs, PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::{Error, ReadError};
@@ -18,7 +18,7 @@ use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
 use adreport::render::headline::nothing_gated;
-use adreport::render::output::{write_file, write_outputs, Output};
+use adreport::render::output::{write_file, write_outputs, Exporter, Output, Rendered};
 use adreport::render::parquet::{self, points_parquet};
 use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
@@ -52,6 +52,11 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
         Command::History(cmd) => history_command::run(&cmd),
+        Command::Completions(args) => {
+            print_bytes(&adreport::cli::completions(args.shell));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => run_man(&args),
     };
     match result {
         Ok(code) => code,
@@ -94,6 +99,30 @@ fn print_warnings(warnings: &[Warning]) {
 /// Writes to stdout; a closed pipe (`| head`) is not worth an error.
 fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+fn print_bytes(bytes: &[u8]) {
+    let _ = std::io::stdout().write_all(bytes);
+}
+
+/// `adreport man`: the main page to stdout, or every page into `-o DIR`.
+fn run_man(args: &ManArgs) -> Result<ExitCode, Error> {
+    let pages = adreport::cli::man_pages().map_err(|source| Error::Write {
+        path: "<man page>".into(),
+        source,
+    })?;
+    match &args.out {
+        None => print_bytes(&pages[0].bytes),
+        Some(dir) => {
+            let list: Vec<Box<dyn Exporter<()>>> = pages
+                .into_iter()
+                .map(|p| Box::new(Rendered(p)) as Box<dyn Exporter<()>>)
+                .collect();
+            let files = write_outputs(&list, &(), dir)?;
+            eprintln!("wrote {} man pages to {}", files.len(), dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ingest_options(load: &LoadArgs) -> IngestOptions {
