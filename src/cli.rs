@@ -41,10 +41,33 @@ pub enum Command {
     /// changed a metric: add, list, show, check.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Write the results in another tool's format.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory with -o.
     Man(ManArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// One llm-d Benchmark Report v0.2 (YAML) per load point, for llm-d-benchmark and
+    /// llm-d-prism.
+    #[command(name = "llm-d")]
+    LlmD(ExportLlmdArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportLlmdArgs {
+    /// Result files or directories, each optionally `label=path`.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Directory for the reports (created when missing).
+    #[arg(short = 'o', long = "out", value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Args, Debug)]

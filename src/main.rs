@@ -8,8 +8,8 @@ use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, ManArgs,
-    NoiseArgs, PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, ExportCommand, LoadArgs,
+    ManArgs, NoiseArgs, PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::{Error, ReadError};
@@ -57,6 +57,20 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Man(args) => run_man(&args),
+        Command::Export(ExportCommand::LlmD(args)) => {
+            report::export_llmd(&args.runs, &ingest_options(&args.load), &args.out).map(
+                |(sweep, files)| {
+                    print_warnings(&sweep.warnings);
+                    eprintln!(
+                        "wrote {} llm-d benchmark reports (v{}) to {}",
+                        files.len(),
+                        adreport::render::llmd::VERSION,
+                        args.out.display()
+                    );
+                    ExitCode::SUCCESS
+                },
+            )
+        }
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ use crate::analyze::noise::NoiseTable;
 use crate::error::{Error, ReadError};
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
+use crate::render::llmd::LlmdReports;
 use crate::render::noise_json::NoiseJson;
 use crate::render::output::{append_to, write_outputs, Exporter};
 use crate::render::{github, junit, markdown, report_exporters, ReportCtx};
@@ -95,6 +96,20 @@ pub fn github_actions(
         ),
     };
     Ok((lines, Some(note)))
+}
+
+/// `export llm-d`: loads the inputs and writes one llm-d Benchmark Report v0.2 per point into
+/// `out_dir`.
+pub fn export_llmd(
+    args: &[String],
+    options: &IngestOptions,
+    out_dir: &Path,
+) -> Result<(Sweep, Vec<PathBuf>), Error> {
+    let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
+    let sweep = ingest::load(&inputs, options)?;
+    let exporters: Vec<Box<dyn Exporter<Sweep>>> = vec![Box::new(LlmdReports)];
+    let files = write_outputs(&exporters, &sweep, out_dir)?;
+    Ok((sweep, files))
 }
 
 /// What `adreport noise` produced.

@@ -349,3 +349,88 @@ fn show_parquet_needs_a_file() {
         text(&run.stderr)
     );
 }
+
+#[test]
+fn llmd_reports_validate_against_the_pinned_schema() {
+    let Some(python) = python_with(
+        &["pydantic", "yaml", "jsonschema"],
+        "llmd_reports_validate_against_the_pinned_schema",
+    ) else {
+        return;
+    };
+    let dir = out_dir("export-llmd");
+    let out = dir.path().join("llmd");
+    let run = adreport(&["export", "llm-d", TUNED, "-o", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("wrote 4 llm-d benchmark reports (v0.2)"),
+        "{}",
+        text(&run.stderr)
+    );
+    let mut files: Vec<std::path::PathBuf> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // One report per point; a copy with a wrong unit shows the validator can say no.
+    assert_eq!(files.len(), 4, "{files:?}");
+    let broken = dir.path().join("broken.yaml");
+    let conc8 = out.join("benchmark_report_v0.2_tuned_isl_128_osl_64_conc_8.yaml");
+    let text8 = fs::read_to_string(&conc8).unwrap();
+    fs::write(&broken, text8.replacen("units: queries/s", "units: ms", 1)).unwrap();
+    files.push(broken.clone());
+    let check = Command::new(&python)
+        .arg(repo("tests/bin/validate_llmd.py"))
+        .args(&files)
+        .output()
+        .expect("python");
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let verdicts: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let broken_verdict = &verdicts[broken.to_str().unwrap()];
+    assert_eq!(broken_verdict["ok"], false, "{broken_verdict}");
+    for c in [1u64, 4, 8, 16] {
+        let f = out.join(format!(
+            "benchmark_report_v0.2_tuned_isl_128_osl_64_conc_{c}.yaml"
+        ));
+        let v = &verdicts[f.to_str().unwrap()];
+        assert_eq!(v["ok"], true, "conc {c}: {v}");
+        assert_eq!(v["version"], "0.2");
+        assert_eq!(v["concurrency"], c);
+        assert_eq!(v["ttft_units"], "ms");
+        // Read back by the schema's own model: the mean TTFT is the tool's, from
+        // tuned/isl_128_osl_64_conc_C/profile_export_aiperf.json, time_to_first_token.avg.
+        let source = json_of(&sample(format!(
+            "aiperf/tuned/isl_128_osl_64_conc_{c}/profile_export_aiperf.json"
+        )));
+        assert_eq!(
+            v["ttft_mean"], source["time_to_first_token"]["avg"],
+            "conc {c}"
+        );
+    }
+    // The same ids on a second export (derived from the label and the point's files).
+    let again = dir.path().join("again");
+    let run = adreport(&["export", "llm-d", TUNED, "-o", again.to_str().unwrap()]);
+    assert!(run.status.success());
+    assert_eq!(
+        fs::read_to_string(again.join(conc8.file_name().unwrap())).unwrap(),
+        text8
+    );
+}
+
+#[test]
+fn llmd_export_of_nothing_usable_names_the_input() {
+    let dir = out_dir("export-llmd-bad");
+    let run = adreport(&[
+        "export",
+        "llm-d",
+        "tests/data/does-not-exist",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("tests/data/does-not-exist"),
+        "{}",
+        text(&run.stderr)
+    );
+}

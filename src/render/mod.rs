@@ -11,6 +11,7 @@ pub mod history;
 pub mod html;
 pub mod isl_osl_table;
 pub mod junit;
+pub mod llmd;
 pub mod markdown;
 pub mod noise_json;
 pub mod output;
