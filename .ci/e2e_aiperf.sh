@@ -2,8 +2,8 @@
 # End to end with the real client: `adreport run online` launches the mock OpenAI server
 # (examples/mock_openai_server.rs) and sweeps it with aiperf from PyPI; then `show` and
 # `report` read the results. aiperf cannot download a tokenizer here, so a tiny one is built
-# offline with the `tokenizers` package. Skipped (exit 0, with a message) only when PyPI
-# is unreachable. Measured on a 2-core machine: install ~2 min, sweep ~35 s.
+# offline with the `tokenizers` package. When PyPI is unreachable: skipped with a message,
+# or a failure when CI is set. Measured on a 2-core machine: install ~2 min, sweep ~35 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,11 @@ trap 'rm -rf "$WORK"' EXIT
 
 # Reachability through pip's own configured index, so no address is written here.
 if ! timeout 60 python3 -m pip index versions aiperf >/dev/null 2>&1 && ! timeout 60 python3 -m pip download --no-deps -q -d "$WORK/probe" "aiperf==$AIPERF_VERSION" >/dev/null 2>&1; then
-  echo "e2e_aiperf: SKIPPED: the Python package index is unreachable; cannot install aiperf"
+  if [ -n "${CI:-}" ]; then
+    echo "e2e_aiperf: FAILED: the Python package index is unreachable, so aiperf cannot be installed; CI is set, so this test must run" >&2
+    exit 1
+  fi
+  echo "e2e_aiperf: SKIPPED: the Python package index is unreachable; cannot install aiperf (with CI set this fails)"
   exit 0
 fi
 

@@ -27,13 +27,22 @@
 //! streamed token carries `mock_t_ms`, the time it would have been sent after the request
 //! arrived, and a client that knows the field (the aiperf stand-in) times the request by it, so
 //! simulations read no clock and cost no waiting.
+//!
+//! A server that saturates: `--max-batch N` lets at most N requests generate at once; the rest
+//! wait in arrival order, so TTFT grows with concurrency as on a real server (with C requests
+//! in flight, the mean wait is about (C/N - 1) x the time of one request). In `--virtual-time`
+//! the queue runs on the client's clock: a request carrying `mock_t0_ms` (its send time on that
+//! clock) and `mock_clock` (an id of the clock; a new id starts an empty queue) waits for the
+//! slot that frees first, and its tokens are stamped after that wait. `/v1/models` says
+//! `mock_virtual_time` and `mock_max_batch`, so a client can send requests in the order of its
+//! clock (the aiperf stand-in does).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -61,6 +70,7 @@ struct Config {
     speed_seed: u64,
     speed_counter: Option<PathBuf>,
     virtual_time: bool,
+    max_batch: Option<usize>,
 }
 
 impl Default for Config {
@@ -81,6 +91,7 @@ impl Default for Config {
             speed_seed: 0,
             speed_counter: None,
             virtual_time: false,
+            max_batch: None,
         }
     }
 }
@@ -88,7 +99,7 @@ impl Default for Config {
 const USAGE: &str =
     "usage: mock_openai_server [--port N] [--model NAME] [--ttft-ms MS] [--itl-ms MS] \
 [--fail-rate F] [--crash-after N] [--crash-once FILE] [--startup-delay-ms MS] [--spawn-helper] \
-[--ignore-sigterm] [--run-cv F] [--jitter F] [--speed-seed S] [--speed-counter FILE] [--virtual-time] [--tag ANY]";
+[--ignore-sigterm] [--run-cv F] [--jitter F] [--speed-seed S] [--speed-counter FILE] [--virtual-time] [--max-batch N] [--tag ANY]";
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
     let mut c = Config::default();
@@ -122,6 +133,15 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "--speed-seed" => c.speed_seed = num(value()?)? as u64,
             "--speed-counter" => c.speed_counter = Some(PathBuf::from(value()?)),
             "--virtual-time" => c.virtual_time = true,
+            "--max-batch" => {
+                let n = num(value()?)?;
+                if n < 1.0 || n.fract() != 0.0 {
+                    return Err(format!(
+                        "--max-batch: expected a whole number >= 1, got {n}"
+                    ));
+                }
+                c.max_batch = Some(n as usize);
+            }
             // Lets tests find their own processes in /proc by a unique string.
             "--tag" => {
                 value()?;
@@ -156,6 +176,75 @@ struct State {
     config: Config,
     generation_requests: AtomicU64,
     next_id: AtomicU64,
+    batch: Batch,
+}
+
+/// The `--max-batch` slots: in real time a FIFO of tickets, in virtual time the virtual
+/// moment each slot frees.
+#[derive(Default)]
+struct Batch {
+    queue: Mutex<Queue>,
+    turn: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    running: usize,
+    next_ticket: u64,
+    serving: u64,
+    clock: String,
+    free_at_ms: Vec<f64>,
+}
+
+/// A held slot; dropping it frees the slot for the next request in line.
+struct Slot<'a>(Option<&'a Batch>);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = self.0 {
+            let mut q = b.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.running -= 1;
+            b.turn.notify_all();
+        }
+    }
+}
+
+impl Batch {
+    /// Waits (in arrival order) until fewer than `max` requests generate.
+    fn acquire(&self, max: usize) -> Slot<'_> {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        while q.serving != ticket || q.running >= max {
+            q = self.turn.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+        q.serving += 1;
+        q.running += 1;
+        self.turn.notify_all();
+        Slot(Some(self))
+    }
+
+    /// The virtual wait of a request sent at `t0_ms` on clock `clock` that holds a slot for
+    /// `service_ms`: it takes the slot that frees first.
+    fn virtual_wait(&self, max: usize, clock: &str, t0_ms: f64, service_ms: f64) -> f64 {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.clock != clock || q.free_at_ms.len() != max {
+            q.clock = clock.to_string();
+            q.free_at_ms = vec![0.0; max];
+        }
+        let (i, free) = q
+            .free_at_ms
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, 0.0));
+        let start = t0_ms.max(free);
+        if let Some(f) = q.free_at_ms.get_mut(i) {
+            *f = start + service_ms;
+        }
+        start - t0_ms
+    }
 }
 
 fn serve(mut config: Config) -> Result<(), String> {
@@ -194,6 +283,7 @@ fn serve(mut config: Config) -> Result<(), String> {
         config,
         generation_requests: AtomicU64::new(0),
         next_id: AtomicU64::new(0),
+        batch: Batch::default(),
     });
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
@@ -283,9 +373,16 @@ fn route(req: &Request, out: &mut TcpStream, state: &State) -> std::io::Result<u
     match (req.method.as_str(), path) {
         ("GET", "/health") => respond(out, 200, "text/plain", b""),
         ("GET", "/v1/models") => {
-            let body = json!({"object": "list", "data": [{
+            let mut model = json!({
                 "id": state.config.model, "object": "model", "created": 0, "owned_by": "adreport-mock"
-            }]});
+            });
+            if state.config.virtual_time {
+                model["mock_virtual_time"] = json!(true);
+            }
+            if let Some(n) = state.config.max_batch {
+                model["mock_max_batch"] = json!(n);
+            }
+            let body = json!({"object": "list", "data": [model]});
             respond(out, 200, "application/json", body.to_string().as_bytes())
         }
         ("POST", "/v1/chat/completions") => generate(req, out, state, true),
@@ -399,6 +496,23 @@ fn generate(req: &Request, out: &mut TcpStream, state: &State, chat: bool) -> st
         timing.ttft = timing.ttft.mul_f64(f);
         timing.itl = timing.itl.mul_f64(f);
     }
+    // Held until the reply is sent: the request occupies its slot while it generates.
+    let _slot = match timing.max_batch {
+        Some(max) if timing.virtual_time => {
+            let service = timing.ttft + timing.itl * (ask.tokens.saturating_sub(1) as u32);
+            let t0 = body.get("mock_t0_ms").and_then(Value::as_f64);
+            let clock = body.get("mock_clock").and_then(Value::as_str).unwrap_or("");
+            if let Some(t0) = t0 {
+                let wait = state
+                    .batch
+                    .virtual_wait(max, clock, t0, service.as_secs_f64() * 1000.0);
+                timing.ttft += Duration::from_secs_f64(wait / 1000.0);
+            }
+            Slot(None)
+        }
+        Some(max) => state.batch.acquire(max),
+        None => Slot(None),
+    };
     if ask.stream {
         stream_reply(out, &reply, &ask, &timing)
     } else {
@@ -575,6 +689,19 @@ mod tests {
         assert_eq!(fails.iter().filter(|f| **f).count(), 3);
         assert!(!(0..10).any(|n| should_fail(n, 0.0)));
         assert!((0..10).all(|n| should_fail(n, 1.0)));
+    }
+
+    /// Two slots, requests of 100 ms sent at 0, 0, 0, 50 on one clock: the third waits for the
+    /// first slot (100), the fourth for the second (100 - 50); a new clock starts empty.
+    #[test]
+    fn virtual_queue_takes_the_slot_that_frees_first() {
+        let b = Batch::default();
+        let waits: Vec<f64> = [0.0, 0.0, 0.0, 50.0]
+            .iter()
+            .map(|t0| b.virtual_wait(2, "a", *t0, 100.0))
+            .collect();
+        assert_eq!(waits, [0.0, 0.0, 100.0, 50.0]);
+        assert_eq!(b.virtual_wait(2, "b", 0.0, 100.0), 0.0);
     }
 
     #[test]

@@ -163,6 +163,11 @@ pub struct HistoryAddArgs {
     pub paths: Vec<String>,
     #[command(flatten)]
     pub db: HistoryDb,
+    /// The series label of every PATH given without `label=` [default: the `label` in the
+    /// runner's run.json, else the sweep's client:model; never the directory's own name, which
+    /// nightly jobs change every night].
+    #[arg(long, value_name = "NAME")]
+    pub label: Option<String>,
     /// The run's name in the history [default: a hash of the results and fingerprint].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
@@ -227,7 +232,8 @@ pub struct HistoryCheckOpts {
     /// Only this label's points.
     #[arg(long, value_name = "LABEL")]
     pub label: Option<String>,
-    /// Exit 2 when the newest change point of a series is a regression larger than PCT percent.
+    /// Exit 2 when the newest change point of a series is a regression larger than PCT percent;
+    /// exit 1 when no series has the runs a check needs (the gate could not fire).
     #[arg(long, value_name = "PCT")]
     pub fail_on_regression: Option<f64>,
     /// A change point counts when its permutation p-value is at most this.

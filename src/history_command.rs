@@ -4,14 +4,17 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use adreport::analyze::changepoint::Settings;
+use adreport::analyze::trend::{nothing_checked, Trend, TrendCheck};
 use adreport::cli::{
     HistoryAddArgs, HistoryCheckArgs, HistoryCheckOpts, HistoryCommand, HistoryReportArgs,
     HistoryShowArgs,
 };
 use adreport::error::Error;
-use adreport::history::{self, AddJob, CheckJob, Filter, ReportJob, RunMeta};
+use adreport::history::{self, AddJob, CheckJob, Filter, LabelFrom, ReportJob, RunMeta};
 use adreport::model::{Latency, Metric, Stat};
-use adreport::render::history::{changes_table, check_summary, runs_table, trend_table};
+use adreport::render::history::{
+    changes_table, check_summary, nothing_checked_text, runs_table, trend_table,
+};
 use adreport::render::show::{self, ShowFormat};
 use adreport::store::Added;
 
@@ -45,6 +48,7 @@ fn add(a: &HistoryAddArgs) -> Result<ExitCode, Error> {
     let done = history::add(&AddJob {
         db: a.db.db.clone(),
         paths: a.paths.clone(),
+        label: a.label.clone(),
         meta: RunMeta {
             run_id: a.run_id.clone(),
             commit: a.commit.clone(),
@@ -65,17 +69,33 @@ fn add(a: &HistoryAddArgs) -> Result<ExitCode, Error> {
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
         .collect();
+    let labels: Vec<String> = done
+        .labels
+        .iter()
+        .map(|(l, from)| format!("{l} ({})", label_from(*from)))
+        .collect();
     print(&format!(
-        "{verb} run {} ({}): {} points, {} values in {}\nfingerprint {}: {}\n",
+        "{verb} run {} ({}): {} points, {} values in {}\nlabels: {}\nfingerprint {}: {}\n",
         done.run_id,
         done.time,
         done.points,
         done.values,
         a.db.db,
+        labels.join(", "),
         f.hash(),
         known.join(", ")
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a stored label came from, as `history add` says it.
+fn label_from(from: LabelFrom) -> &'static str {
+    match from {
+        LabelFrom::Given => "given",
+        LabelFrom::RunJson => "from run.json",
+        LabelFrom::Fingerprint => "from the fingerprint: client:model",
+        LabelFrom::InputName => "the input's name",
+    }
 }
 
 fn show_trend(a: &HistoryShowArgs) -> Result<ExitCode, Error> {
@@ -124,20 +144,35 @@ fn check_job(a: &HistoryCheckOpts) -> Result<CheckJob, Error> {
     })
 }
 
-/// Exit 2 when a series' newest change is a regression beyond the threshold.
-fn gate(hits: usize) -> ExitCode {
-    if hits == 0 {
+/// Exit 2 when a series' newest change is a regression beyond the threshold. A gate that was
+/// asked for but could test no series is an error (exit 1), never a pass: it could not fire.
+fn gate(job: &CheckJob, trend: &Trend, check: &TrendCheck) -> Result<ExitCode, Error> {
+    if let Some(why) = nothing_checked(trend, check, &job.settings) {
+        let text = format!(
+            "{}: {}",
+            adreport::store::redact(&job.db),
+            nothing_checked_text(&why)
+        );
+        if let Some(pct) = job.fail_on_regression {
+            return Err(Error::Usage(format!(
+                "{text}; --fail-on-regression {pct} checked nothing"
+            )));
+        }
+        eprintln!("{text}");
+    }
+    Ok(if check.gate_hits.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_GATE)
-    }
+    })
 }
 
 fn report(a: &HistoryReportArgs) -> Result<ExitCode, Error> {
-    let done = history::report(&ReportJob {
+    let job = ReportJob {
         check: check_job(&a.opts)?,
         out: a.out.out.clone(),
-    })?;
+    };
+    let done = history::report(&job)?;
     print(&check_summary(
         &done.trend,
         &done.check,
@@ -148,15 +183,12 @@ fn report(a: &HistoryReportArgs) -> Result<ExitCode, Error> {
         done.files.len(),
         a.out.out.display()
     ));
-    Ok(gate(done.check.gate_hits.len()))
+    gate(&job.check, &done.trend, &done.check)
 }
 
 fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
     let job = check_job(&a.opts)?;
     let (trend, check) = history::check(&job)?;
-    if trend.runs.is_empty() {
-        eprintln!("{}: no runs stored yet", a.opts.db.db);
-    }
     let table = changes_table(&trend, &check);
     match a.format {
         ShowFormat::Table | ShowFormat::Markdown => {
@@ -167,5 +199,5 @@ fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
         }
         ShowFormat::Json | ShowFormat::Csv => print(&show::render(&table, a.format)),
     }
-    Ok(gate(check.gate_hits.len()))
+    gate(&job, &trend, &check)
 }

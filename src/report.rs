@@ -27,9 +27,21 @@ pub fn run(
     settings: &Settings,
     out_dir: &Path,
 ) -> Result<ReportRun, Error> {
+    run_leading(args, options, settings, out_dir, &[])
+}
+
+/// As [`run`], with `lead`: lines SUMMARY.txt states right after the SLA (a runner's own
+/// answer, such as the capacity search's).
+pub fn run_leading(
+    args: &[String],
+    options: &IngestOptions,
+    settings: &Settings,
+    out_dir: &Path,
+    lead: &[String],
+) -> Result<ReportRun, Error> {
     let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
     let sweep = ingest::load(&inputs, options)?;
-    run_sweep(sweep, args, settings, out_dir)
+    write(sweep, args, settings, out_dir, lead)
 }
 
 /// Analyzes a sweep that is already loaded (e.g. with a baseline from the history before the
@@ -40,12 +52,23 @@ pub fn run_sweep(
     settings: &Settings,
     out_dir: &Path,
 ) -> Result<ReportRun, Error> {
+    write(sweep, args, settings, out_dir, &[])
+}
+
+fn write(
+    sweep: Sweep,
+    args: &[String],
+    settings: &Settings,
+    out_dir: &Path,
+    lead: &[String],
+) -> Result<ReportRun, Error> {
     let findings = analyze(&sweep, settings);
     let ctx = ReportCtx {
         findings: &findings,
         sweep: &sweep,
         inputs: args,
         out_dir,
+        lead,
     };
     let files = write_outputs(&report_exporters(), &ctx, out_dir)?;
     Ok(ReportRun {

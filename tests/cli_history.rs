@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::history::{add_at_once, add_nights, write_night};
+use common::history::{add_at_once, add_nights, write_night, NightSpec};
 use common::{adreport, out_dir, text};
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ fn a_25_percent_latency_step_from_night_15_fails_the_check_naming_night_15() {
     let dir = out_dir("hist-step");
     let db = dir.path().join("h.db");
     let db = db.to_str().unwrap();
-    add_nights(dir.path(), db, 1.25);
+    add_nights(dir.path(), db, 1.25, NightSpec::Labelled("baseline"));
     let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
     let printed = text(&out.stdout);
     assert_eq!(
@@ -73,11 +73,181 @@ fn a_25_percent_latency_step_from_night_15_fails_the_check_naming_night_15() {
 }
 
 #[test]
+fn per_night_directories_added_without_a_label_are_one_series_and_the_step_fails_at_night_15() {
+    let dir = out_dir("hist-plain");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    // `history add night_01/ ...`: one directory per night, as nightly jobs write them.
+    add_nights(dir.path(), db, 1.25, NightSpec::Plain);
+    let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
+    let printed = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{printed}\n{}",
+        text(&out.stderr)
+    );
+    // One label for all 24 nights: the sample's client and model, not night_NN.
+    assert!(
+        printed.contains("24 runs (night-01 .. night-24)"),
+        "{printed}"
+    );
+    let gates: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("REGRESSION"))
+        .collect();
+    assert!(
+        gates
+            .iter()
+            .any(|g| g.starts_with("REGRESSION aiperf:mock-llm isl 128 osl 64 conc 1 ttft_avg_ms")),
+        "{printed}"
+    );
+    for g in &gates {
+        assert!(
+            g.contains("first bad run night-15 (commit c15), last good run night-14 (commit c14)"),
+            "{g}"
+        );
+    }
+    assert!(!printed.contains("night_"), "{printed}");
+
+    // `history add` says which label it stored and why.
+    let night = write_night(dir.path(), 24, 7, 15, 1.25);
+    let out = adreport(&[
+        "history",
+        "add",
+        night.to_str().unwrap(),
+        "--db",
+        db,
+        "--run-id",
+        "night-24",
+        "--time",
+        "2026-11-24T02:00:00Z",
+    ]);
+    let said = text(&out.stdout);
+    assert!(
+        said.starts_with("replaced run night-24")
+            && said.contains("labels: aiperf:mock-llm (from the fingerprint: client:model)"),
+        "{said}"
+    );
+    // --label names the series instead.
+    let out = adreport(&[
+        "history",
+        "add",
+        night.to_str().unwrap(),
+        "--db",
+        db,
+        "--run-id",
+        "night-24",
+        "--time",
+        "2026-11-24T02:00:00Z",
+        "--label",
+        "nightly",
+    ]);
+    assert!(
+        text(&out.stdout).contains("labels: nightly (given)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_gate_that_can_check_nothing_exits_1_and_says_why() {
+    let dir = out_dir("hist-nothing");
+    let check = |db: &str, gate: bool| {
+        let mut args = vec!["history", "check", "--db", db];
+        if gate {
+            args.extend(["--fail-on-regression", "10"]);
+        }
+        adreport(&args)
+    };
+    // An empty history.
+    let empty = dir.path().join("empty.db");
+    let empty = empty.to_str().unwrap();
+    let out = check(empty, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "empty.db: no runs stored: nothing to check; --fail-on-regression 10 checked nothing"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // 24 nights, each stored under its own label (as adreport stored per-night directories
+    // before labels were made stable): 0 series checked, so the gate could never fire.
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25, NightSpec::OwnLabel);
+    let out = check(db, true);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}{err}", text(&out.stdout));
+    let printed = text(&out.stdout);
+    assert!(
+        printed.contains("24 runs (night-01 .. night-24), 0 series checked"),
+        "{printed}"
+    );
+    // Never worded as a pass.
+    assert!(
+        !printed.contains("no series' newest change point"),
+        "{printed}"
+    );
+    assert!(
+        err.contains("24 runs, each its own label: nothing to compare; use --label")
+            && err.contains("--fail-on-regression 10 checked nothing"),
+        "{err}"
+    );
+    // history report gates the same way (its files are still written).
+    let report = dir.path().join("report");
+    let out = adreport(&[
+        "history",
+        "report",
+        "--db",
+        db,
+        "-o",
+        report.to_str().unwrap(),
+        "--fail-on-regression",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("each its own label"));
+    assert!(report.join("summary.md").is_file());
+    // Without a gate nothing is failed, but the reason is still said.
+    let out = check(db, false);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("24 runs, each its own label"));
+
+    // Three nights of one sweep: too few for a change point (2 runs a side).
+    let short = dir.path().join("short.db");
+    let short = short.to_str().unwrap();
+    for night in 1..=3u32 {
+        let d = write_night(dir.path(), night, 7, 15, 1.0);
+        let time = format!("2026-11-{night:02}T02:00:00Z");
+        let out = adreport(&[
+            "history",
+            "add",
+            d.to_str().unwrap(),
+            "--db",
+            short,
+            "--time",
+            &time,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = check(short, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("3 runs stored; a change point needs at least 4 runs of one series (label x load point x metric), and the longest has 3"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn the_same_nights_without_the_step_pass() {
     let dir = out_dir("hist-flat");
     let db = dir.path().join("h.db");
     let db = db.to_str().unwrap();
-    add_nights(dir.path(), db, 1.0);
+    add_nights(dir.path(), db, 1.0, NightSpec::Labelled("baseline"));
     let out = adreport(&["history", "check", "--db", db, "--fail-on-regression", "10"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(
@@ -214,7 +384,7 @@ fn report_draws_a_trend_per_metric_and_load_point_and_names_the_change() {
     let dir = out_dir("hist-report");
     let db = dir.path().join("h.db");
     let db = db.to_str().unwrap();
-    add_nights(dir.path(), db, 1.25);
+    add_nights(dir.path(), db, 1.25, NightSpec::Labelled("baseline"));
     let out_dir = dir.path().join("out");
     let out = adreport(&[
         "history",

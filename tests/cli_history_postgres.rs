@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::history::{add_at_once, add_nights};
+use common::history::{add_at_once, add_nights, NightSpec};
 use common::{adreport, text};
 use serde_json::Value;
 
@@ -34,10 +34,9 @@ impl Drop for ScratchDb {
 fn scratch(test: &str) -> Option<ScratchDb> {
     static N: AtomicUsize = AtomicUsize::new(0);
     let Ok(admin) = std::env::var(URL_VAR) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{URL_VAR} is not set under CI: .ci/run must start PostgreSQL (tests/bin/pg-throwaway.sh)");
-        }
-        eprintln!("skipping {test}: set {URL_VAR} to a PostgreSQL server URL (tests/bin/pg-throwaway.sh start DIR prints one)");
+        common::skip(&format!(
+            "{test}: {URL_VAR} is not set (tests/bin/pg-throwaway.sh start DIR prints a PostgreSQL URL to set it to)"
+        ));
         return None;
     };
     let name = format!(
@@ -58,7 +57,8 @@ fn scratch(test: &str) -> Option<ScratchDb> {
 fn nightly_step_on_postgres_names_night_15_and_flat_history_passes() {
     let Some(db) = scratch("step") else { return };
     let dir = tempfile::tempdir().unwrap();
-    add_nights(dir.path(), &db.url, 1.25);
+    // Per-night directories added without a label, as nightly jobs do: one series.
+    add_nights(dir.path(), &db.url, 1.25, NightSpec::Plain);
     let out = adreport(&[
         "history",
         "check",
@@ -74,9 +74,13 @@ fn nightly_step_on_postgres_names_night_15_and_flat_history_passes() {
             .contains("first bad run night-15 (commit c15), last good run night-14 (commit c14)"),
         "{printed}"
     );
+    assert!(
+        printed.contains("REGRESSION aiperf:mock-llm isl 128 osl 64 conc 1 ttft_avg_ms"),
+        "{printed}"
+    );
 
     let Some(flat) = scratch("flat") else { return };
-    add_nights(dir.path(), &flat.url, 1.0);
+    add_nights(dir.path(), &flat.url, 1.0, NightSpec::Labelled("baseline"));
     let out = adreport(&[
         "history",
         "check",
@@ -86,6 +90,24 @@ fn nightly_step_on_postgres_names_night_15_and_flat_history_passes() {
         "10",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // Each night under its own label: the gate can check nothing, which is an error.
+    let Some(own) = scratch("own") else { return };
+    add_nights(dir.path(), &own.url, 1.25, NightSpec::OwnLabel);
+    let out = adreport(&[
+        "history",
+        "check",
+        "--db",
+        &own.url,
+        "--fail-on-regression",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("24 runs, each its own label: nothing to compare; use --label"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -102,6 +102,7 @@ fn write_plots(sweep: &Sweep, sla: Option<&Sla>, out_dir: &Path) -> Result<Vec<P
         sweep,
         inputs: &[],
         out_dir,
+        lead: &[],
     };
     let charts: Vec<Box<dyn Exporter<ReportCtx>>> = vec![Box::new(Charts)];
     write_outputs(&charts, &ctx, out_dir)

@@ -452,7 +452,8 @@ fn online_sigterm_while_the_server_starts() {
 enum Breakage {
     /// A tiny tmpfs on OUT, filled up (root only).
     DiskFull,
-    /// chmod 0555 on the point dir (ignored by root).
+    /// chmod 0555 on the point dir; as root (which writes through 0555), a read-only bind
+    /// mount of it.
     ReadOnly,
     /// chattr +i on the point dir (root, on filesystems with the flag).
     Immutable,
@@ -476,16 +477,31 @@ fn prepare(case: &mut Case, how: Breakage) -> Option<(String, &'static str)> {
             })
         }
         Breakage::ReadOnly => {
-            // Root writes through 0555: then this breakage proves nothing here.
             let probe = case.path("probe");
             fs::create_dir(&probe).expect("probe dir");
             fs::set_permissions(&probe, fs::Permissions::from_mode(0o555)).expect("chmod");
             let writable = fs::write(probe.join("x"), "x").is_ok();
             fs::set_permissions(&probe, fs::Permissions::from_mode(0o755)).expect("chmod");
-            fs::remove_dir_all(&probe).expect("probe");
             let p = case.point(2).display().to_string();
-            case.undo.push(vec!["chmod".into(), "0755".into(), p]);
-            (!writable).then(|| ("chmod 0555 \"$1\"".into(), "Permission denied"))
+            if !writable {
+                fs::remove_dir_all(&probe).expect("probe");
+                case.undo.push(vec!["chmod".into(), "0755".into(), p]);
+                return Some(("chmod 0555 \"$1\"".into(), "Permission denied"));
+            }
+            // Root writes through 0555: a read-only bind mount of the directory instead.
+            let probe_s = probe.display().to_string();
+            let ro = case.try_cmd(&["mount", "--bind", &probe_s, &probe_s], &[])
+                && case.try_cmd(&["mount", "-o", "remount,bind,ro", &probe_s], &[]);
+            let refused = ro && fs::write(probe.join("x"), "x").is_err();
+            let _ = case.try_cmd(&["umount", "-l", &probe_s], &[]);
+            fs::remove_dir_all(&probe).expect("probe");
+            refused.then(|| {
+                case.undo.push(vec!["umount".into(), "-l".into(), p]);
+                (
+                    "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\"".into(),
+                    "Read-only file system",
+                )
+            })
         }
         Breakage::Immutable => {
             let p = case.point(2).display().to_string();
@@ -510,6 +526,7 @@ fn repair(case: &mut Case, how: Breakage) {
             fs::remove_file(case.out().join("filler")).expect("filler");
         }
         Breakage::ReadOnly => {
+            case.undo_all();
             fs::set_permissions(case.point(2), fs::Permissions::from_mode(0o755)).expect("chmod");
         }
         Breakage::Immutable => case.undo_all(),
@@ -522,7 +539,9 @@ fn repair(case: &mut Case, how: Breakage) {
 fn unwritable_point(runner: Runner, how: Breakage) {
     let mut case = Case::new(runner);
     let Some((fault, errno)) = prepare(&mut case, how) else {
-        eprintln!("skipped: {how:?} cannot be simulated on this machine");
+        common::skip(&format!(
+            "{runner:?} {how:?}: this machine cannot make a directory refuse writes that way"
+        ));
         return;
     };
     let env = [("FAULT_AT", case.fault_at(2)), ("FAULT_AFTER", fault)];

@@ -55,13 +55,13 @@ extern "C" fn stop_cluster() {
 fn cluster() -> Option<(String, MutexGuard<'static, ()>)> {
     let conf = CLUSTER.get_or_init(|| {
         if !installed() {
-            if std::env::var_os("CI").is_some() {
-                panic!("Slurm is not installed but CI is set: the --slurm tests must run in CI (apt-get install -y slurmctld slurmd slurm-client munge)");
-            }
             return None;
         }
         let t = Instant::now();
-        let out = Command::new(script()).arg("start").output().expect("slurm-local.sh");
+        let out = Command::new(script())
+            .arg("start")
+            .output()
+            .expect("slurm-local.sh");
         assert!(
             out.status.success(),
             "the local Slurm cluster did not start:\n{}",
@@ -75,12 +75,15 @@ fn cluster() -> Option<(String, MutexGuard<'static, ()>)> {
             .lines()
             .find_map(|l| l.strip_prefix("export SLURM_CONF=").map(str::to_string))
             .expect("SLURM_CONF line");
-        eprintln!("local Slurm cluster up in {:.1}s ({conf})", t.elapsed().as_secs_f64());
+        eprintln!(
+            "local Slurm cluster up in {:.1}s ({conf})",
+            t.elapsed().as_secs_f64()
+        );
         Some(conf)
     });
     match conf {
         None => {
-            eprintln!("skipped: Slurm is not installed (apt-get install -y slurmctld slurmd slurm-client munge; set CI=1 to make this a failure)");
+            common::skip("Slurm is not installed (apt-get install -y slurmctld slurmd slurm-client munge): the --slurm test did not run");
             None
         }
         Some(c) => Some((c.clone(), SERIAL.lock().unwrap_or_else(|p| p.into_inner()))),

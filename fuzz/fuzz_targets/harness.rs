@@ -144,6 +144,7 @@ fn pipeline(root: &Path) {
         sweep: &sweep,
         inputs: &[],
         out_dir: root,
+        lead: &[],
     };
     // The text outputs; the charts are drawn by their own tests, too slow to fuzz.
     let text: Vec<Box<dyn Exporter<ReportCtx>>> = vec![

@@ -12,6 +12,7 @@ pub mod goodput;
 pub mod noise;
 pub mod pareto;
 pub mod plan;
+pub mod search;
 pub mod significance;
 pub mod sla;
 pub mod trend;

@@ -144,6 +144,77 @@ pub struct TrendCheck {
     pub series_checked: usize,
 }
 
+/// Runs a series needs (with a value) before its change points are looked for: at least
+/// `min_size` (and 2) on each side of a change.
+pub fn runs_needed(settings: &Settings) -> usize {
+    2 * settings.min_size.max(2)
+}
+
+/// Why a check tested no series.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NothingChecked {
+    /// The history holds no runs.
+    NoRuns,
+    /// There are runs, but no stored value matches the filters.
+    NoSeries,
+    /// Every label occurs in one run only (each run stored under its own label, e.g. the name
+    /// of a per-night directory): no run has another to be compared with.
+    EachRunOwnLabel { runs: usize },
+    /// No series has the runs a check needs.
+    TooFewRuns {
+        runs: usize,
+        most: usize,
+        needed: usize,
+    },
+}
+
+/// `None` when the check tested at least one series; else why it tested none.
+pub fn nothing_checked(
+    trend: &Trend,
+    check: &TrendCheck,
+    settings: &Settings,
+) -> Option<NothingChecked> {
+    if check.series_checked > 0 {
+        return None;
+    }
+    let runs = trend.runs.len();
+    if runs == 0 {
+        return Some(NothingChecked::NoRuns);
+    }
+    if trend.series.is_empty() {
+        return Some(NothingChecked::NoSeries);
+    }
+    // The runs each label has a value in.
+    let mut runs_of: Vec<(&str, Vec<bool>)> = Vec::new();
+    for s in &trend.series {
+        let i = match runs_of.iter().position(|(l, _)| *l == s.key.label) {
+            Some(i) => i,
+            None => {
+                runs_of.push((&s.key.label, vec![false; runs]));
+                runs_of.len() - 1
+            }
+        };
+        for (slot, v) in runs_of[i].1.iter_mut().zip(&s.values) {
+            *slot |= v.is_some();
+        }
+    }
+    let single = |seen: &Vec<bool>| seen.iter().filter(|x| **x).count() <= 1;
+    if runs > 1 && runs_of.iter().all(|(_, seen)| single(seen)) {
+        return Some(NothingChecked::EachRunOwnLabel { runs });
+    }
+    let most = trend
+        .series
+        .iter()
+        .map(|s| s.present().len())
+        .max()
+        .unwrap_or(0);
+    Some(NothingChecked::TooFewRuns {
+        runs,
+        most,
+        needed: runs_needed(settings),
+    })
+}
+
 /// Finds the change points of every series and judges them. With `fail_on_regression`, the
 /// newest change of a series is a gate hit when it is a regression larger than that percentage.
 pub fn check(trend: &Trend, settings: &Settings, fail_on_regression: Option<f64>) -> TrendCheck {
@@ -170,7 +241,7 @@ pub fn check(trend: &Trend, settings: &Settings, fail_on_regression: Option<f64>
 /// The changes of one series; `None` when it has too few runs to test.
 fn series_changes(trend: &Trend, s: &Series, settings: &Settings) -> Option<Vec<Change>> {
     let present = s.present();
-    if present.len() < 2 * settings.min_size.max(2) {
+    if present.len() < runs_needed(settings) {
         return None;
     }
     let x: Vec<f64> = present.iter().map(|(_, v)| *v).collect();
@@ -305,6 +376,43 @@ mod tests {
         assert!(check(&t, &Settings::default(), Some(30.0))
             .gate_hits
             .is_empty());
+    }
+
+    #[test]
+    fn a_check_that_tests_nothing_says_why() {
+        let m = Metric::Latency(Latency::Ttft, Stat::Avg);
+        let settings = Settings::default();
+        let why = |t: &Trend| nothing_checked(t, &check(t, &settings, Some(10.0)), &settings);
+        // 24 runs, each under its own label (one series per night, one value each).
+        let mut own = trend(&stepped(), m, None);
+        let template = own.series[0].clone();
+        own.series = (0..24)
+            .map(|i| {
+                let mut s = template.clone();
+                s.key.label = format!("night_{:02}", i + 1);
+                s.values = (0..24).map(|j| (j == i).then_some(100.0)).collect();
+                s
+            })
+            .collect();
+        assert_eq!(
+            why(&own),
+            Some(NothingChecked::EachRunOwnLabel { runs: 24 })
+        );
+        // Three runs of one label: a check needs four.
+        let short = trend(&[100.0, 101.0, 99.0], m, None);
+        assert_eq!(
+            why(&short),
+            Some(NothingChecked::TooFewRuns {
+                runs: 3,
+                most: 3,
+                needed: 4
+            })
+        );
+        assert_eq!(why(&Trend::default()), Some(NothingChecked::NoRuns));
+        let mut filtered = short.clone();
+        filtered.series.clear();
+        assert_eq!(why(&filtered), Some(NothingChecked::NoSeries));
+        assert_eq!(why(&trend(&stepped(), m, None)), None);
     }
 
     #[test]

@@ -152,6 +152,7 @@ mod tests {
         AddJob {
             db: db.into(),
             paths: vec![format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))],
+            label: None,
             meta: RunMeta {
                 run_id: Some(id.into()),
                 time: Some(format!("2026-11-{day:02}T02:00:00Z")),

@@ -25,7 +25,7 @@ pub struct Found {
 }
 
 /// The directory a point's files sit in.
-fn point_dir(path: &Path) -> PathBuf {
+pub(super) fn point_dir(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -33,7 +33,8 @@ fn point_dir(path: &Path) -> PathBuf {
     }
 }
 
-fn read_json(path: &Path, warnings: &mut Vec<Warning>) -> Option<Value> {
+/// A JSON file beside the results; `None` when it is not there, a warning when it is unreadable.
+pub(super) fn read_json(path: &Path, warnings: &mut Vec<Warning>) -> Option<Value> {
     if !path.is_file() {
         return None;
     }

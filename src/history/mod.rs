@@ -6,6 +6,7 @@
 
 pub mod baseline;
 pub mod fingerprint;
+pub mod label;
 pub mod record;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +22,7 @@ use crate::render::history::{history_exporters, HistoryCtx};
 use crate::render::output::write_outputs;
 use crate::store::{redact, Added, Fingerprint, RunInfo, Store, ValueRow};
 
+pub use label::LabelFrom;
 pub use record::RunMeta;
 
 /// Runs `history check` looks at when `--last` is not given.
@@ -31,6 +33,8 @@ pub const DEFAULT_CHECK_LAST: usize = 60;
 pub struct AddJob {
     pub db: String,
     pub paths: Vec<String>,
+    /// `--label`: the series label of every input given without `label=`.
+    pub label: Option<String>,
     pub meta: RunMeta,
     pub options: IngestOptions,
 }
@@ -43,14 +47,28 @@ pub struct AddDone {
     pub values: usize,
     pub time: String,
     pub fingerprint: Fingerprint,
+    /// Every label stored, with where it came from.
+    pub labels: Vec<(String, LabelFrom)>,
     pub warnings: Vec<Warning>,
 }
 
 /// Loads the results, fingerprints them and stores the run (replacing one with the same id).
 pub fn add(job: &AddJob) -> Result<AddDone, Error> {
-    let inputs: Vec<Input> = job.paths.iter().map(|p| Input::parse(p)).collect();
-    let sweep = ingest::load(&inputs, &job.options)?;
+    if job.label.as_ref().is_some_and(|l| l.trim().is_empty()) {
+        return Err(Error::Usage("--label must not be empty".into()));
+    }
+    let inputs: Vec<Input> = job
+        .paths
+        .iter()
+        .map(|p| {
+            let mut input = Input::parse(p);
+            input.label = input.label.or_else(|| job.label.clone());
+            input
+        })
+        .collect();
+    let mut sweep = ingest::load(&inputs, &job.options)?;
     let found = fingerprint::fingerprint(&sweep);
+    let labels = label::stable_labels(&inputs, &mut sweep, &found.fingerprint);
     let run = record::run_record(
         &sweep,
         &job.meta,
@@ -69,6 +87,7 @@ pub fn add(job: &AddJob) -> Result<AddDone, Error> {
         values: run.points.iter().map(|p| p.values.len()).sum(),
         time: run.time,
         fingerprint: run.fingerprint,
+        labels,
         warnings,
     })
 }

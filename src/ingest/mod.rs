@@ -182,7 +182,7 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
             options: options.clone(),
             warnings: Vec::new(),
         };
-        let mut unread = None;
+        let (mut unread, mut log) = (None, None);
         let result = match task {
             ReadTask::AiConfigurator => Some(aiconfigurator::read_dir(path, &mut local)),
             ReadTask::Aiperf => Some(aiperf::read_dir(path, &mut local)),
@@ -191,25 +191,66 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 if result.is_none() {
                     warn_if_empty(path, &mut local);
                     unread = unread::diagnose(path);
+                    log = unread::client_log(path);
                 }
                 result
             }
         };
-        (result, local.warnings, unread)
+        (result, local.warnings, unread, log)
     });
     let points_before = sweep.points.len();
     let mut unknown = Vec::new();
-    for ((_, path), (result, mut warnings, unread)) in tasks.iter().zip(results) {
+    let mut logs = Vec::new();
+    for ((_, path), (result, mut warnings, unread, log)) in tasks.iter().zip(results) {
         ctx.warnings.append(&mut warnings);
         match unread {
             Some(Unread::Broken(e)) => ctx.warnings.push(left_out(&e)),
             Some(Unread::Unknown(reason)) => unknown.push((path, reason)),
             None => {}
         }
+        logs.extend(log);
         let label = label_of(nested_label(root, path));
         add_points(result, path, root, &label, ctx, sweep);
     }
-    warn_unknown_json(unknown, &sweep.points[points_before..], ctx);
+    let read = &sweep.points[points_before..];
+    let interrupted = warn_interrupted(logs, read, ctx);
+    // What an interrupted client wrote before it stopped (aiperf's inputs.json) is not news.
+    unknown.retain(|(path, _)| {
+        !path
+            .parent()
+            .is_some_and(|d| interrupted.iter().any(|i| i == d))
+    });
+    warn_unknown_json(unknown, read, ctx);
+}
+
+/// Names every point directory that holds a client's log but no results (the client was
+/// stopped before it wrote them), with the log's last line; returns those directories.
+fn warn_interrupted(
+    logs: Vec<unread::Interrupted>,
+    read: &[Point],
+    ctx: &mut ReadCtx,
+) -> Vec<PathBuf> {
+    let run_dirs: Vec<&Path> = read.iter().filter_map(|p| run_dir(&p.path)).collect();
+    let mut named: Vec<PathBuf> = Vec::new();
+    for i in logs {
+        if named.contains(&i.dir) || run_dirs.iter().any(|d| d.starts_with(&i.dir)) {
+            continue;
+        }
+        let log = i.log.strip_prefix(&i.dir).unwrap_or(&i.log).display();
+        let end = match &i.last_line {
+            Some(line) => format!("the last line of {log}: {line}"),
+            None => format!("{log} is empty"),
+        };
+        ctx.warn(
+            &i.dir,
+            format!(
+                "interrupted {} run: it stopped before writing results; {end}",
+                i.tool
+            ),
+        );
+        named.push(i.dir);
+    }
+    named
 }
 
 /// JSON of no known format is named where it matters: beside results that were read (a run
@@ -382,7 +423,7 @@ fn series_above(dir: &Path) -> Option<String> {
 /// the point (its file or artifact directory), leaving out names that only say the load
 /// (`isl_128_osl_64`, `conc_8`, `c8`) or the repeat (`rep_2`, `run_0001`, `profile_runs`). `root/tuned/isl_.../` gives `tuned`; a point right
 /// below the root gives none.
-fn nested_label(root: &Path, path: &Path) -> Option<String> {
+pub fn nested_label(root: &Path, path: &Path) -> Option<String> {
     let parent = path.parent()?;
     let rel = parent.strip_prefix(root).ok()?;
     let parts: Vec<String> = rel

@@ -546,7 +546,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
         label: c.label.clone(),
         baseline: c.baseline.clone(),
         counts: format!(
-            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise, {unverified} unverified (one run on a side)",
+            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise, {unverified} untested",
             c.pairs.len()
         ),
         key_count: key_groups.iter().map(|g| g.rows.len()).sum(),

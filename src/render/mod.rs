@@ -3,6 +3,7 @@
 //! [`output::Exporter`].
 
 pub mod audit;
+pub mod capacity_json;
 pub mod findings_json;
 pub mod format;
 pub mod github;
@@ -39,6 +40,8 @@ pub struct ReportCtx<'a> {
     /// The inputs as the user gave them, for headers.
     pub inputs: &'a [String],
     pub out_dir: &'a Path,
+    /// Lines SUMMARY.txt states right after the SLA (a runner's own answer).
+    pub lead: &'a [String],
 }
 
 /// Every output of `report` and `compare`, in writing order: the charts first so the text

@@ -51,6 +51,7 @@ impl Exporter<ReportCtx<'_>> for SummaryTxt {
             Some(s) => format!("SLA: {s}"),
             None => "SLA: none given (use --sla ttft=500,tpot=7)".into(),
         });
+        out.extend(ctx.lead.iter().cloned());
         out.push(String::new());
         out.push("Verdict:".into());
         out.extend(headline_lines(f).iter().map(|l| format!("  {l}")));

@@ -34,6 +34,8 @@ pub struct ReportOn {
     pub inputs: Vec<String>,
     /// SLA targets, as `--sla` takes them.
     pub sla: Option<String>,
+    /// The statistic the SLA is judged on (`--sla-stat`).
+    pub stat: Stat,
     /// GPUs per point, for tokens/s/gpu.
     pub gpus: Option<u64>,
 }
@@ -55,7 +57,12 @@ pub fn conclude(outcome: &Outcome, sweep: &SweepPlan, report: Option<ReportOn>) 
 
 /// The report job into `out`, with its summary and location printed: 0, or 1 when it failed.
 pub fn report_into(report: &ReportOn, out: &Path) -> u8 {
-    match write_report(report, out) {
+    report_into_leading(report, out, &[])
+}
+
+/// As [`report_into`], with `lead`: lines SUMMARY.txt states right after the SLA.
+pub fn report_into_leading(report: &ReportOn, out: &Path, lead: &[String]) -> u8 {
+    match write_report(report, out, lead) {
         Ok(files) => {
             print_report_location(out, files);
             0
@@ -69,19 +76,19 @@ pub fn report_into(report: &ReportOn, out: &Path) -> u8 {
 
 /// The report job on the complete points into `out`; prints its warnings and summary the way
 /// `adreport report` does. Returns how many files it wrote.
-fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
+fn write_report(r: &ReportOn, out: &Path, lead: &[String]) -> Result<usize, String> {
     let settings = Settings {
         sla: r
             .sla
             .as_deref()
-            .map(|s| Sla::parse(s, Stat::Avg))
+            .map(|s| Sla::parse(s, r.stat))
             .transpose()
             .map_err(|e| format!("--sla: {e}"))?,
         fail_on_regression: None,
         fail_on_sla: false,
         noise: Default::default(),
     };
-    let done = crate::report::run(
+    let done = crate::report::run_leading(
         &r.inputs,
         &IngestOptions {
             gpus: r.gpus,
@@ -89,6 +96,7 @@ fn write_report(r: &ReportOn, out: &Path) -> Result<usize, String> {
         },
         &settings,
         out,
+        lead,
     )
     .map_err(|e| e.to_string())?;
     for w in &done.sweep.warnings {

@@ -14,6 +14,11 @@ Fault hooks for tests, from the environment:
   STANDIN_FAIL_AT_CONC=C   exit 2 at concurrency C before sending anything
   STANDIN_HANG_AT_CONC=C   sleep forever at concurrency C
   STANDIN_DELAY_S=S        sleep S seconds before writing results (widens the Ctrl-C window)
+
+Against the mock server in --virtual-time with --max-batch (its /v1/models says so), requests
+go one at a time in the order of the virtual clock (the worker whose clock is earliest sends
+next, with mock_t0_ms and mock_clock), so the server's queue sees them in the order a real one
+would and the results are the same on every run.
 """
 
 import argparse
@@ -120,6 +125,40 @@ def one_request(url, model, isl, osl, extra, timeout):
     return metrics, None, start_wall
 
 
+def server_queues_virtually(url):
+    """Whether the server is the mock in --virtual-time with --max-batch."""
+    u = urllib.parse.urlparse(url if "://" in url else "http://" + url)
+    try:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("GET", "/v1/models")
+        models = json.loads(conn.getresponse().read()).get("data") or []
+        conn.close()
+    except Exception:
+        return False
+    return any(m.get("mock_virtual_time") and m.get("mock_max_batch") for m in models)
+
+
+def run_phase_in_clock_order(args, extra, count, concurrency, phase):
+    """A phase on one virtual clock: the worker whose clock is earliest sends the next request."""
+    records = []
+    clock_id = uuid.uuid4().hex
+    phase_start = time.time_ns()
+    clocks = [0] * max(1, min(concurrency, count))
+    for _ in range(count):
+        w = min(range(len(clocks)), key=lambda k: (clocks[k], k))
+        body = dict(extra, mock_t0_ms=clocks[w] / 1e6, mock_clock=clock_id)
+        metrics, error, _ = one_request(args.url, args.model, args.isl, args.osl, body,
+                                        args.request_timeout_seconds)
+        latency_ns = 0
+        if metrics is not None:
+            latency_ns = int(metrics["request_latency"][0] * 1e6)
+            metrics.pop("_virtual", None)
+        start = phase_start + clocks[w]
+        clocks[w] += latency_ns
+        records.append((metrics, error, start, start + latency_ns, phase))
+    return records, max(clocks) / 1e9
+
+
 def percentile(sorted_vals, q):
     """numpy's default (linear) percentile, as aiperf computes them."""
     if len(sorted_vals) == 1:
@@ -142,7 +181,7 @@ def stats(values, unit):
     return out
 
 
-def run_phase(args, extra, count, concurrency, phase):
+def run_phase_threads(args, extra, count, concurrency, phase):
     """The phase's records and its duration in seconds. Against a --virtual-time server each
     worker keeps its own clock (a request starts when its previous one ended), so the duration
     is the longest worker's and no wall clock enters the results."""
@@ -215,6 +254,9 @@ def main():
             time.sleep(60)
     extra = json.loads(args.extra_inputs)
     start_iso = time.strftime("%Y-%m-%dT%H:%M:%S")
+    run_phase = run_phase_threads
+    if server_queues_virtually(args.url):
+        run_phase = run_phase_in_clock_order
     warm, _ = run_phase(args, extra, args.num_warmup_requests, conc, "warmup")
     prof_start_ns = time.time_ns()
     prof, duration = run_phase(args, extra, args.request_count, conc, "profiling")

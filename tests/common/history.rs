@@ -78,12 +78,28 @@ pub fn write_night(root: &Path, night: u32, seed: u64, step_from: u32, step: f64
     dir
 }
 
+/// How `add_nights` names each night's directory on the command line.
+#[derive(Clone, Copy)]
+pub enum NightSpec<'a> {
+    /// `LABEL=night_NN`.
+    Labelled(&'a str),
+    /// `night_NN` alone, as a nightly job adds its directory.
+    Plain,
+    /// `night_NN=night_NN`: each night under its own label (what adreport stored for a plain
+    /// directory before labels were made stable).
+    OwnLabel,
+}
+
 /// Adds 24 nights to `db`, latencies x`step` from night 15, as runs `night-NN` with commits
 /// `cNN` one day apart.
-pub fn add_nights(root: &Path, db: &str, step: f64) {
+pub fn add_nights(root: &Path, db: &str, step: f64, spec: NightSpec) {
     for night in 1..=24u32 {
         let dir = write_night(root, night, 7, 15, step);
-        let spec = format!("baseline={}", dir.display());
+        let spec = match spec {
+            NightSpec::Labelled(label) => format!("{label}={}", dir.display()),
+            NightSpec::Plain => dir.display().to_string(),
+            NightSpec::OwnLabel => format!("night_{night:02}={}", dir.display()),
+        };
         let id = format!("night-{night:02}");
         let commit = format!("c{night:02}");
         let time = format!("2026-11-{night:02}T02:00:00Z");

@@ -6,7 +6,7 @@ pub mod report;
 
 use std::path::Path;
 
-use crate::analyze::trend::{Change, Kind, Trend, TrendCheck, TrendRun};
+use crate::analyze::trend::{Change, Kind, NothingChecked, Trend, TrendCheck, TrendRun};
 use crate::model::Metric;
 use crate::render::format::human;
 use crate::render::output::Exporter;
@@ -252,6 +252,8 @@ pub fn check_summary(trend: &Trend, check: &TrendCheck, threshold: Option<f64>) 
         ));
     }
     match threshold {
+        // Nothing checked is said (and failed) by the caller, never passed as "no regression".
+        Some(_) if check.series_checked == 0 => {}
         Some(t) if check.gate_hits.is_empty() => out.push_str(&format!(
             "no series' newest change point is a regression beyond {t}%\n"
         )),
@@ -262,4 +264,24 @@ pub fn check_summary(trend: &Trend, check: &TrendCheck, threshold: Option<f64>) 
         None => {}
     }
     out
+}
+
+/// Why `history check` tested no series, and what to do about it.
+pub fn nothing_checked_text(why: &NothingChecked) -> String {
+    match why {
+        NothingChecked::NoRuns => "no runs stored: nothing to check".to_string(),
+        NothingChecked::NoSeries => {
+            "no stored values match --label / --metric: nothing to check".to_string()
+        }
+        NothingChecked::EachRunOwnLabel { runs } => format!(
+            "{runs} runs, each its own label: nothing to compare; use --label \
+             (`adreport history add PATH --label NAME`, or NAME=PATH) so that every run of a \
+             sweep is stored under one label; adding a run again with its --run-id replaces it"
+        ),
+        NothingChecked::TooFewRuns { runs, most, needed } => format!(
+            "{runs} {} stored; a change point needs at least {needed} runs of one series \
+             (label x load point x metric), and the longest has {most}",
+            if *runs == 1 { "run" } else { "runs" }
+        ),
+    }
 }

@@ -5,6 +5,7 @@ use super::local;
 use super::options::{FanOut, Target};
 use super::slurm::{self, Submission};
 use super::{k8s, Matrix, Unit};
+use crate::model::Stat;
 use crate::run::finish::{self, ReportOn};
 use crate::run::{OnFailure, Outcome, RunError};
 
@@ -14,8 +15,9 @@ pub struct Fan {
     pub fan: FanOut,
     pub on_failure: OnFailure,
     pub force: bool,
-    /// SLA targets and GPUs of the end report; `None` with `--no-report`.
-    pub report: Option<(Option<String>, Option<u64>)>,
+    /// SLA targets, the statistic they are judged on and GPUs of the end report; `None`
+    /// with `--no-report`.
+    pub report: Option<(Option<String>, Stat, Option<u64>)>,
 }
 
 /// Returns the exit code. `run_unit` is the runner's sweep of one unit on this machine.
@@ -86,7 +88,7 @@ pub fn execute(
 
 /// The end report on every complete point: 0, or 1 when it failed.
 fn report(f: &Fan) -> u8 {
-    let Some((sla, gpus)) = &f.report else {
+    let Some((sla, stat, gpus)) = &f.report else {
         return 0;
     };
     let inputs = f.matrix.report_inputs();
@@ -96,6 +98,7 @@ fn report(f: &Fan) -> u8 {
     let r = ReportOn {
         inputs,
         sla: sla.clone(),
+        stat: *stat,
         gpus: *gpus,
     };
     finish::report_into(&r, &f.matrix.report_dir())

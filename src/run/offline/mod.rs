@@ -31,6 +31,7 @@ pub use settings::{
 
 use serde_json::Value;
 
+use crate::model::Stat;
 use crate::run::fanout::configs::{self, job_settings};
 use crate::run::fanout::execute::{self, Fan};
 use crate::run::fanout::options::{FanOut, Target};
@@ -64,6 +65,7 @@ fn run_one(settings: Settings) -> Result<u8, RunError> {
     let report = report.map(|(sla, backends)| ReportOn {
         inputs: report_inputs(&outcome, &sweep, &backends),
         sla,
+        stat: Stat::Avg,
         gpus: None,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
@@ -115,7 +117,7 @@ fn fan_out(
         matrix: Matrix::new("offline", &outs, configs, &fan)?,
         on_failure: first.policy.on_failure,
         force: first.policy.force,
-        report: (!first.no_report).then(|| (first.sla.clone(), None)),
+        report: (!first.no_report).then(|| (first.sla.clone(), Stat::Avg, None)),
         fan,
     };
     let mut run_unit = |u: &Unit| -> Result<Outcome, RunError> {

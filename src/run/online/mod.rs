@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod driver;
+pub mod search;
 pub mod server;
 pub mod settings;
 
@@ -33,16 +34,43 @@ use crate::run::{install_signal_handlers, Outcome, RunError, SweepPlan};
 pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
     let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
     install_signal_handlers()?;
+    if settings.iter().any(|s| s.search.is_some()) {
+        return search_each(settings, &fan);
+    }
     if fan.is_plain() && settings.len() == 1 {
         return run_one(settings.remove(0));
     }
     fan_out(&options, settings, fan)
 }
 
+/// `--find-capacity`: each config's search here, one after the other; `--repeats` caps the
+/// runs of a probe within the noise.
+fn search_each(settings: Vec<Settings>, fan: &FanOut) -> Result<u8, RunError> {
+    if settings.iter().any(|s| s.search.is_none()) {
+        return Err(RunError::Usage(
+            "--find-capacity: set it for every config of the file, or for none".into(),
+        ));
+    }
+    if fan.target != Target::Local || fan.interleave || fan.only_repeat.is_some() {
+        return Err(RunError::Usage(
+            "--find-capacity runs here, one config after the other: --slurm, --emit-k8s, --interleave and --repeat are not supported with it yet".into(),
+        ));
+    }
+    let mut code = 0;
+    for s in settings {
+        code = code.max(search::run(s, fan.repeats)?);
+        if crate::run::interrupted() {
+            break;
+        }
+    }
+    Ok(code)
+}
+
 /// One sweep on this machine, as without configs or repeats.
 fn run_one(settings: Settings) -> Result<u8, RunError> {
     let sweep = plan(&settings, settings.root());
     let report = (!settings.no_report).then(|| (settings.sla.clone(), settings.gpus));
+    let stat = settings.sla_stat;
     let mut driver = OnlineDriver::new(with_gpu(settings, &sweep));
     let outcome = crate::run::run(&mut driver, &sweep)?;
     let report = report.map(|(sla, gpus)| ReportOn {
@@ -52,6 +80,7 @@ fn run_one(settings: Settings) -> Result<u8, RunError> {
             .map(|d| format!("{}={}", sweep.label, d.display()))
             .collect(),
         sla,
+        stat,
         gpus,
     });
     Ok(finish::conclude(&outcome, &sweep, report))
@@ -106,7 +135,7 @@ fn fan_out(
         matrix: Matrix::new("online", &outs, configs, &fan)?,
         on_failure: first.policy.on_failure,
         force: first.policy.force,
-        report: (!first.no_report).then(|| (first.sla.clone(), gpus)),
+        report: (!first.no_report).then(|| (first.sla.clone(), first.sla_stat, gpus)),
         fan,
     };
     let keep = f.fan.keep_server;

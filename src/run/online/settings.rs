@@ -10,6 +10,7 @@ use serde_json::{json, Map};
 
 use super::client::ClientKind;
 use super::server::{ReadyOn, ServerSpec, READY_LINE};
+use crate::analyze::search::{check_settings, SearchSettings, DEFAULT_PRECISION_PCT};
 use crate::analyze::sla::Sla;
 use crate::model::Stat;
 use crate::run::fanout::configs::{Common, RunnerOptions};
@@ -17,6 +18,9 @@ use crate::run::fanout::options::FanOutOptions;
 use crate::run::http::Endpoint;
 use crate::run::options::{null_as_default, secs, split_cmd, CmdSpec, Layer, ListSpec};
 use crate::run::{OnFailure, PointSpec, Policy, RunError};
+
+/// The highest concurrency `--find-capacity` probes unless `--max-concurrency` says otherwise.
+pub const DEFAULT_MAX_CONCURRENCY: u64 = 1024;
 
 /// The concurrency presets of `--concurrencies quick|full`.
 pub const QUICK: &[u64] = &[1, 8, 32, 64];
@@ -170,6 +174,22 @@ pub struct OnlineOptions {
     #[arg(long, value_name = "N", help_heading = "Report")]
     pub gpus: Option<u64>,
 
+    /// Find the highest concurrency meeting --sla by a search instead of the --concurrencies
+    /// grid: doubling from 1 until the SLA fails, then bisection; writes OUT/LABEL/capacity.json.
+    /// With --repeats N, a probe within the run-to-run noise of a limit gets up to N runs.
+    #[arg(long, help_heading = "Capacity search")]
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub find_capacity: bool,
+    /// The highest concurrency the search probes [default: 1024].
+    #[arg(long, value_name = "N", help_heading = "Capacity search")]
+    pub max_concurrency: Option<u64>,
+    /// The search stops when [last pass, first fail] is within PCT % of the last pass [default: 10].
+    #[arg(long, value_name = "PCT", help_heading = "Capacity search")]
+    pub precision: Option<f64>,
+    /// The statistic --sla is judged on: avg, p50, p90, p95 or p99 [default: avg].
+    #[arg(long, value_name = "STAT", help_heading = "Capacity search")]
+    pub sla_stat: Option<String>,
+
     /// Repeats, Slurm and Kubernetes: keys of the file's top level too (see fan-out).
     #[command(flatten)]
     #[serde(skip)]
@@ -212,6 +232,10 @@ impl OnlineOptions {
             no_gpu_trace: self.no_gpu_trace.over(lower.no_gpu_trace),
             sla: self.sla.over(lower.sla),
             gpus: self.gpus.over(lower.gpus),
+            find_capacity: self.find_capacity.over(lower.find_capacity),
+            max_concurrency: self.max_concurrency.over(lower.max_concurrency),
+            precision: self.precision.over(lower.precision),
+            sla_stat: self.sla_stat.over(lower.sla_stat),
             fan_out: self.fan_out.over(lower.fan_out),
         }
     }
@@ -264,8 +288,58 @@ pub struct Settings {
     /// A GPU is present: aiperf gets `--gpu-telemetry pynvml` (set by the command, not a flag).
     pub gpu_telemetry: bool,
     pub sla: Option<String>,
+    /// The statistic `sla` is judged on.
+    pub sla_stat: Stat,
+    /// `--find-capacity`: the search's settings (`max_repeats` 1 until the fan-out's
+    /// `--repeats` is known).
+    pub search: Option<SearchSettings>,
     pub gpus: Option<u64>,
     pub config_file: Option<PathBuf>,
+}
+
+/// `--sla-stat`: the statistics an SLA is judged on.
+fn parse_sla_stat(text: &str) -> Result<Stat, RunError> {
+    [Stat::Avg, Stat::P50, Stat::P90, Stat::P95, Stat::P99]
+        .into_iter()
+        .find(|s| s.key() == text.trim().to_ascii_lowercase())
+        .ok_or_else(|| {
+            RunError::Usage(format!(
+                "--sla-stat `{text}`: use avg, p50, p90, p95 or p99"
+            ))
+        })
+}
+
+/// `--find-capacity` and its flags, checked against the rest.
+fn search_settings(a: &OnlineOptions) -> Result<Option<SearchSettings>, RunError> {
+    if !a.find_capacity {
+        let set = [
+            (a.max_concurrency.is_some(), "--max-concurrency"),
+            (a.precision.is_some(), "--precision"),
+        ];
+        if let Some((_, flag)) = set.iter().find(|(on, _)| *on) {
+            return Err(RunError::Usage(format!(
+                "{flag} applies to --find-capacity"
+            )));
+        }
+        return Ok(None);
+    }
+    if a.sla.is_none() {
+        return Err(RunError::Usage(
+            "--find-capacity searches for the highest concurrency meeting an SLA: add --sla, e.g. --sla ttft=500".into(),
+        ));
+    }
+    if a.concurrencies.is_some() {
+        return Err(RunError::Usage(
+            "--find-capacity chooses the concurrencies itself: leave out --concurrencies (--max-concurrency caps them)".into(),
+        ));
+    }
+    let s = SearchSettings {
+        max_concurrency: a.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        precision_pct: a.precision.unwrap_or(DEFAULT_PRECISION_PCT),
+        max_repeats: 1,
+    };
+    check_settings(&s).map_err(RunError::Usage)?;
+    Ok(Some(s))
 }
 
 fn parse_env(spec: EnvSpec) -> Result<Vec<(String, String)>, RunError> {
@@ -331,6 +405,7 @@ impl Settings {
 
     /// Defaults and checks on options already layered (flags, a config, the file).
     pub fn from_options(a: OnlineOptions) -> Result<Settings, RunError> {
+        let search = search_settings(&a)?;
         let server_shell = a.server_shell;
         let server_cmd = a.server_cmd;
         let server_argv = match server_cmd {
@@ -414,9 +489,13 @@ impl Settings {
             .point_timeout
             .map(|v| secs(v, "--point-timeout"))
             .transpose()?;
+        let sla_stat = match &a.sla_stat {
+            Some(t) => parse_sla_stat(t)?,
+            None => Stat::Avg,
+        };
         let sla = a.sla;
         if let Some(s) = &sla {
-            Sla::parse(s, Stat::Avg).map_err(|e| RunError::Usage(format!("--sla: {e}")))?;
+            Sla::parse(s, sla_stat).map_err(|e| RunError::Usage(format!("--sla: {e}")))?;
         }
         Ok(Settings {
             server,
@@ -449,6 +528,8 @@ impl Settings {
             gpu_trace: !a.no_gpu_trace,
             gpu_telemetry: false,
             sla,
+            sla_stat,
+            search,
             gpus: a.gpus.or(world_size),
             config_file: a.config,
         })
@@ -460,21 +541,21 @@ impl Settings {
     }
 
     pub fn points(&self) -> Vec<PointSpec> {
-        self.concurrencies
-            .iter()
-            .map(|&c| {
-                let mut params = Map::new();
-                params.insert("isl".into(), json!(self.isl));
-                params.insert("osl".into(), json!(self.osl));
-                params.insert("concurrency".into(), json!(c));
-                params.insert("num_requests".into(), json!(c * self.rounds));
-                params.insert("rounds".into(), json!(self.rounds));
-                PointSpec {
-                    name: format!("isl_{}_osl_{}_conc_{c}", self.isl, self.osl),
-                    params,
-                }
-            })
-            .collect()
+        self.concurrencies.iter().map(|&c| self.point(c)).collect()
+    }
+
+    /// The point at concurrency `c`: `isl_X_osl_Y_conc_C`.
+    pub fn point(&self, c: u64) -> PointSpec {
+        let mut params = Map::new();
+        params.insert("isl".into(), json!(self.isl));
+        params.insert("osl".into(), json!(self.osl));
+        params.insert("concurrency".into(), json!(c));
+        params.insert("num_requests".into(), json!(c * self.rounds));
+        params.insert("rounds".into(), json!(self.rounds));
+        PointSpec {
+            name: format!("isl_{}_osl_{}_conc_{c}", self.isl, self.osl),
+            params,
+        }
     }
 }
 
@@ -559,6 +640,35 @@ mod tests {
         assert!(err(&["--url", "h:1", "--label", "a/b"]).contains("plain directory"));
         assert!(err(&["--server-cmd", "x", "--env", "NOEQUALS"]).contains("KEY=VALUE"));
         assert!(err(&["--url", "h:1", "--sla", "bogus=1"]).contains("--sla"));
+    }
+
+    #[test]
+    fn find_capacity_from_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("sweep.yaml");
+        fs::write(
+            &cfg,
+            "url: http://h:1\nsla: ttft=100\nfind-capacity: true\nmax-concurrency: 64\nsla-stat: p90\n",
+        )
+        .unwrap();
+        let c = cfg.display().to_string();
+        let s = settings(&["--config", &c]).unwrap();
+        assert_eq!(s.sla_stat, Stat::P90);
+        let search = s.search.unwrap();
+        assert_eq!(
+            (
+                search.max_concurrency,
+                search.precision_pct,
+                search.max_repeats
+            ),
+            (64, 10.0, 1)
+        );
+        let s = settings(&["--config", &c, "--precision", "5"]).unwrap();
+        assert_eq!(s.search.unwrap().precision_pct, 5.0);
+        let err = settings(&["--config", &c, "--precision=0"]).unwrap_err();
+        assert!(err.to_string().contains("--precision"), "{err}");
+        let s = settings(&["--url", "h:1"]).unwrap();
+        assert_eq!((s.search, s.sla_stat), (None, Stat::Avg));
     }
 
     #[test]
