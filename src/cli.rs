@@ -12,7 +12,7 @@ use crate::run::online::OnlineOptions;
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
 #[derive(Parser, Debug)]
-#[command(name = "adreport", version, about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
+#[command(name = "adreport", version = env!("ADREPORT_VERSION"), about = "Answers from LLM serving benchmark results: ingest aiperf, genai-perf, benchmark_serving, trtllm-bench and AIConfigurator outputs, check SLAs, compare configs, report.", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,6 +41,85 @@ pub enum Command {
     /// changed a metric: add, list, show, check.
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Write the results in another tool's format.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory with -o.
+    Man(ManArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// One llm-d Benchmark Report v0.2 (YAML) per load point, for llm-d-benchmark and
+    /// llm-d-prism.
+    #[command(name = "llm-d")]
+    LlmD(ExportLlmdArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportLlmdArgs {
+    /// Result files or directories, each optionally `label=path`.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<String>,
+    /// Directory for the reports (created when missing).
+    #[arg(short = 'o', long = "out", value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write adreport.1 and adreport-COMMAND.1 for every command into DIR.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "adreport", &mut out);
+    out
+}
+
+/// The man pages: `adreport.1` first, then `adreport-COMMAND.1` for every command and
+/// subcommand (`adreport-run-online.1`).
+pub fn man_pages() -> Result<Vec<crate::render::output::Output>, std::io::Error> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let mut pages = Vec::new();
+    man_page(&cmd, "adreport", &mut pages)?;
+    Ok(pages)
+}
+
+fn man_page(
+    cmd: &clap::Command,
+    name: &str,
+    pages: &mut Vec<crate::render::output::Output>,
+) -> Result<(), std::io::Error> {
+    let page = cmd
+        .clone()
+        .name(name.to_string())
+        .version(env!("ADREPORT_VERSION"));
+    let mut bytes = Vec::new();
+    clap_mangen::Man::new(page).render(&mut bytes)?;
+    pages.push(crate::render::output::Output {
+        file_name: format!("{name}.1"),
+        bytes,
+    });
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        man_page(sub, &format!("{name}-{}", sub.get_name()), pages)?;
+    }
+    Ok(())
 }
 
 const HISTORY_DB_HELP: &str =
@@ -416,13 +495,40 @@ pub struct PlanArgs {
     pub load: LoadArgs,
 }
 
+/// What `show` prints or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PointsFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    /// Every column, typed, into the file `-o` names.
+    Parquet,
+}
+
+impl PointsFormat {
+    /// The text format, `None` for Parquet.
+    pub fn text(self) -> Option<ShowFormat> {
+        match self {
+            PointsFormat::Table => Some(ShowFormat::Table),
+            PointsFormat::Json => Some(ShowFormat::Json),
+            PointsFormat::Csv => Some(ShowFormat::Csv),
+            PointsFormat::Markdown => Some(ShowFormat::Markdown),
+            PointsFormat::Parquet => None,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// Result files or directories, each optionally `label=path`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]
-    pub format: ShowFormat,
+    pub format: PointsFormat,
+    /// Write to FILE instead of stdout (needed for --format parquet).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Comma-separated metric columns (canonical names, e.g. ttft_p99_ms,tpot_avg_ms).
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,

@@ -8,8 +8,8 @@ use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
 use adreport::cli::{
-    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, LoadArgs, NoiseArgs,
-    PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
+    AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, ExportCommand, LoadArgs,
+    ManArgs, NoiseArgs, PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
 };
 use adreport::dataset::{self, DatasetSummary, NormDist, TokenNormDist};
 use adreport::error::{Error, ReadError};
@@ -18,7 +18,8 @@ use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Stat, Warning};
 use adreport::plan;
 use adreport::render::headline::nothing_gated;
-use adreport::render::output::write_outputs;
+use adreport::render::output::{write_file, write_outputs, Exporter, Output, Rendered};
+use adreport::render::parquet::{self, points_parquet};
 use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
@@ -51,6 +52,25 @@ fn main() -> ExitCode {
         Command::Dataset(DatasetCommand::TokenNormDist(args)) => run_token_norm_dist(&args),
         Command::Run(run) => return run_command(run.command),
         Command::History(cmd) => history_command::run(&cmd),
+        Command::Completions(args) => {
+            print_bytes(&adreport::cli::completions(args.shell));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => run_man(&args),
+        Command::Export(ExportCommand::LlmD(args)) => {
+            report::export_llmd(&args.runs, &ingest_options(&args.load), &args.out).map(
+                |(sweep, files)| {
+                    print_warnings(&sweep.warnings);
+                    eprintln!(
+                        "wrote {} llm-d benchmark reports (v{}) to {}",
+                        files.len(),
+                        adreport::render::llmd::VERSION,
+                        args.out.display()
+                    );
+                    ExitCode::SUCCESS
+                },
+            )
+        }
     };
     match result {
         Ok(code) => code,
@@ -95,6 +115,30 @@ fn print(text: &str) {
     let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
+fn print_bytes(bytes: &[u8]) {
+    let _ = std::io::stdout().write_all(bytes);
+}
+
+/// `adreport man`: the main page to stdout, or every page into `-o DIR`.
+fn run_man(args: &ManArgs) -> Result<ExitCode, Error> {
+    let pages = adreport::cli::man_pages().map_err(|source| Error::Write {
+        path: "<man page>".into(),
+        source,
+    })?;
+    match &args.out {
+        None => print_bytes(&pages[0].bytes),
+        Some(dir) => {
+            let list: Vec<Box<dyn Exporter<()>>> = pages
+                .into_iter()
+                .map(|p| Box::new(Rendered(p)) as Box<dyn Exporter<()>>)
+                .collect();
+            let files = write_outputs(&list, &(), dir)?;
+            eprintln!("wrote {} man pages to {}", files.len(), dir.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn ingest_options(load: &LoadArgs) -> IngestOptions {
     IngestOptions {
         gpus: load.gpus,
@@ -136,11 +180,28 @@ fn run_show(args: &ShowArgs) -> Result<ExitCode, Error> {
     } else {
         sweep
     };
-    let columns = match (args.format, &args.metrics) {
+    let Some(format) = args.format.text() else {
+        let Some(path) = &args.output else {
+            return Err(Error::Usage(
+                "--format parquet writes a file: give -o FILE".into(),
+            ));
+        };
+        let file = write_file(points_parquet(&sweep, parquet::POINTS_FILE)?, path)?;
+        eprintln!("wrote {} ({} points)", file.display(), sweep.points.len());
+        return Ok(ExitCode::SUCCESS);
+    };
+    let columns = match (format, &args.metrics) {
         (ShowFormat::Json | ShowFormat::Csv, None) => Columns::All,
         _ => Columns::parse(args.metrics.as_deref(), &DEFAULT_METRICS)?,
     };
-    print(&show::render(&point_table(&sweep, &columns)?, args.format));
+    let text = show::render(&point_table(&sweep, &columns)?, format);
+    match &args.output {
+        Some(path) => {
+            let file = write_file(Output::text(parquet::POINTS_FILE, text), path)?;
+            eprintln!("wrote {}", file.display());
+        }
+        None => print(&text),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -268,6 +329,20 @@ fn run_report(
         done.files.len(),
         a.out.out.display()
     ));
+    // GitHub Actions: gate failures as annotations, summary.md in the job's step summary.
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| !v.is_empty()) {
+        let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from);
+        let (lines, note) =
+            report::github_actions(&done.findings, &a.out.out, step_summary.as_deref())?;
+        for l in lines {
+            println!("{l}");
+        }
+        if let Some(note) = note {
+            eprintln!("{note}");
+        }
+    }
     if let Some(why) = nothing_gated(&done.findings) {
         return Err(Error::Usage(why));
     }

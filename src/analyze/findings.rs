@@ -178,6 +178,8 @@ pub struct Findings {
     /// How the tests of all comparisons were corrected as one family; `None` without tests.
     pub family: Option<Family>,
     pub gate_hits: Vec<GateHit>,
+    /// `--fail-on-sla` was set.
+    pub fail_on_sla: bool,
     /// `--fail-on-regression`, with how many single-run deltas it could not judge.
     pub regression_gate: Option<RegressionGate>,
     /// Per comparison: repeats a side that would detect the gate's change (or 5 %).
@@ -285,6 +287,7 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         comparisons,
         family,
         gate_hits,
+        fail_on_sla: settings.fail_on_sla,
         regression_gate,
         power,
         efficiency_y,
@@ -438,17 +441,8 @@ fn gates(
         }
     }
     if settings.fail_on_sla {
-        // In a comparison the first label is the reference; the others are under test.
-        let judged = if labels.len() > 1 {
-            &labels[1..]
-        } else {
-            labels
-        };
         for (i, p) in points.iter().enumerate() {
-            if judged.contains(&p.label)
-                && p.source != Source::AiConfigurator.name()
-                && p.sla_pass == Some(false)
-            {
+            if sla_gated(labels, p) && p.sla_pass == Some(false) {
                 hits.push(GateHit {
                     label: p.label.clone(),
                     gate: Gate::Sla { point: i },
@@ -457,6 +451,17 @@ fn gates(
         }
     }
     hits
+}
+
+/// Whether `--fail-on-sla` judges point `p`: a measured point with an SLA verdict, of the only
+/// label or (in a comparison, where the first label is the reference) of a label under test.
+pub fn sla_gated(labels: &[String], p: &PointFinding) -> bool {
+    let judged = if labels.len() > 1 {
+        &labels[1..]
+    } else {
+        labels
+    };
+    judged.contains(&p.label) && p.source != Source::AiConfigurator.name() && p.sla_pass.is_some()
 }
 
 /// Comparisons first, then (with an SLA) the capacity of every series; `Unjudged` when

@@ -6,13 +6,17 @@ pub mod audit;
 pub mod capacity_json;
 pub mod findings_json;
 pub mod format;
+pub mod github;
 pub mod headline;
 pub mod history;
 pub mod html;
 pub mod isl_osl_table;
+pub mod junit;
+pub mod llmd;
 pub mod markdown;
 pub mod noise_json;
 pub mod output;
+pub mod parquet;
 pub mod plan;
 pub mod plots;
 pub mod point_table;
@@ -49,6 +53,8 @@ pub fn report_exporters<'a>() -> Vec<Box<dyn Exporter<ReportCtx<'a>>>> {
         Box::new(markdown::SummaryMd),
         Box::new(findings_json::FindingsJson),
         Box::new(points_csv::PointsCsv),
+        Box::new(parquet::Parquet),
+        Box::new(junit::JunitXml),
         Box::new(isl_osl_table::IslOslTable),
         Box::new(html::ReportHtml),
     ]

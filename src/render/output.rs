@@ -32,6 +32,31 @@ pub trait Exporter<Ctx: ?Sized> {
     fn render(&self, ctx: &Ctx, earlier: &[Output]) -> Result<Vec<Output>, Error>;
 }
 
+/// An output already rendered (`show -o FILE`), written like any other.
+pub struct Rendered(pub Output);
+
+impl<Ctx: ?Sized> Exporter<Ctx> for Rendered {
+    fn render(&self, _ctx: &Ctx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        Ok(vec![self.0.clone()])
+    }
+}
+
+/// Writes one rendered output to `path` (its directory created when missing), atomically.
+pub fn write_file(output: Output, path: &Path) -> Result<PathBuf, Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(name) = path.file_name() else {
+        return Err(Error::Usage(format!("{}: not a file name", path.display())));
+    };
+    let list: Vec<Box<dyn Exporter<()>>> = vec![Box::new(Rendered(Output {
+        file_name: name.to_string_lossy().into_owned(),
+        ..output
+    }))];
+    Ok(write_outputs(&list, &(), &dir)?.remove(0))
+}
+
 /// Runs the exporters in order, each seeing the outputs of those before it.
 pub fn render_all<Ctx: ?Sized>(
     exporters: &[Box<dyn Exporter<Ctx>>],
@@ -64,6 +89,22 @@ pub fn write_outputs<Ctx: ?Sized>(
         files.push(path);
     }
     Ok(files)
+}
+
+/// Appends `bytes` to a file another program owns (GitHub's `$GITHUB_STEP_SUMMARY`), creating
+/// it when missing. Unlike the outputs above, such a file is added to, never replaced.
+pub fn append_to(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(err)?;
+    file.write_all(bytes).map_err(err)
 }
 
 /// The PNGs among `outputs`, in order.

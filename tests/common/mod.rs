@@ -246,3 +246,40 @@ pub fn skip(why: &str) {
         "SKIPPED: {why} (with CI set this fails)"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Python packages a test reads adreport's files with
+
+/// The pyarrow version `.ci/run` installs into its venv.
+pub const PYARROW_VERSION: &str = "26.0.1";
+
+/// A Python that imports every one of `modules`: `ADREPORT_TEST_PYTHON`, else the venv `.ci/run`
+/// makes (`$TMPDIR/adreport-pyarrow-<version>`), else `python3`. `None` (the test skips, saying
+/// so) when none does; under `CI` a missing module fails the test instead.
+pub fn python_with(modules: &[&str], test: &str) -> Option<PathBuf> {
+    let tmp = std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    let venv = tmp.join(format!("adreport-pyarrow-{PYARROW_VERSION}/bin/python"));
+    let candidates: Vec<PathBuf> = std::env::var_os("ADREPORT_TEST_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([venv, PathBuf::from("python3")])
+        .collect();
+    let import = format!("import {}", modules.join(", "));
+    for py in &candidates {
+        let ok = Command::new(py)
+            .args(["-c", &import])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(py.clone());
+        }
+    }
+    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    let why = format!(
+        "no Python with {} (tried {}); .ci/run installs them into a venv, or set ADREPORT_TEST_PYTHON",
+        modules.join(", "),
+        tried.join(", ")
+    );
+    skip(&format!("{test}: {why}"));
+    None
+}
