@@ -430,7 +430,10 @@ fn llmd_reports_validate_against_the_pinned_schema() {
         )));
         let want = source["time_to_first_token"]["avg"].as_f64().unwrap();
         let got = row["ttft_avg_ms"].as_f64().unwrap();
-        assert!((got - want).abs() <= 1e-9 * want, "conc {c}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "conc {c}: {got} vs {want}"
+        );
     }
 }
 
