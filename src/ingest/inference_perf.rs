@@ -16,7 +16,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::fields::{parse_json, parse_yaml, within, Fields};
-use super::stat_block::set_latency;
+use super::stat_block::{set_latency, set_throughputs};
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
 use crate::model::{latency_names, Metric, Point, Source, Stat};
@@ -139,15 +139,7 @@ fn read_successes(p: &mut Point, ok: &Fields) -> Result<(), ReadError> {
         }
     }
     if let Some(t) = ok.opt_obj("throughput", "successes.throughput.")? {
-        p.set_opt(Metric::RequestThroughput, t.opt_nonneg("requests_per_sec")?);
-        p.set_opt(
-            Metric::OutputTokenThroughput,
-            t.opt_nonneg("output_tokens_per_sec")?,
-        );
-        p.set_opt(
-            Metric::TotalTokenThroughput,
-            t.opt_nonneg("total_tokens_per_sec")?,
-        );
+        set_throughputs(p, &t)?;
     }
     for (key, m) in [
         ("prompt_tokens", Metric::InputTokensAvg),

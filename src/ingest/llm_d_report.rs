@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use super::fields::{parse_json, parse_yaml, within, Fields};
-use super::stat_block::{ms_per_unit, set_latency};
+use super::stat_block::{ms_per_unit, set_latency, set_throughputs};
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
 use crate::model::{latency_names, Metric, Point, Source, Stat};
@@ -159,15 +159,7 @@ fn read_v01(f: &Fields, p: &mut Point) -> Result<(), ReadError> {
     read_requests(p, &m, "metrics.")?;
     read_latencies(p, &m, "metrics.")?;
     if let Some(t) = m.opt_obj("throughput", "metrics.throughput.")? {
-        p.set_opt(Metric::RequestThroughput, t.opt_nonneg("requests_per_sec")?);
-        p.set_opt(
-            Metric::OutputTokenThroughput,
-            t.opt_nonneg("output_tokens_per_sec")?,
-        );
-        p.set_opt(
-            Metric::TotalTokenThroughput,
-            t.opt_nonneg("total_tokens_per_sec")?,
-        );
+        set_throughputs(p, &t)?;
     }
     Ok(())
 }

@@ -16,6 +16,22 @@ pub fn ms_per_unit(unit: &str) -> Option<f64> {
     }
 }
 
+/// Sets request, output-token and total-token throughput from a `throughput` block as
+/// inference-perf writes it (and the llm-d v0.1 reports it writes): `requests_per_sec`,
+/// `output_tokens_per_sec`, `total_tokens_per_sec`.
+pub fn set_throughputs(p: &mut Point, t: &Fields) -> Result<(), ReadError> {
+    p.set_opt(Metric::RequestThroughput, t.opt_nonneg("requests_per_sec")?);
+    p.set_opt(
+        Metric::OutputTokenThroughput,
+        t.opt_nonneg("output_tokens_per_sec")?,
+    );
+    p.set_opt(
+        Metric::TotalTokenThroughput,
+        t.opt_nonneg("total_tokens_per_sec")?,
+    );
+    Ok(())
+}
+
 /// Sets the statistics of one latency family from `block`, reading `keys` (stat, key in the
 /// file) and multiplying by `to_ms`; returns how many were present.
 pub fn set_latency(
