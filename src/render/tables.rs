@@ -130,7 +130,7 @@ pub fn points_table(f: &Findings) -> ReportTable {
     }
 }
 
-fn verdict_tone(v: Verdict) -> Tone {
+pub fn verdict_tone(v: Verdict) -> Tone {
     match v {
         Verdict::Better => Tone::Good,
         Verdict::Worse => Tone::Bad,
@@ -190,15 +190,7 @@ pub fn comparison_table(c: &Comparison) -> ReportTable {
 /// The comparison at a glance: one row per aligned point, one column per key metric,
 /// each cell `baseline -> value (delta)` toned by its verdict.
 pub fn comparison_matrix(c: &Comparison) -> ReportTable {
-    let metrics: Vec<Metric> = KEY_METRICS
-        .iter()
-        .copied()
-        .filter(|m| {
-            c.pairs
-                .iter()
-                .any(|p| p.deltas.iter().any(|d| d.metric == m.name()))
-        })
-        .collect();
+    let metrics = compared_key_metrics(c);
     let mut headers: Vec<String> = ["conc", "isl", "osl", "runs"]
         .iter()
         .map(|s| s.to_string())
@@ -243,6 +235,18 @@ pub fn comparison_matrix(c: &Comparison) -> ReportTable {
         headers,
         rows,
     }
+}
+
+/// The key metrics some aligned point of a comparison has a delta of, in [`KEY_METRICS`] order.
+pub fn compared_key_metrics(c: &Comparison) -> Vec<Metric> {
+    KEY_METRICS
+        .into_iter()
+        .filter(|m| {
+            c.pairs
+                .iter()
+                .any(|p| p.deltas.iter().any(|d| d.metric_id == Some(*m)))
+        })
+        .collect()
 }
 
 /// The load of an aligned pair for people: its concurrency (after `conc_prefix`), `bs N`,

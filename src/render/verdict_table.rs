@@ -3,9 +3,11 @@
 
 use super::format::{pct, pct_plain};
 use super::headline::{effect_text, short, verdicts_text};
-use super::tables::{key_load_text, ReportTable, Tone, ToneCell};
+use super::tables::{
+    compared_key_metrics, key_load_text, verdict_tone, ReportTable, Tone, ToneCell,
+};
 use crate::analyze::compare::{Comparison, Evidence, Verdict};
-use crate::analyze::findings::{Findings, Headline, Shift, KEY_METRICS};
+use crate::analyze::findings::{Findings, Headline, Shift};
 
 /// The shifts of comparison `i`, from the findings' headline.
 pub fn shifts_of(f: &Findings, i: usize) -> &[Shift] {
@@ -87,15 +89,7 @@ fn evidence_word(s: &Shift) -> String {
 /// The per-point changes of a comparison as metrics (rows) by load (columns), each cell the
 /// change and a mark: `+` better, `-` worse, `~` within noise, `?` untested.
 pub fn change_grid(c: &Comparison) -> ReportTable {
-    let metrics: Vec<_> = KEY_METRICS
-        .iter()
-        .copied()
-        .filter(|m| {
-            c.pairs
-                .iter()
-                .any(|p| p.deltas.iter().any(|d| d.metric_id == Some(*m)))
-        })
-        .collect();
+    let metrics = compared_key_metrics(c);
     let mut headers = vec!["metric".to_string()];
     headers.extend(c.pairs.iter().map(|p| {
         let load = key_load_text(&p.key, "c", "?");
@@ -111,14 +105,14 @@ pub fn change_grid(c: &Comparison) -> ReportTable {
             row.extend(c.pairs.iter().map(|p| {
                 match p.deltas.iter().find(|d| d.metric_id == Some(*m)) {
                     Some(d) => {
-                        let (mark, tone) = match d.verdict {
-                            Verdict::Better => ("+", Tone::Good),
-                            Verdict::Worse => ("-", Tone::Bad),
-                            Verdict::WithinNoise | Verdict::Same => ("~", Tone::Muted),
-                            Verdict::Unverified => ("?", Tone::Muted),
+                        let mark = match d.verdict {
+                            Verdict::Better => "+",
+                            Verdict::Worse => "-",
+                            Verdict::WithinNoise | Verdict::Same => "~",
+                            Verdict::Unverified => "?",
                         };
                         let change = d.rel_pct.map(pct).unwrap_or_else(|| "n/a".into());
-                        ToneCell::num(format!("{change} {mark}")).toned(tone)
+                        ToneCell::num(format!("{change} {mark}")).toned(verdict_tone(d.verdict))
                     }
                     None => ToneCell::text("-").toned(Tone::Muted),
                 }
