@@ -77,14 +77,7 @@ fn variance(values: &[f64], mean: f64) -> f64 {
 
 /// Welch's t-test; `None` unless both sides have at least 2 finite values.
 pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
-    if base.len() < 2 || new.len() < 2 || base.iter().chain(new).any(|v| !v.is_finite()) {
-        return None;
-    }
-    let (ma, mb) = (stats::mean(base)?, stats::mean(new)?);
-    let (va, vb) = (variance(base, ma), variance(new, mb));
-    let (na, nb) = (base.len() as f64, new.len() as f64);
-    let (sa, sb) = (va / na, vb / nb);
-    let se = (sa + sb).sqrt();
+    let (ma, mb, se, df) = welch_parts(base, new)?;
     let diff = mb - ma;
     let base_test = RunLevelTest {
         n_base: base.len(),
@@ -95,7 +88,7 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
         diff_lo: diff,
         diff_hi: diff,
         t: 0.0,
-        df: na + nb - 2.0,
+        df,
         p: 1.0,
     };
     if se == 0.0 {
@@ -107,7 +100,6 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
         };
         return Some(RunLevelTest { t, p, ..base_test });
     }
-    let df = (sa + sb).powi(2) / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
     let t = diff / se;
     let p = (2.0 * dist.cdf(-t.abs())).min(1.0);
@@ -120,6 +112,25 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<RunLevelTest> {
         p,
         ..base_test
     })
+}
+
+/// The two means, the standard error of their difference and the Welch-Satterthwaite degrees
+/// of freedom (`n_base + n_new - 2` when both sides are constant); `None` unless both sides
+/// have at least 2 finite values.
+fn welch_parts(base: &[f64], new: &[f64]) -> Option<(f64, f64, f64, f64)> {
+    if base.len() < 2 || new.len() < 2 || base.iter().chain(new).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let (ma, mb) = (stats::mean(base)?, stats::mean(new)?);
+    let (na, nb) = (base.len() as f64, new.len() as f64);
+    let (sa, sb) = (variance(base, ma) / na, variance(new, mb) / nb);
+    let se = (sa + sb).sqrt();
+    let df = if se == 0.0 {
+        na + nb - 2.0
+    } else {
+        (sa + sb).powi(2) / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0))
+    };
+    Some((ma, mb, se, df))
 }
 
 /// How a change between two configs was tested.
@@ -249,14 +260,8 @@ pub fn change_test(base: &[f64], new: &[f64], cv: Option<f64>) -> Option<ChangeT
     }
     let n = [base.len(), new.len()];
     let (Some(lb), Some(ln)) = (logs(base), logs(new)) else {
-        let w = welch(base, new)?;
-        let se = if w.t.is_finite() && w.t != 0.0 {
-            w.diff / w.t
-        } else {
-            0.0
-        };
-        return (w.mean_base != 0.0)
-            .then(|| ChangeTest::new(TestKind::WelchLinear, n, w.diff, se, w.df, w.mean_base));
+        let (mb, mn, se, df) = welch_parts(base, new)?;
+        return (mb != 0.0).then(|| ChangeTest::new(TestKind::WelchLinear, n, mn - mb, se, df, mb));
     };
     let base_mean = stats::mean(base)?;
     let (mb, mn) = (stats::mean(&lb)?, stats::mean(&ln)?);
@@ -289,15 +294,13 @@ pub fn change_test(base: &[f64], new: &[f64], cv: Option<f64>) -> Option<ChangeT
             ))
         }
         _ => {
-            let w = welch(&lb, &ln)?;
-            let (va, vb) = (variance(&lb, mb), variance(&ln, mn));
-            let se = (va / n[0] as f64 + vb / n[1] as f64).sqrt();
+            let (_, _, se, df) = welch_parts(&lb, &ln)?;
             Some(ChangeTest::new(
                 TestKind::WelchLog,
                 n,
                 estimate,
                 se,
-                w.df,
+                df,
                 base_mean,
             ))
         }
