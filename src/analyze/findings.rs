@@ -524,12 +524,10 @@ fn shifts(c: &Comparison, limit_pct: Option<f64>) -> Vec<Shift> {
                 .filter(|d| d.evidence == Evidence::SingleRun)
                 .filter_map(|d| d.noise)
                 .collect();
-            let cvs = single.iter().map(|n| n.cv);
-            let single_run_noise = single.first().map(|n| {
-                let lo = cvs.clone().fold(f64::INFINITY, f64::min);
-                let hi = cvs.fold(f64::NEG_INFINITY, f64::max);
-                (n.from, [lo, hi])
-            });
+            let single_run_noise = single
+                .first()
+                .zip(gate::range(single.iter().map(|n| n.cv)))
+                .map(|(n, cvs)| (n.from, cvs));
             let runs = ds
                 .iter()
                 .all(|d| d.runs == ds[0].runs)

@@ -192,7 +192,7 @@ fn plan(
 }
 
 /// The smallest and largest value; `None` when there is none.
-fn range<T: PartialOrd + Copy>(values: impl Iterator<Item = T>) -> Option<[T; 2]> {
+pub fn range<T: PartialOrd + Copy>(values: impl Iterator<Item = T>) -> Option<[T; 2]> {
     values.fold(None, |acc, v| match acc {
         None => Some([v, v]),
         Some([lo, hi]) => Some([if v < lo { v } else { lo }, if v > hi { v } else { hi }]),

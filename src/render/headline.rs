@@ -8,7 +8,7 @@ use crate::analyze::compare::{Comparison, Delta, Evidence, Verdict};
 use crate::analyze::evidence::MAX_REPEATS;
 use crate::analyze::family::Family;
 use crate::analyze::findings::{Findings, Gate, GateHit, Headline, Series, Shift};
-use crate::analyze::gate::Power;
+use crate::analyze::gate::{range, Power};
 use crate::analyze::noise::{
     Noise, NoiseFrom, NoiseMatch, DEFAULT_CV_MEANS, DEFAULT_CV_PERCENTILES,
 };
@@ -241,11 +241,9 @@ fn single_run_basis(deltas: &[&Delta]) -> String {
         NoiseFrom::ToolAggregate,
     ] {
         let of: Vec<&&Noise> = single.iter().filter(|n| n.from == f).collect();
-        if of.is_empty() {
+        let Some([lo, hi]) = range(of.iter().map(|n| n.cv * 100.0)) else {
             continue;
-        }
-        let lo = of.iter().map(|n| n.cv).fold(f64::INFINITY, f64::min) * 100.0;
-        let hi = of.iter().map(|n| n.cv).fold(f64::NEG_INFINITY, f64::max) * 100.0;
+        };
         let cv = if (hi - lo).abs() < 1e-9 {
             pct_plain(lo)
         } else {
