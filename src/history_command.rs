@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use adreport::analyze::changepoint::Settings;
 use adreport::analyze::trend::{nothing_checked, Trend, TrendCheck};
+use adreport::ci::GithubStep;
 use adreport::cli::{
     HistoryAddArgs, HistoryCheckArgs, HistoryCheckOpts, HistoryCommand, HistoryReportArgs,
     HistoryShowArgs,
@@ -12,10 +13,12 @@ use adreport::cli::{
 use adreport::error::Error;
 use adreport::history::{self, AddJob, CheckJob, Filter, LabelFrom, ReportJob, RunMeta};
 use adreport::model::{Latency, Metric, Stat};
+use adreport::render::github::history_annotations;
 use adreport::render::history::{
     changes_table, check_summary, nothing_checked_text, runs_table, trend_table,
 };
 use adreport::render::show::{self, ShowFormat};
+use adreport::render::tables::md_escape;
 use adreport::store::Added;
 
 use super::{print, print_warnings, EXIT_GATE};
@@ -198,6 +201,21 @@ fn check(a: &HistoryCheckArgs) -> Result<ExitCode, Error> {
             print(&check_summary(&trend, &check, a.opts.fail_on_regression));
         }
         ShowFormat::Json | ShowFormat::Csv => print(&show::render(&table, a.format)),
+    }
+    if let Some(gh) = GithubStep::from_env() {
+        let summary = check_summary(&trend, &check, a.opts.fail_on_regression);
+        let mut md = String::from("## adreport history check\n\n");
+        for l in summary.lines() {
+            md.push_str(&format!("{}  \n", md_escape(l)));
+        }
+        if !table.rows.is_empty() {
+            md.push('\n');
+            md.push_str(&show::render(&table, ShowFormat::Markdown));
+        }
+        gh.report(
+            &history_annotations(&trend, &check, "the output of `adreport history check`"),
+            Some((&md, "the output of `adreport history check`")),
+        )?;
     }
     gate(&job, &trend, &check)
 }

@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod audit;
+pub mod ci;
 pub mod cli;
 pub mod dataset;
 pub mod error;

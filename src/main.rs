@@ -7,6 +7,7 @@ use adreport::analyze::findings::Settings;
 use adreport::analyze::noise::{NoiseSources, NoiseTable};
 use adreport::analyze::sla::Sla;
 use adreport::audit::{self, AuditJob};
+use adreport::ci::{markdown_file, GithubStep};
 use adreport::cli::{
     AnalysisArgs, AuditArgs, Cli, Command, CompareArgs, DatasetCommand, ExportCommand, LoadArgs,
     ManArgs, NoiseArgs, PlanArgs, RunCommand, ShowArgs, SlaStat, TokenNormDistArgs,
@@ -24,6 +25,7 @@ use adreport::render::plan as render_plan;
 use adreport::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use adreport::render::show::{self, ShowFormat};
 use adreport::render::terminal;
+use adreport::render::{github, junit, markdown};
 use adreport::report;
 
 mod history_command;
@@ -330,18 +332,15 @@ fn run_report(
         a.out.out.display()
     ));
     // GitHub Actions: gate failures as annotations, summary.md in the job's step summary.
-    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| !v.is_empty()) {
-        let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY")
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from);
-        let (lines, note) =
-            report::github_actions(&done.findings, &a.out.out, step_summary.as_deref())?;
-        for l in lines {
-            println!("{l}");
-        }
-        if let Some(note) = note {
-            eprintln!("{note}");
-        }
+    if let Some(gh) = GithubStep::from_env() {
+        let md = a.out.out.join(markdown::FILE);
+        let junit = a.out.out.join(junit::FILE);
+        let (text, full) = markdown_file(&md)?;
+        let more_in = format!("{} and {full}", junit.display());
+        gh.report(
+            &github::annotations(&done.findings, &more_in),
+            Some((&text, &full)),
+        )?;
     }
     if let Some(why) = nothing_gated(&done.findings) {
         return Err(Error::Usage(why));
@@ -379,6 +378,13 @@ fn run_audit(args: &AuditArgs) -> Result<ExitCode, Error> {
         done.files.len(),
         args.out.out.display()
     ));
+    if let Some(gh) = GithubStep::from_env() {
+        let (text, full) = markdown_file(&args.out.out.join("audit.md"))?;
+        gh.report(
+            &github::audit_annotations(&done.audit, &full),
+            Some((&text, &full)),
+        )?;
+    }
     if done.audit.gate_hits.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

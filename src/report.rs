@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::findings::{analyze, Findings, Settings};
 use crate::analyze::noise::NoiseTable;
-use crate::error::{Error, ReadError};
+use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::llmd::LlmdReports;
 use crate::render::noise_json::NoiseJson;
-use crate::render::output::{append_to, write_outputs, Exporter};
-use crate::render::{github, junit, markdown, report_exporters, ReportCtx};
+use crate::render::output::{write_outputs, Exporter};
+use crate::render::{report_exporters, ReportCtx};
 
 /// What a report run produced.
 pub struct ReportRun {
@@ -76,49 +76,6 @@ fn write(
         findings,
         files,
     })
-}
-
-/// Under GitHub Actions, after a report was written into `out_dir`: the `::error` lines to
-/// print for its gate hits, and its summary.md appended to `step_summary` (GitHub's
-/// `$GITHUB_STEP_SUMMARY`) when given, cut to fit the step summary's 1 MiB. The second value
-/// says what was appended, for the log.
-pub fn github_actions(
-    findings: &Findings,
-    out_dir: &Path,
-    step_summary: Option<&Path>,
-) -> Result<(Vec<String>, Option<String>), Error> {
-    let junit = out_dir.join(junit::FILE);
-    let md_path = out_dir.join(markdown::FILE);
-    let lines = github::annotations(
-        findings,
-        &format!("{} and {}", junit.display(), md_path.display()),
-    );
-    let Some(summary) = step_summary else {
-        return Ok((lines, None));
-    };
-    let md = std::fs::read_to_string(&md_path).map_err(|e| ReadError::io(&md_path, &e))?;
-    let existing = std::fs::metadata(summary).map_or(0, |m| m.len());
-    let note = match github::step_summary(&md, existing, &md_path.display().to_string()) {
-        Some(text) => {
-            append_to(summary, text.as_bytes())?;
-            let cut = if text.len() < md.len() {
-                " (cut to fit 1 MiB)"
-            } else {
-                ""
-            };
-            format!(
-                "appended {} to {}{cut}",
-                md_path.display(),
-                summary.display()
-            )
-        }
-        None => format!(
-            "{} is already at its 1 MiB limit: {} not appended",
-            summary.display(),
-            md_path.display()
-        ),
-    };
-    Ok((lines, Some(note)))
 }
 
 /// `export llm-d`: loads the inputs and writes one llm-d Benchmark Report v0.2 per point into

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{adreport, out_dir, text};
+use common::{adreport, adreport_env, out_dir, text};
 
 /// Two directories above the save dir: `audit` walks down to it.
 const PREDICTED: &str = "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500";
@@ -306,6 +306,50 @@ fn max_ape_gate_exits_2() {
     let (code, a) = audit(dir.path(), &["--measured", TP8, "--max-ape", "20"]);
     assert_eq!(code, 0);
     assert!(a["gate_hits"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn under_github_actions_the_max_ape_gate_is_an_error_annotation_and_audit_md_a_step_summary() {
+    let dir = out_dir("audit-gh");
+    let out = dir.path().join("out");
+    let summary = dir.path().join("step_summary.md");
+    let args = [
+        "audit",
+        "--predicted",
+        PREDICTED,
+        "--measured",
+        TP8,
+        "--max-ape",
+        "10",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let run = adreport_env(
+        &args,
+        &[
+            ("GITHUB_ACTIONS", "1".as_ref()),
+            ("GITHUB_STEP_SUMMARY", summary.as_os_str()),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    let errors: Vec<String> = text(&run.stdout)
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        // `%` is sent as `%25`, as GitHub's runner decodes it.
+        .map(|l| l.replace("%25", "%"))
+        .collect();
+    // TTFT MAPE 19.665% first, then tokens/s/user 12.017%: the largest error first.
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("TTFT MAPE 19.7% > 10%"), "{}", errors[0]);
+    assert!(errors[1].contains("MAPE 12.0% > 10%"), "{}", errors[1]);
+    assert!(errors[0].starts_with("::error title=adreport audit%3A "));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        md.trim_end(),
+        std::fs::read_to_string(out.join("audit.md"))
+            .unwrap()
+            .trim_end()
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::history::{add_at_once, add_nights, write_night, NightSpec};
-use common::{adreport, out_dir, text};
+use common::{adreport, adreport_env, out_dir, text};
 use serde_json::Value;
 
 #[test]
@@ -70,6 +70,69 @@ fn a_25_percent_latency_step_from_night_15_fails_the_check_naming_night_15() {
             r["ci_low_pct"].as_f64().unwrap() < pct && pct < r["ci_high_pct"].as_f64().unwrap()
         );
     }
+}
+
+#[test]
+fn under_github_actions_each_gated_series_is_an_error_annotation_and_the_check_a_step_summary() {
+    let dir = out_dir("hist-gh");
+    let db = dir.path().join("h.db");
+    let db = db.to_str().unwrap();
+    add_nights(dir.path(), db, 1.25, NightSpec::Labelled("baseline"));
+    let summary = dir.path().join("step_summary.md");
+    std::fs::write(&summary, "# earlier step\n").unwrap();
+    let args = ["history", "check", "--db", db, "--fail-on-regression", "10"];
+    let out = adreport_env(
+        &args,
+        &[
+            ("GITHUB_ACTIONS", "true".as_ref()),
+            ("GITHUB_STEP_SUMMARY", summary.as_os_str()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let gates: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("REGRESSION"))
+        .collect();
+    let errors: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    // One annotation per gated series (at most 10), each carrying its REGRESSION line.
+    assert_eq!(errors.len(), gates.len().min(10), "{printed}");
+    for e in &errors {
+        assert!(
+            e.starts_with("::error title=adreport history%3A baseline isl 128 osl 64 conc "),
+            "{e}"
+        );
+        let message = e.split_once("::").unwrap().1.split_once("::").unwrap().1;
+        let message = message.replace("%25", "%"); // as GitHub's runner decodes it
+        assert!(gates.contains(&message.as_str()), "{message}");
+        assert!(
+            message.contains("first bad run night-15 (commit c15)"),
+            "{e}"
+        );
+    }
+    if gates.len() > 10 {
+        assert!(printed.contains(&format!(
+            "adreport: {} more gate failures not annotated",
+            gates.len() - 10
+        )));
+    }
+    // The step summary keeps the earlier step's text and adds the check.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("# earlier step\n## adreport history check\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("series regressed beyond 10% at their newest change point"),
+        "{md}"
+    );
+
+    // Without GITHUB_ACTIONS: no workflow commands.
+    let out = adreport(&args);
+    assert!(!text(&out.stdout).contains("::error"));
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! under GitHub's limit.
 
 use super::headline::gate_message;
+use super::history::regression_line;
+use crate::analyze::audit::Audit;
 use crate::analyze::findings::{Findings, Gate, GateHit};
+use crate::analyze::trend::{Trend, TrendCheck};
 
 /// GitHub shows at most 10 error annotations of a step; the rest would be dropped unseen.
 pub const MAX_ANNOTATIONS: usize = 10;
@@ -11,37 +14,91 @@ pub const MAX_ANNOTATIONS: usize = 10;
 /// `$GITHUB_STEP_SUMMARY` holds at most 1 MiB per step.
 pub const STEP_SUMMARY_LIMIT: u64 = 1024 * 1024;
 
-/// The workflow command lines for the gate hits, the worst first: regressions by how much worse
-/// they are (the lower end of the interval beyond the limit, then the change), then the SLA
-/// misses in point order. Past [`MAX_ANNOTATIONS`] one plain line says how many more there are
-/// and where they are (`more_in`, e.g. `out/junit.xml`).
-pub fn annotations(f: &Findings, more_in: &str) -> Vec<String> {
-    let mut hits: Vec<&GateHit> = f.gate_hits.iter().collect();
-    hits.sort_by(|a, b| severity(b).total_cmp(&severity(a)));
-    let mut lines: Vec<String> = hits
+/// One gate failure to annotate: a short title, the message printed today, and how bad it is
+/// (larger is worse) so the worst are shown when there are more than GitHub keeps.
+pub struct Annotation {
+    pub title: String,
+    pub message: String,
+    pub severity: f64,
+}
+
+/// The workflow command lines for gate failures, the worst first. Past [`MAX_ANNOTATIONS`] one
+/// plain line says how many more there are and where they are (`more_in`, e.g.
+/// `out/junit.xml`).
+pub fn workflow_errors(mut items: Vec<Annotation>, more_in: &str) -> Vec<String> {
+    items.sort_by(|a, b| b.severity.total_cmp(&a.severity));
+    let mut lines: Vec<String> = items
         .iter()
         .take(MAX_ANNOTATIONS)
-        .map(|g| {
-            let title = match &g.gate {
+        .map(|a| {
+            format!(
+                "::error title={}::{}",
+                escape_property(&a.title),
+                escape_data(&a.message)
+            )
+        })
+        .collect();
+    if items.len() > MAX_ANNOTATIONS {
+        lines.push(format!(
+            "adreport: {} more gate failures not annotated; every one is in {more_in}",
+            items.len() - MAX_ANNOTATIONS
+        ));
+    }
+    lines
+}
+
+/// `report`/`compare` gate hits as annotations: regressions by how much worse they are (the
+/// lower end of the interval beyond the limit), then the SLA misses in point order.
+pub fn annotations(f: &Findings, more_in: &str) -> Vec<String> {
+    let items = f
+        .gate_hits
+        .iter()
+        .map(|g| Annotation {
+            title: match &g.gate {
                 Gate::Regression { limit_pct, .. } => {
                     format!("adreport: {} regressed beyond {limit_pct}%", g.label)
                 }
                 Gate::Sla { .. } => format!("adreport: {} misses the SLA", g.label),
-            };
-            format!(
-                "::error title={}::{}",
-                escape_property(&title),
-                escape_data(&gate_message(f, g))
-            )
+            },
+            message: gate_message(f, g),
+            severity: severity(g),
         })
         .collect();
-    if hits.len() > MAX_ANNOTATIONS {
-        lines.push(format!(
-            "adreport: {} more gate failures not annotated; every one is in {more_in}",
-            hits.len() - MAX_ANNOTATIONS
-        ));
-    }
-    lines
+    workflow_errors(items, more_in)
+}
+
+/// `history check` gate hits: each series whose newest change point regressed beyond the
+/// threshold, the largest change first.
+pub fn history_annotations(trend: &Trend, check: &TrendCheck, more_in: &str) -> Vec<String> {
+    let items = check
+        .gate_hits
+        .iter()
+        .map(|&i| Annotation {
+            title: format!(
+                "adreport history: {} regressed",
+                trend.series[check.changes[i].series].key
+            ),
+            message: regression_line(trend, check, i),
+            severity: check.changes[i].step.change_pct.abs(),
+        })
+        .collect();
+    workflow_errors(items, more_in)
+}
+
+/// `audit --max-ape` gate hits: each metric whose prediction error is past the limit, the
+/// largest error first.
+pub fn audit_annotations(a: &Audit, more_in: &str) -> Vec<String> {
+    let items = a
+        .gate
+        .iter()
+        .zip(&a.gate_hits)
+        .map(|(g, message)| Annotation {
+            title: format!("adreport audit: {} prediction off", g.sweep),
+            message: message.clone(),
+            severity: g.mape_pct,
+        })
+        .collect();
+    workflow_errors(items, more_in)
 }
 
 /// How bad a hit is, for ordering: how far a regression's interval lies beyond the limit (in

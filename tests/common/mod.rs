@@ -46,6 +46,16 @@ pub fn adreport<S: AsRef<OsStr>>(args: &[S]) -> Output {
         .expect("run adreport")
 }
 
+/// As [`adreport`], with extra environment variables (e.g. `GITHUB_ACTIONS`).
+pub fn adreport_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &OsStr)]) -> Output {
+    let mut cmd = Command::new(ADREPORT);
+    cmd.args(args).env("NO_COLOR", "1").current_dir(ROOT);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run adreport")
+}
+
 /// The points `adreport show PATH --format json` prints; fails the test on a non-zero exit.
 pub fn show_json(path: impl AsRef<OsStr>) -> Vec<Value> {
     let path = path.as_ref();

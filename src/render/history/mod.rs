@@ -237,19 +237,8 @@ pub fn check_summary(trend: &Trend, check: &TrendCheck, threshold: Option<f64>) 
         count(Kind::Unjudged),
     );
     for &i in &check.gate_hits {
-        let c = &check.changes[i];
-        let s = &trend.series[c.series];
-        out.push_str(&format!(
-            "REGRESSION {}: {} -> {} ({:+.1}%, 95% CI {:+.1}% .. {:+.1}%); first bad run {}, last good run {}\n",
-            s.key,
-            human(c.step.before_mean),
-            human(c.step.after_mean),
-            c.step.change_pct,
-            c.step.ci_pct.0,
-            c.step.ci_pct.1,
-            run_name(trend, c.first_bad),
-            run_name(trend, c.last_good),
-        ));
+        out.push_str(&regression_line(trend, check, i));
+        out.push('\n');
     }
     match threshold {
         // Nothing checked is said (and failed) by the caller, never passed as "no regression".
@@ -264,6 +253,22 @@ pub fn check_summary(trend: &Trend, check: &TrendCheck, threshold: Option<f64>) 
         None => {}
     }
     out
+}
+
+/// One gated change in words: the series, the step with its interval, and the runs around it.
+pub fn regression_line(trend: &Trend, check: &TrendCheck, i: usize) -> String {
+    let c = &check.changes[i];
+    format!(
+        "REGRESSION {}: {} -> {} ({:+.1}%, 95% CI {:+.1}% .. {:+.1}%); first bad run {}, last good run {}",
+        trend.series[c.series].key,
+        human(c.step.before_mean),
+        human(c.step.after_mean),
+        c.step.change_pct,
+        c.step.ci_pct.0,
+        c.step.ci_pct.1,
+        run_name(trend, c.first_bad),
+        run_name(trend, c.last_good),
+    )
 }
 
 /// Why `history check` tested no series, and what to do about it.
