@@ -406,6 +406,9 @@ fn llmd_reports_validate_against_the_pinned_schema() {
             v["ttft_mean"], source["time_to_first_token"]["avg"],
             "conc {c}"
         );
+        // run.time: aiperf's start_time and end_time, read as datetimes by the model.
+        assert_eq!(v["start"], source["start_time"], "conc {c}");
+        assert_eq!(v["end"], source["end_time"], "conc {c}");
     }
     // The same ids on a second export (derived from the label and the point's files).
     let again = dir.path().join("again");

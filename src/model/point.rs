@@ -111,6 +111,11 @@ pub struct RunsSummary {
     pub cv: BTreeMap<Metric, f64>,
 }
 
+/// [`Point::extra`] keys: when the tool's measurement started and ended, ISO-8601 as the tool
+/// wrote it (aiperf's `start_time`/`end_time`).
+pub const START_TIME: &str = "start_time";
+pub const END_TIME: &str = "end_time";
+
 /// One load point: one client run at one concurrency (or request rate), or one predicted row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {

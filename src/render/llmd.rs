@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::output::{Exporter, Output};
 use crate::error::Error;
-use crate::model::{Latency, Metric, Point, Stat, Sweep};
+use crate::model::{Latency, Metric, Point, Stat, Sweep, END_TIME, START_TIME};
 
 /// The schema version written.
 pub const VERSION: &str = "0.2";
@@ -37,7 +37,7 @@ impl Exporter<Sweep> for LlmdReports {
             names.push(name.clone());
             let text = serde_yaml::to_string(&report(p))
                 .map_err(|e| Error::Usage(format!("cannot write {name}: {e}")))?;
-            out.push(Output::text(name, text));
+            out.push(Output::text(name, quote_timestamps(&text)));
         }
         Ok(out)
     }
@@ -104,8 +104,17 @@ pub fn report(p: &Point) -> Value {
     if let Some(host) = p.extra.get("host") {
         run.insert("cid".into(), json!(id(&[host])));
     }
+    let mut time = Map::new();
+    for (key, name) in [(START_TIME, "start"), (END_TIME, "end")] {
+        if let Some(t) = p.extra.get(key) {
+            time.insert(name.into(), json!(t));
+        }
+    }
     if let Some(d) = p.get(Metric::DurationS) {
-        run.insert("time".into(), json!({ "duration": format!("PT{d}S") }));
+        time.insert("duration".into(), json!(format!("PT{d}S")));
+    }
+    if !time.is_empty() {
+        run.insert("time".into(), Value::Object(time));
     }
     let runs = p.runs();
     run.insert(
@@ -184,6 +193,33 @@ pub fn report(p: &Point) -> Value {
         },
         "results": { "request_performance": { "aggregate": aggregate(p) } },
     })
+}
+
+/// serde_yaml writes YAML 1.2, where `2026-11-23T07:22:35` is a plain string; PyYAML and other
+/// YAML 1.1 readers (llm-d's tools among them) take it for a datetime, which the report's JSON
+/// Schema refuses. Values that look like dates are quoted so every reader sees a string.
+fn quote_timestamps(yaml: &str) -> String {
+    let looks_like_date = |v: &str| {
+        let b = v.as_bytes();
+        b.len() >= 10
+            && b[..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[5..7].iter().all(u8::is_ascii_digit)
+            && b[7] == b'-'
+            && b[8..10].iter().all(u8::is_ascii_digit)
+    };
+    let mut out = String::with_capacity(yaml.len() + 16);
+    for line in yaml.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        match body.split_once(": ") {
+            Some((key, value)) if looks_like_date(value) && !value.contains('\'') => {
+                out.push_str(&format!("{key}: '{value}'"));
+                out.push_str(&line[body.len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// A sequence length: the configured one when known (the load point's ISL/OSL), else the mean
@@ -280,4 +316,18 @@ fn statistics(p: &Point, lat: Latency, units: &str) -> Option<Value> {
         }
     }
     Some(Value::Object(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_quoted_for_yaml_1_1_readers_and_nothing_else_changes() {
+        let yaml = "run:\n  time:\n    start: 2026-11-23T07:22:35.043779\n    duration: PT5S\n  uid: 2026\n  note: it's 2026-11-23\n";
+        assert_eq!(
+            quote_timestamps(yaml),
+            "run:\n  time:\n    start: '2026-11-23T07:22:35.043779'\n    duration: PT5S\n  uid: 2026\n  note: it's 2026-11-23\n"
+        );
+    }
 }

@@ -37,5 +37,8 @@ for path in sys.argv[1:]:
         "ttft_mean": latency.time_to_first_token.mean,
         "ttft_units": str(latency.time_to_first_token.units),
         "concurrency": report.scenario.load.standardized.concurrency,
+        # Parsed as datetimes by the model, printed back in ISO-8601.
+        "start": report.run.time.start.isoformat() if report.run.time and report.run.time.start else None,
+        "end": report.run.time.end.isoformat() if report.run.time and report.run.time.end else None,
     }
 json.dump(out, sys.stdout)

@@ -13,7 +13,7 @@ use super::{check_status, warn_error_summary};
 use crate::error::ReadError;
 use crate::ingest::fields::{kind, parse_json, Fields};
 use crate::ingest::{energy, read_text, telemetry, ReadCtx};
-use crate::model::{Metric, Point, Source};
+use crate::model::{Metric, Point, Source, END_TIME, START_TIME};
 
 pub(super) fn read_json_export(
     dir: &Path,
@@ -45,6 +45,12 @@ pub(super) fn read_json_export(
         },
     );
     p.tool_version = f.opt_str("aiperf_version")?.map(str::to_string);
+    // When the profiling ran (ISO-8601 as aiperf writes it), for reports that carry the time.
+    for key in [START_TIME, END_TIME] {
+        if let Some(t) = f.opt_str(key)? {
+            p.extra.insert(key.into(), t.into());
+        }
+    }
     apply_table(&mut p, path, &table)?;
     let summarized = warn_error_summary(&f, ctx)?;
     if p.get(Metric::RequestsFailed).is_none() {
