@@ -1,13 +1,15 @@
-//! Command-line definitions.
+//! Command-line definitions (clap); `cli/resolve.rs` turns them into each command's options.
+
+pub mod resolve;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::run::offline::OfflineOptions;
+use crate::commands::run::online::OnlineOptions;
 use crate::render::plan::PlanFormat;
 use crate::render::show::ShowFormat;
-use crate::run::offline::OfflineOptions;
-use crate::run::online::OnlineOptions;
 
 const EXIT_CODES: &str = "Exit codes:\n  0  success\n  1  error (bad input, nothing usable, cannot write)\n  2  a gate tripped: --fail-on-regression, --fail-on-sla or --max-ape";
 
@@ -81,45 +83,6 @@ pub struct ManArgs {
     /// Write adreport.1 and adreport-COMMAND.1 for every command into DIR.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
-}
-
-/// The completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "adreport", &mut out);
-    out
-}
-
-/// The man pages: `adreport.1` first, then `adreport-COMMAND.1` for every command and
-/// subcommand (`adreport-run-online.1`).
-pub fn man_pages() -> Result<Vec<crate::render::output::Output>, std::io::Error> {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
-    cmd.build();
-    let mut pages = Vec::new();
-    man_page(&cmd, "adreport", &mut pages)?;
-    Ok(pages)
-}
-
-fn man_page(
-    cmd: &clap::Command,
-    name: &str,
-    pages: &mut Vec<crate::render::output::Output>,
-) -> Result<(), std::io::Error> {
-    let page = cmd
-        .clone()
-        .name(name.to_string())
-        .version(env!("ADREPORT_VERSION"));
-    let mut bytes = Vec::new();
-    clap_mangen::Man::new(page).render(&mut bytes)?;
-    pages.push(crate::render::output::Output {
-        file_name: format!("{name}.1"),
-        bytes,
-    });
-    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        man_page(sub, &format!("{name}-{}", sub.get_name()), pages)?;
-    }
-    Ok(())
 }
 
 const HISTORY_DB_HELP: &str =
@@ -286,7 +249,7 @@ pub struct TokenNormDistArgs {
     #[arg(long, value_name = "ID")]
     pub eos_id: Option<u32>,
     /// Random seed (prepare_dataset.py's `--random-seed`).
-    #[arg(long, value_name = "N", default_value_t = crate::dataset::DEFAULT_SEED)]
+    #[arg(long, value_name = "N", default_value_t = crate::commands::dataset::token_norm_dist::DEFAULT_SEED)]
     pub seed: u64,
     /// LoRA task id; with --lora-dir each line gets a `lora_request` for it. -1: none.
     #[arg(long, value_name = "ID", default_value_t = -1, allow_negative_numbers = true)]

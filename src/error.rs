@@ -74,6 +74,9 @@ pub enum Error {
     /// A history database that cannot be opened, is not one, or refused a query.
     #[error("{db}: {message}")]
     Database { db: String, message: String },
+    /// A sweep runner that could not go on (the runner's own error, in words).
+    #[error("{0}")]
+    Run(String),
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),
 }

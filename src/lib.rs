@@ -1,21 +1,16 @@
 //! adreport: turn LLM serving benchmark results into answers.
 //!
-//! The flow is ingest -> analyze -> render; each stage knows only the one before it.
+//! The stages (model <- ingest <- analyze <- render, and store) sit below the jobs
+//! (`commands/`, one file per subcommand); `cli` turns the flags into each job's options.
 
 pub mod analyze;
-pub mod audit;
-pub mod ci;
 pub mod cli;
-pub mod dataset;
+pub mod commands;
 pub mod error;
-pub mod history;
 pub mod ingest;
 pub mod model;
 pub mod parallel;
-pub mod plan;
 pub mod render;
-pub mod report;
-pub mod run;
 pub mod stats;
 pub mod store;
 pub mod write;

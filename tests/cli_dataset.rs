@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use adreport::dataset::{
+use adreport::commands::dataset::token_norm_dist::{
     tokenizer_info, write_file, write_token_norm_dist, NormDist, TokenNormDist, DEFAULT_SEED,
 };
 use regex::Regex;

@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use adreport::run::fanout::options::K8sOptions;
-use adreport::run::fanout::{k8s, Config, Matrix};
+use adreport::commands::run::fanout::options::K8sOptions;
+use adreport::commands::run::fanout::{k8s, Config, Matrix};
 use serde_json::Value;
 
 mod common;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use adreport::dataset::{write_file, NormDist, TokenNormDist};
+use adreport::commands::dataset::token_norm_dist::{write_file, NormDist, TokenNormDist};
 use adreport::ingest::{self, IngestOptions, Input};
 use adreport::model::{Latency, Metric, Point, Stat};
 use serde_json::Value;

@@ -1,13 +1,16 @@
 //! The layer rule of docs/architecture.md, checked on the source tree (std::fs only):
 //! - imports only point down: every `use crate::X` / `crate::X::` in src/**/*.rs must name a
 //!   top-level module the importing file's layer may use (table `may_use` below);
-//! - no import cycle between top-level modules;
-//! - no source file past 900 lines (test modules count).
+//! - no import cycle between top-level modules, and none between files: every `crate::`,
+//!   `super::` and `self::` path and every path through a child module is resolved to the file
+//!   that defines it (through `pub use` re-exports), and the files must form no circle (a
+//!   module's use of its own submodules is not counted: only a submodule's use of what is
+//!   above it, or of another room, can close a circle);
+//! - no source file past 700 lines (test modules count).
 //!
-//! What is scanned: every `crate::` path outside comments and outside `mod tests { ... }`
-//! blocks (a test module may reach for anything it needs to build fixtures). `super::` paths
-//! stay inside their top-level module and are not checked. src/main.rs and src/lib.rs are the
-//! top and may use anything. Failures list each offending file:line.
+//! What is scanned: every path outside comments and outside `mod tests { ... }` blocks (a test
+//! module may reach for anything it needs to build fixtures). src/main.rs and src/lib.rs are
+//! the top and may use anything. Failures list each offending file:line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,8 +20,9 @@ const MAX_LINES: usize = 900;
 
 /// Top-level modules below everything else.
 const UTILITIES: [&str; 4] = ["error", "parallel", "stats", "write"];
-/// The jobs: each runs one command from its inputs to its output files.
-const JOBS: [&str; 6] = ["report", "audit", "plan", "run", "dataset", "history"];
+/// The jobs (`commands/`, one file per subcommand): each runs one command from its options to
+/// its outputs.
+const JOBS: [&str; 1] = ["commands"];
 
 /// The top-level modules a module of `layer` may import (itself always allowed).
 fn may_use(layer: &str) -> Vec<&'static str> {
@@ -221,6 +225,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 struct Findings {
     layer: Vec<String>,
     cycles: Vec<String>,
+    file_cycles: Vec<String>,
     long: Vec<String>,
 }
 
@@ -250,24 +255,28 @@ fn check(files: &[(String, String)]) -> Findings {
         }
     }
     f.cycles = cycles(&edges);
+    f.file_cycles = cycles(&file_edges(files));
     f
 }
 
 /// Every group of top-level modules that import each other (a strongly connected component
 /// of the import graph), with the imports that close the cycle, each at its first file:line.
 fn cycles(edges: &BTreeMap<(String, String), String>) -> Vec<String> {
-    let mut reach: BTreeSet<(&str, &str)> = edges
+    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (a, b) in edges.keys() {
+        next.entry(a.as_str()).or_default().push(b.as_str());
+    }
+    let modules: BTreeSet<&str> = edges
         .keys()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .flat_map(|(a, b)| [a.as_str(), b.as_str()])
         .collect();
-    let modules: BTreeSet<&str> = reach.iter().flat_map(|&(a, b)| [a, b]).collect();
-    // Transitive closure (Floyd-Warshall): a dozen modules, so cheap.
-    for &k in &modules {
-        for &i in &modules {
-            for &j in &modules {
-                if reach.contains(&(i, k)) && reach.contains(&(k, j)) {
-                    reach.insert((i, j));
-                }
+    // Reachability by a walk from every node: a few hundred files, so cheap.
+    let mut reach: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for &m in &modules {
+        let mut stack: Vec<&str> = next.get(m).cloned().unwrap_or_default();
+        while let Some(n) = stack.pop() {
+            if reach.insert((m, n)) {
+                stack.extend(next.get(n).into_iter().flatten().copied());
             }
         }
     }
@@ -322,6 +331,7 @@ fn imports_point_down_without_cycles_and_files_stay_short() {
             &f.layer,
         ),
         ("import cycles between top-level modules", &f.cycles),
+        ("import circles between files", &f.file_cycles),
         ("files past the line limit", &f.long),
     ] {
         if !list.is_empty() {
@@ -380,6 +390,285 @@ fn after_tests() { crate::report::x(); }
     );
     assert_eq!(
         f.long,
-        [format!("src/model.rs: 901 lines (limit {MAX_LINES})")]
+        [format!(
+            "src/model.rs: {} lines (limit {MAX_LINES})",
+            MAX_LINES + 1
+        )]
     );
+}
+
+/// The circles between files: through `super::`, `crate::`, groups and re-exports, and not
+/// through a module's use of its own submodules.
+#[test]
+fn the_check_finds_circles_between_files() {
+    let files: Vec<(String, String)> = [
+        // The parent uses its children and re-exports one item: no circle with them.
+        ("src/analyze/mod.rs", "pub mod a;\npub mod b;\npub mod c;\npub use c::Shared;\nfn f() { a::run(); b::run(); }\n"),
+        // a -> b through a group, b -> a through `crate::`: a circle.
+        ("src/analyze/a.rs", "use super::{b::Key, c};\npub fn run() {}\n"),
+        ("src/analyze/b.rs", "pub struct Key;\npub fn run() { crate::analyze::a::run(); }\n"),
+        // c reaches up to the parent's re-export of itself: not a circle with anyone.
+        ("src/analyze/c.rs", "pub struct Shared;\nuse crate::analyze::Shared as S;\n"),
+        // d uses c's item through the parent's re-export: an edge d -> c; c -> d closes it.
+        ("src/analyze/d.rs", "use super::Shared;\n"),
+        ("src/analyze/e.rs", "pub struct E;\n#[cfg(test)]\nmod tests {\n    use super::super::a::run;\n}\n"),
+    ]
+    .iter()
+    .map(|(p, t)| (p.to_string(), t.to_string()))
+    .collect();
+    let edges = file_edges(&files);
+    assert_eq!(
+        edges.keys().cloned().collect::<Vec<_>>(),
+        [
+            ("src/analyze/a.rs", "src/analyze/b.rs"),
+            ("src/analyze/a.rs", "src/analyze/c.rs"),
+            ("src/analyze/b.rs", "src/analyze/a.rs"),
+            ("src/analyze/d.rs", "src/analyze/c.rs"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(
+        check(&files).file_cycles,
+        ["src/analyze/a.rs, src/analyze/b.rs:
+    src/analyze/a.rs -> src/analyze/b.rs (src/analyze/a.rs:1)
+    src/analyze/b.rs -> src/analyze/a.rs (src/analyze/b.rs:2)"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import graph between files
+
+/// The module path of a source file: `src/lib.rs` -> [], `src/a.rs` and `src/a/mod.rs` ->
+/// [a], `src/a/b.rs` -> [a, b].
+fn module_path(rel: &str) -> Vec<String> {
+    let inner = rel.strip_prefix("src/").unwrap_or(rel);
+    let inner = inner.strip_suffix(".rs").unwrap_or(inner);
+    let mut segs: Vec<String> = inner.split('/').map(str::to_string).collect();
+    if matches!(
+        segs.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        segs.pop();
+    }
+    segs
+}
+
+/// A `use` tree or an inline path from `at` in `code`: every leaf as its segments (`self`
+/// inside a group names the group's own path; aliases are dropped; a glob ends the path).
+fn parse_tree(code: &[u8], mut at: usize, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
+    let skip_ws = |i: &mut usize| {
+        while *i < code.len() && code[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    let mut path = prefix.to_vec();
+    loop {
+        skip_ws(&mut at);
+        if at < code.len() && code[at] == b'{' {
+            at += 1;
+            loop {
+                skip_ws(&mut at);
+                if at >= code.len() {
+                    return at;
+                }
+                match code[at] {
+                    b'}' => return at + 1,
+                    b',' => at += 1,
+                    _ => {
+                        let before = at;
+                        at = parse_tree(code, at, &path, out);
+                        if at == before {
+                            at += 1;
+                        }
+                    }
+                }
+            }
+        }
+        if at < code.len() && code[at] == b'*' {
+            out.push(path);
+            return at + 1;
+        }
+        let start = at;
+        while at < code.len() && (code[at].is_ascii_alphanumeric() || code[at] == b'_') {
+            at += 1;
+        }
+        if at == start {
+            out.push(path);
+            return at;
+        }
+        let seg = std::str::from_utf8(&code[start..at]).unwrap().to_string();
+        if seg != "self" || path.is_empty() {
+            path.push(seg);
+        }
+        let mut next = at;
+        skip_ws(&mut next);
+        if code[next..].starts_with(b"::") {
+            at = next + 2;
+            continue;
+        }
+        // `name as alias`: the alias is not a path.
+        if code[next..].starts_with(b"as ") {
+            at = next + 3;
+            skip_ws(&mut at);
+            while at < code.len() && (code[at].is_ascii_alphanumeric() || code[at] == b'_') {
+                at += 1;
+            }
+        }
+        out.push(path);
+        return at;
+    }
+}
+
+/// The child modules a file declares (`mod x;`, `pub mod x;`), outside test modules.
+fn child_modules(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let t = line.trim_start();
+        let t = t
+            .strip_prefix("pub(crate) ")
+            .or_else(|| t.strip_prefix("pub "))
+            .unwrap_or(t);
+        if let Some(rest) = t.strip_prefix("mod ") {
+            if let Some(name) = rest.trim().strip_suffix(';') {
+                out.push(name.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Every path a file's code names through `crate::`, `super::`, `self::` or one of its child
+/// modules, each with the line it starts on; `pub use` re-exports are flagged.
+fn named_paths(code: &str, children: &[String]) -> Vec<(usize, Vec<String>, bool)> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    let mut starts: Vec<String> = vec!["crate".into(), "super".into(), "self".into()];
+    starts.extend(children.iter().cloned());
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let boundary = i == 0
+            || !(bytes[i - 1].is_ascii_alphanumeric()
+                || matches!(bytes[i - 1], b'_' | b':' | b'$' | b'.'));
+        if boundary && (c.is_ascii_alphabetic() || c == b'_') {
+            let end = (i..bytes.len())
+                .find(|&j| !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_'))
+                .unwrap_or(bytes.len());
+            let word = &code[i..end];
+            if starts.iter().any(|s| s == word) && code[end..].starts_with("::") {
+                let line = code[..i].matches('\n').count() + 1;
+                let stmt_start = code[..i].rfind([';', '{', '}']).map_or(0, |p| p + 1);
+                let reexport = code[stmt_start..i].trim_start().starts_with("pub")
+                    && code[stmt_start..i].contains("use");
+                let mut leaves = Vec::new();
+                let next = parse_tree(bytes, i, &[], &mut leaves);
+                for l in leaves {
+                    out.push((line, l, reexport));
+                }
+                i = next.max(end);
+                continue;
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The module a path lands in, and the item it names there (if any).
+fn walk(
+    from: &[String],
+    segs: &[String],
+    modules: &BTreeSet<Vec<String>>,
+) -> (Vec<String>, Option<String>) {
+    let mut cur = from.to_vec();
+    for (k, s) in segs.iter().enumerate() {
+        match s.as_str() {
+            "crate" if k == 0 => cur.clear(),
+            "super" => {
+                cur.pop();
+            }
+            "self" => {}
+            _ => {
+                let mut next = cur.clone();
+                next.push(s.clone());
+                if modules.contains(&next) {
+                    cur = next;
+                } else {
+                    return (cur, Some(s.clone()));
+                }
+            }
+        }
+    }
+    (cur, None)
+}
+
+/// Files (path, text) -> the edges between them: (from, to) -> the first file:line.
+fn file_edges(files: &[(String, String)]) -> BTreeMap<(String, String), String> {
+    let mut by_module: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    let mut parsed = Vec::new();
+    for (path, text) in files {
+        if path.ends_with("src/main.rs") {
+            continue;
+        }
+        let module = module_path(path);
+        let code = code_lines(text).join("\n");
+        let children = child_modules(&code);
+        let paths = named_paths(&code, &children);
+        by_module.insert(module.clone(), path.clone());
+        parsed.push((path.clone(), module, paths));
+    }
+    let modules: BTreeSet<Vec<String>> = by_module.keys().cloned().collect();
+    // module -> item -> the absolute path it re-exports.
+    let mut reexports: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (_, module, paths) in &parsed {
+        for (_, segs, re) in paths {
+            if *re {
+                if let Some(name) = segs.last() {
+                    let (m, item) = walk(module, segs, &modules);
+                    let mut abs = m;
+                    abs.extend(item);
+                    abs.insert(0, "crate".into());
+                    reexports
+                        .entry(module.clone())
+                        .or_default()
+                        .insert(name.clone(), abs);
+                }
+            }
+        }
+    }
+    let mut edges = BTreeMap::new();
+    for (path, module, paths) in &parsed {
+        for (line, segs, _) in paths {
+            let (mut target, mut item) = walk(module, segs, &modules);
+            // Follow re-exports to the file that defines the item.
+            for _ in 0..8 {
+                let Some(abs) = item
+                    .as_ref()
+                    .and_then(|i| reexports.get(&target).and_then(|r| r.get(i)))
+                else {
+                    break;
+                };
+                let (t, i) = walk(&[], abs, &modules);
+                if t == target && i == item {
+                    break;
+                }
+                (target, item) = (t, i);
+            }
+            let Some(to) = by_module.get(&target) else {
+                continue;
+            };
+            // A module's use of its own submodules (declaring them, re-exporting, calling into
+            // them) is the module at work, not an import between rooms: only the other
+            // direction, a submodule reaching up, counts.
+            let descendant = target.len() > module.len() && target.starts_with(module);
+            if to != path && !descendant && !to.ends_with("src/lib.rs") {
+                edges
+                    .entry((path.clone(), to.clone()))
+                    .or_insert_with(|| format!("{path}:{line}"));
+            }
+        }
+    }
+    edges
 }

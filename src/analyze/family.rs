@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::compare::{AlignKey, Comparison};
+use super::align::AlignKey;
+use super::compare::Comparison;
 use super::evidence::ALPHA;
 use crate::model::{Latency, Metric, Stat};
 

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::align::AlignKey;
 use super::capacity::{capacity, Capacity};
-use super::compare::{compare, AlignKey, Comparison, Delta, Evidence, Verdict};
+use super::compare::{compare, Comparison, Delta, Evidence, Verdict};
 use super::family::{self, Family};
 use super::gate::{self, Basis, Power};
 use super::goodput::{goodput, Goodput};

@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use super::compare::{AlignKey, Comparison, Delta, Evidence, Verdict};
+use super::align::AlignKey;
+use super::compare::{Comparison, Delta, Evidence, Verdict};
 use super::evidence::{detectable_pct, pooled_cv, repeats_needed, run_cv};
 use super::noise::{Noise, NoiseFrom};
 use crate::model::{Metric, Point};

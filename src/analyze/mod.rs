@@ -1,5 +1,6 @@
 //! Analyze: SLA verdicts, goodput, capacity, Pareto frontiers and comparisons from a Sweep.
 
+pub mod align;
 pub mod audit;
 pub mod capacity;
 pub mod changepoint;

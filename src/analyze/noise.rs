@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::AlignKey;
+use super::align::AlignKey;
 use super::evidence::{pooled_cv, run_cv};
 use crate::model::{Metric, Point};
 

@@ -541,7 +541,7 @@ fn comparison_view(c: &Comparison) -> ComparisonView {
             }
         }
     }
-    let keys = |v: &[crate::analyze::compare::AlignKey]| v.iter().map(|k| k.to_string()).collect();
+    let keys = |v: &[crate::analyze::align::AlignKey]| v.iter().map(|k| k.to_string()).collect();
     let (glance_heads, glance_rows) = glance(c);
     ComparisonView {
         glance_heads,

@@ -101,7 +101,7 @@ pub fn junit_xml(f: &Findings) -> String {
 fn regression_hit<'a>(
     f: &'a Findings,
     label: &str,
-    key: &crate::analyze::compare::AlignKey,
+    key: &crate::analyze::align::AlignKey,
     metric: &str,
 ) -> Option<&'a GateHit> {
     f.gate_hits.iter().find(|g| match &g.gate {

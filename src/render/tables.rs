@@ -7,7 +7,8 @@ use comfy_table::{
 
 use super::format::{human, human_opt, load_text, pct};
 use super::headline::{evidence_text, verdict_word, within_run_text};
-use crate::analyze::compare::{AlignKey, Comparison, Verdict};
+use crate::analyze::align::AlignKey;
+use crate::analyze::compare::{Comparison, Verdict};
 use crate::analyze::findings::{Findings, KEY_METRICS};
 use crate::model::Metric;
 

@@ -1,5 +1,5 @@
 //! Why an audit cannot run, as data. The words (which name the command's flags) are written
-//! by the audit job (`crate::audit`), the layer that knows the flags.
+//! by the audit job (`crate::commands::audit`), the layer that knows the flags.
 
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 //! the PNG charts first (`super::plots::audit`, drawn by the report charts' figure code), then
 //! SUMMARY.txt, audit.md, audit.json and report.html, which name or embed the charts.
 
+pub mod ctx;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -9,19 +10,10 @@ pub mod summary;
 pub mod tables;
 pub mod words;
 
-use std::path::Path;
-
-use crate::analyze::audit::Audit;
 use crate::render::output::Exporter;
 use crate::render::plots::audit::AuditPlots;
 
-/// What audit exporters render from.
-pub struct AuditCtx<'a> {
-    pub audit: &'a Audit,
-    /// Where the files go (SUMMARY.txt names it).
-    pub out_dir: &'a Path,
-}
-
+pub use ctx::AuditCtx;
 /// Every file an audit writes, charts first so the others can name and embed them.
 pub fn audit_exporters<'a>() -> Vec<Box<dyn Exporter<AuditCtx<'a>>>> {
     vec![

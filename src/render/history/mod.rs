@@ -2,28 +2,15 @@
 //! [`super::show::render`] in every `--format`), the verdict lines of `history check`, and the
 //! files of `history report` (trend charts, summary.md, report.html).
 
+pub mod ctx;
 pub mod report;
 
-use std::path::Path;
-
 use crate::analyze::trend::{Change, Kind, NothingChecked, Trend, TrendCheck, TrendRun};
-use crate::model::Metric;
 use crate::render::format::human;
 use crate::render::output::Exporter;
 use crate::render::point_table::{Cell, PointTable};
 
-/// What `history report`'s exporters render from.
-pub struct HistoryCtx<'a> {
-    pub trend: &'a Trend,
-    pub check: &'a TrendCheck,
-    /// The metrics to chart.
-    pub metrics: &'a [Metric],
-    /// The history, as the user named it (a URL without its password).
-    pub db: &'a str,
-    pub threshold: Option<f64>,
-    pub out_dir: &'a Path,
-}
-
+pub use ctx::HistoryCtx;
 /// Every output of `history report`, charts first so the pages can embed and name them.
 pub fn history_exporters<'a>() -> Vec<Box<dyn Exporter<HistoryCtx<'a>>>> {
     vec![
