@@ -202,7 +202,8 @@ fn candidates(dir: &Path, aic: bool) -> Vec<PathBuf> {
     out
 }
 
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+/// The entries of `dir`, sorted by path; none when it cannot be read.
+pub fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = fs::read_dir(dir) else {
         return Vec::new();
     };
