@@ -9,7 +9,7 @@ use crate::analyze::findings::{analyze, Findings, Settings};
 use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
-use crate::render::headline::nothing_gated;
+use crate::render::gate_text::nothing_gated;
 use crate::render::output::write_outputs;
 use crate::render::{github, junit, markdown, report_exporters, terminal, ReportCtx};
 

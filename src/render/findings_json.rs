@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::headline::{gate_message, gate_name, headline_lines};
+use super::gate_text::{gate_message, gate_name};
+use super::headline::headline_lines;
 use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::Comparison;

@@ -2,7 +2,7 @@
 //! most [`MAX_ANNOTATIONS`], the worst first), and summary.md for the job's step summary, kept
 //! under GitHub's limit.
 
-use super::headline::gate_message;
+use super::gate_text::gate_message;
 use super::history::regression_line;
 use crate::analyze::audit::Audit;
 use crate::analyze::findings::{Findings, Gate, GateHit};

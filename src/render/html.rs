@@ -12,9 +12,9 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text, pct};
+use super::gate_text::{gate_message, gate_name};
 use super::headline::{
-    definition_lines, evidence_text, gate_message, gate_name, headline_lines, verdict_word,
-    within_run_text,
+    definition_lines, evidence_text, headline_lines, verdict_word, within_run_text,
 };
 use super::output::{pngs, Exporter, Output};
 use super::ReportCtx;

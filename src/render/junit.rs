@@ -1,10 +1,10 @@
 //! `junit.xml`: every check a gate made as a JUnit test case, for the test reporters of GitHub,
 //! GitLab and Jenkins. `--fail-on-regression` makes one case per metric x aligned point x label,
 //! `--fail-on-sla` one per point it judges; a tripped check is a failure carrying the message
-//! every other output prints (`headline::gate_message`), a change nothing could test is skipped.
+//! every other output prints (`gate_text::gate_message`), a change nothing could test is skipped.
 
 use super::format::load_text;
-use super::headline::{gate_message, gate_name};
+use super::gate_text::{gate_message, gate_name};
 use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::Verdict;

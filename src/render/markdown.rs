@@ -1,6 +1,7 @@
 //! `summary.md`: for GitHub job summaries and PR comments.
 
-use super::headline::{definition_lines, gate_message, gate_name, headline_lines};
+use super::gate_text::{gate_message, gate_name};
+use super::headline::{definition_lines, headline_lines};
 use super::output::{Exporter, Output};
 use super::tables::{comparison_matrix, draw_markdown, md_escape, points_table};
 use super::verdict_table::{shifts_of, verdict_table};

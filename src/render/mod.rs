@@ -6,6 +6,7 @@ pub mod audit;
 pub mod capacity_json;
 pub mod findings_json;
 pub mod format;
+pub mod gate_text;
 pub mod github;
 pub mod headline;
 pub mod history;

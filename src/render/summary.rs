@@ -1,7 +1,8 @@
 //! `SUMMARY.txt`: plain text, stable order, diff-able between runs.
 //! Opens with the header layout of dynamo's plot.py summary, then the numbers.
 
-use super::headline::{definition_lines, gate_message, gate_name, headline_lines};
+use super::gate_text::{gate_message, gate_name};
+use super::headline::{definition_lines, headline_lines};
 use super::output::{png_names, Exporter, Output};
 use super::tables::{comparison_table, draw, points_table};
 use super::verdict_table::{shifts_of, verdict_table};

@@ -3,7 +3,8 @@
 
 use std::io::IsTerminal;
 
-use super::headline::{answer_lines, definition_lines, evidence_lines, gate_message, gate_name};
+use super::gate_text::{gate_message, gate_name};
+use super::headline::{answer_lines, definition_lines, evidence_lines};
 use super::isl_osl_table::isl_osl_table;
 use super::tables::{draw, draw_fitting, points_table};
 use super::verdict_table::{change_grid, shifts_of, verdict_table};
