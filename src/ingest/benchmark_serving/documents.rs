@@ -9,6 +9,11 @@ use serde_json::Value;
 use crate::error::ReadError;
 use crate::ingest::fields::parse_json;
 
+/// The JSON values of the file, each with its line number when the file is JSON Lines.
+/// JSON Lines = more than one non-blank line and the first one is a complete object on its own;
+/// anything else (one line, or a pretty-printed object) is read as a single document.
+/// A bad JSON Lines line is returned as its error, so the other lines can still be read.
+#[allow(clippy::type_complexity)]
 pub(super) fn documents(
     path: &Path,
     text: &str,
@@ -98,8 +103,6 @@ pub(super) fn strict_json(text: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
-
-/// One result object -> one point.
 
 #[cfg(test)]
 mod tests {

@@ -133,11 +133,6 @@ impl Warn<'_> {
     }
 }
 
-/// The JSON values of the file, each with its line number when the file is JSON Lines.
-/// JSON Lines = more than one non-blank line and the first one is a complete object on its own;
-/// anything else (one line, or a pretty-printed object) is read as a single document.
-/// A bad JSON Lines line is returned as its error, so the other lines can still be read.
-#[allow(clippy::type_complexity)]
 #[cfg(test)]
 mod tests {
     use super::*;

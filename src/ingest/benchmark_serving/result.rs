@@ -15,6 +15,7 @@ use crate::ingest::fields::Fields;
 use crate::ingest::telemetry::{from_energy_block, TelemetrySource};
 use crate::model::{latency_for, Latency, Metric, Point, Requests, Source, Stat};
 
+/// One result object -> one point.
 pub(super) fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {
     let path = f.path;
     let mut p = Point::new(Source::BenchmarkServing, path);
