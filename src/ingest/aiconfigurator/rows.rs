@@ -175,9 +175,6 @@ impl Cells<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Run settings: configs first, then the directory name, then the rows
-
 #[cfg(test)]
 mod tests {
     use super::*;

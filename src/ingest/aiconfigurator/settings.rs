@@ -12,6 +12,8 @@ use super::warning;
 use crate::ingest::configs::sorted_entries;
 use crate::model::{AicRun, Warning};
 
+// Run settings: configs first, then the directory name, then the rows.
+
 fn yaml_str(c: &Yaml, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| {
         c.get(*k)?
