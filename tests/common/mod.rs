@@ -243,17 +243,23 @@ pub fn kill_tagged(tag: &str) {
     }
 }
 
-/// A test (or part of one) that cannot run on this machine: says so where a plain `cargo test`
-/// shows it (straight to stderr, which the test harness does not capture for passing tests),
-/// and fails when `CI` is set, where everything must run: a skip must never pass for a test.
+/// A test (or part of one) that cannot run on this machine: prints `SKIP <test>: <why>` to
+/// stdout where a plain `cargo test` shows it (written to the process's stdout, which the test
+/// harness does not capture the way it captures `println!`), and fails the test when `CI` is
+/// set, where everything must run: a skip must never pass for a test.
 pub fn skip(why: &str) {
     use std::io::Write;
+    // The harness names each test's thread after the test.
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("<unnamed test>")
+        .to_string();
     if std::env::var_os("CI").is_some() {
-        panic!("{why}; CI is set, so this must run here (.ci/run installs and starts what the tests need)");
+        panic!("{test}: {why}; CI is set, so this must run here (.ci/run installs and starts what the tests need)");
     }
     let _ = writeln!(
-        std::io::stderr().lock(),
-        "SKIPPED: {why} (with CI set this fails)"
+        std::io::stdout().lock(),
+        "SKIP {test}: {why} (with CI set this fails)"
     );
 }
 
