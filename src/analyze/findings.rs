@@ -13,6 +13,7 @@ use super::gate::{self, Basis, Power};
 use super::goodput::{goodput, Goodput};
 use super::noise::{Noise, NoiseFrom, NoiseSources};
 use super::pareto::{efficiency_y_metric, frontier, frontier_concurrencies};
+use super::searched::{searched, SearchedFinding};
 use super::sla::{PointVerdict, Sla};
 use crate::model::{Latency, Metric, Point, Source, Stat, Sweep};
 
@@ -191,6 +192,8 @@ pub struct Findings {
     pub frontiers: Vec<Frontier>,
     /// Output tokens per joule vs tokens/s/user: one per label with GPU telemetry.
     pub energy_frontiers: Vec<Frontier>,
+    /// Capacities found by search (`capacity.json`), each against the baseline's.
+    pub searched: Vec<SearchedFinding>,
     pub warnings: Vec<String>,
     pub files_read: Vec<String>,
     /// Tool name -> versions seen.
@@ -271,11 +274,13 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
         points.len(),
         labels.len(),
     );
+    let baseline = (labels.len() > 1).then(|| labels[0].clone());
     Findings {
         adreport_version: env!("CARGO_PKG_VERSION"),
+        searched: searched(sweep, baseline.as_deref()),
         sla_text: settings.sla.as_ref().map(|s| s.to_string()),
         sla: settings.sla.clone(),
-        baseline: (labels.len() > 1).then(|| labels[0].clone()),
+        baseline,
         frontiers: frontiers(sweep, &labels, efficiency_y),
         energy_frontiers: frontiers(sweep, &labels, Metric::OutputTokensPerJoule)
             .into_iter()

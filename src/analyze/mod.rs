@@ -14,6 +14,7 @@ pub mod noise;
 pub mod pareto;
 pub mod plan;
 pub mod search;
+pub mod searched;
 pub mod significance;
 pub mod sla;
 pub mod trend;

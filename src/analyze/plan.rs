@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::capacity::capacity;
 use super::evidence::mean_ci;
 use super::sla::Sla;
-use crate::model::{Metric, Point};
+use crate::model::{Metric, Point, SearchedCapacity};
 
 /// One replica's measured capacity under the SLA: its highest passing point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +26,8 @@ pub struct ReplicaCapacity {
     pub energy_per_output_token_j: Option<f64>,
     pub output_tokens_per_joule: Option<f64>,
     pub usd_per_million_output_tokens: Option<f64>,
+    /// The capacity.json whose searched capacity gave the concurrency, when one did.
+    pub searched: Option<String>,
 }
 
 /// What the plan was asked for.
@@ -83,13 +85,20 @@ impl CapacityPlan {
 /// One replica's capacity from a measured series: the highest concurrency whose points meet
 /// the SLA (judged on the mean over repeats), with every figure the mean over the runs at that
 /// concurrency and the run-level confidence interval of the request rate when there are several.
-/// `Ok(None)`: no point meets the SLA.
+/// `Ok(None)`: no point meets the SLA. With `searched` (a capacity search of this series
+/// against this SLA), its capacity is the concurrency: the search already judged its probes,
+/// near the boundary with repeats.
 pub fn replica_capacity(
     points: &[&Point],
     sla: &Sla,
     gpus_per_replica: u64,
+    searched: Option<&SearchedCapacity>,
 ) -> Result<Option<ReplicaCapacity>, String> {
-    let Some(conc) = capacity(points, sla).max_passing_concurrency else {
+    let found = match searched {
+        Some(s) => s.capacity,
+        None => capacity(points, sla).max_passing_concurrency,
+    };
+    let Some(conc) = found else {
         return Ok(None);
     };
     let at: Vec<&Point> = points
@@ -122,6 +131,7 @@ pub fn replica_capacity(
         energy_per_output_token_j: mean(Metric::EnergyPerOutputTokenJ),
         output_tokens_per_joule: mean(Metric::OutputTokensPerJoule),
         usd_per_million_output_tokens: mean(Metric::UsdPerMillionOutputTokens),
+        searched: searched.map(|s| s.path.display().to_string()),
     }))
 }
 
@@ -257,6 +267,7 @@ mod tests {
             energy_per_output_token_j: None,
             output_tokens_per_joule: None,
             usd_per_million_output_tokens: None,
+            searched: None,
         }
     }
 
@@ -274,7 +285,7 @@ mod tests {
         pts[2].set(Metric::GpuPowerAvgW, 2800.0);
         let refs: Vec<&Point> = pts.iter().collect();
         let sla = Sla::parse("ttft=500", Stat::Avg).unwrap();
-        let c = replica_capacity(&refs, &sla, 4).unwrap().unwrap();
+        let c = replica_capacity(&refs, &sla, 4, None).unwrap().unwrap();
         assert_eq!(
             (c.capacity_rate, c.concurrency_per_replica),
             (30.0, Some(8))
@@ -285,12 +296,12 @@ mod tests {
             (Some(2800.0), 4, None)
         );
         let strict = Sla::parse("ttft=50", Stat::Avg).unwrap();
-        assert_eq!(replica_capacity(&refs, &strict, 4).unwrap(), None);
+        assert_eq!(replica_capacity(&refs, &strict, 4, None).unwrap(), None);
         // Three runs at concurrency 8 (3.9, 4.1, 4.3 req/s): their mean and the CI above.
         let runs: Vec<Point> = [3.9, 4.1, 4.3].iter().map(|r| pt(8, 400.0, *r)).collect();
         let eight = Point::from_repeats(runs).unwrap();
         let refs: Vec<&Point> = vec![&pts[0], &eight, &pts[3]];
-        let c = replica_capacity(&refs, &sla, 4).unwrap().unwrap();
+        let c = replica_capacity(&refs, &sla, 4, None).unwrap().unwrap();
         assert!((c.capacity_rate - 4.1).abs() < 1e-12);
         let (lo, hi) = c.capacity_rate_ci.unwrap();
         assert!((lo - 3.6031724576499347).abs() < 1e-8 && (hi - 4.596827542350066).abs() < 1e-8);

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::ingest::energy::telemetry_gpus;
 use crate::ingest::rate_trace::read_rate_trace;
 use crate::ingest::{self, IngestOptions, Input};
-use crate::model::{Point, Sweep};
+use crate::model::{Latency, Point, SearchedCapacity, Sweep};
 use crate::render::output::write_outputs;
 use crate::render::plan::{self as render_plan, series_name, PlanFormat};
 
@@ -76,7 +76,31 @@ pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
             "{name}: the results do not say how many GPUs one replica used; give --gpus N"
         ))
     })?;
-    let cap = replica_capacity(&points, &job.sla, gpus)
+    let targets: Vec<(Latency, f64)> = job
+        .sla
+        .targets
+        .iter()
+        .map(|t| (t.latency, t.limit_ms))
+        .collect();
+    let series_searches: Vec<&SearchedCapacity> = sweep
+        .capacities
+        .iter()
+        .filter(|c| c.label == label && c.isl == isl && c.osl == osl)
+        .collect();
+    let searched = series_searches
+        .iter()
+        .copied()
+        .find(|c| c.same_sla(&targets, job.sla.stat));
+    if searched.is_none() {
+        for c in &series_searches {
+            eprintln!(
+                "note: {} searched the capacity against another SLA; planning from the probes at {}",
+                c.path.display(),
+                job.sla
+            );
+        }
+    }
+    let cap = replica_capacity(&points, &job.sla, gpus, searched)
         .map_err(|e| Error::Usage(format!("{name}: {e}")))?
         .ok_or_else(|| {
             Error::Usage(format!(

@@ -7,6 +7,7 @@
 pub mod aiconfigurator;
 pub mod aiperf;
 pub mod benchmark_serving;
+pub mod capacity;
 pub mod configs;
 mod derived;
 pub mod energy;
@@ -178,7 +179,16 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
                 walker.skip_current_dir();
             }
         } else if entry.file_type().is_file() {
-            tasks.push((ReadTask::File, path));
+            // A capacity search's answer is small and not a point: read it here.
+            let label = label_of(nested_label(root, &path));
+            match capacity::is_capacity_file(&path).then(|| capacity::read(&path, &label)) {
+                Some(Some(Ok(c))) => {
+                    sweep.files_read.push(path);
+                    sweep.capacities.push(c);
+                }
+                Some(Some(Err(e))) => ctx.warnings.push(left_out(&e)),
+                _ => tasks.push((ReadTask::File, path)),
+            }
         }
     }
     let options = ctx.options.clone();

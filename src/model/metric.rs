@@ -243,6 +243,8 @@ pub enum Metric {
     GpuUtilAvgPct,
     GpuMemUsedMaxGb,
     UsdPerMillionOutputTokens,
+    /// A sweep's answer, not a point's: the capacity a search found (never in [`Metric::all`]).
+    CapacityConcurrency,
 }
 
 const SCALAR_METRICS: [Metric; 18] = [
@@ -308,10 +310,14 @@ impl Metric {
             Metric::GpuUtilAvgPct => "gpu_util_avg_pct",
             Metric::GpuMemUsedMaxGb => "gpu_mem_used_max_gb",
             Metric::UsdPerMillionOutputTokens => "usd_per_million_output_tokens",
+            Metric::CapacityConcurrency => "capacity_concurrency",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Metric> {
+        if name == Metric::CapacityConcurrency.name() {
+            return Some(Metric::CapacityConcurrency);
+        }
         Metric::all().into_iter().find(|m| m.name() == name)
     }
 
@@ -332,6 +338,7 @@ impl Metric {
             Metric::GpuUtilAvgPct => "%",
             Metric::GpuMemUsedMaxGb => "GB",
             Metric::UsdPerMillionOutputTokens => "$/Mtok",
+            Metric::CapacityConcurrency => "concurrent requests",
         }
     }
 
@@ -346,7 +353,8 @@ impl Metric {
             | Metric::TokensPerSUser
             | Metric::TokensPerSGpu
             | Metric::Goodput
-            | Metric::OutputTokensPerJoule => Direction::HigherIsBetter,
+            | Metric::OutputTokensPerJoule
+            | Metric::CapacityConcurrency => Direction::HigherIsBetter,
             Metric::RequestsFailed
             | Metric::EnergyPerOutputTokenJ
             | Metric::UsdPerMillionOutputTokens => Direction::LowerIsBetter,
@@ -383,6 +391,7 @@ impl Metric {
             Metric::OutputTokensPerJoule => "output tokens generated in the profiling window / GPU energy used in it".into(),
             Metric::GpuUtilAvgPct => "mean GPU utilisation over the profiling window and the GPUs".into(),
             Metric::GpuMemUsedMaxGb => "the most memory any one GPU had in use during the profiling window (GB of 10^9 bytes)".into(),
+            Metric::CapacityConcurrency => "the highest concurrency meeting the SLA, found by `run online --find-capacity` (capacity.json)".into(),
             Metric::UsdPerMillionOutputTokens => "--gpu-hour-cost x GPUs x benchmark duration / output tokens x 10^6 (= cost per GPU hour x GPUs / output tokens per hour x 10^6)".into(),
         }
     }

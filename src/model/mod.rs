@@ -6,14 +6,17 @@
 //!
 //! One module per kind of data: [`metric`] (canonical names), [`point`] (one load point and its
 //! load), [`sweep`] (what ingest returns), [`config`] (engine config files found beside the
-//! runs), [`prediction`] (an AIConfigurator save dir, as the audit consumes it).
+//! runs), [`prediction`] (an AIConfigurator save dir, as the audit consumes it), [`capacity`] (a
+//! capacity found by search).
 
+pub mod capacity;
 pub mod config;
 pub mod metric;
 pub mod point;
 pub mod prediction;
 pub mod sweep;
 
+pub use capacity::*;
 pub use config::*;
 pub use metric::*;
 pub use point::*;

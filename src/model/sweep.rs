@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use super::capacity::SearchedCapacity;
 use super::config::ConfigFile;
 use super::metric::Metric;
 use super::point::Point;
@@ -35,6 +36,8 @@ pub struct Sweep {
     pub files_read: Vec<PathBuf>,
     /// Engine config files found beside the runs (read by `ingest::load`, shown by reports).
     pub configs: Vec<ConfigFile>,
+    /// Capacities found by search (`capacity.json` of `run online --find-capacity`).
+    pub capacities: Vec<SearchedCapacity>,
 }
 
 impl Sweep {

@@ -13,6 +13,7 @@ use crate::analyze::compare::Comparison;
 use crate::analyze::family::Family;
 use crate::analyze::findings::{Findings, PointFinding, RegressionGate, Series};
 use crate::analyze::gate::Power;
+use crate::analyze::searched::SearchedFinding;
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 
@@ -58,6 +59,8 @@ struct Document<'a> {
     power: &'a [Power],
     warnings: &'a [String],
     files_read: &'a [String],
+    /// Capacities found by search (capacity.json), each against the baseline's.
+    searched_capacities: &'a [SearchedFinding],
     /// Tool name -> versions seen.
     tool_versions: &'a BTreeMap<String, BTreeSet<String>>,
 }
@@ -95,6 +98,7 @@ impl Document<'_> {
             power: &f.power,
             warnings: &f.warnings,
             files_read: &f.files_read,
+            searched_capacities: &f.searched,
             tool_versions: &f.tool_versions,
         }
     }

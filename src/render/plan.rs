@@ -72,6 +72,7 @@ pub fn json(plan: &CapacityPlan) -> Value {
         "capacity_rate": c.capacity_rate,
         "capacity_rate_ci": c.capacity_rate_ci.map(|(lo, hi)| [lo, hi]),
         "concurrency_per_replica": c.concurrency_per_replica,
+        "concurrency_from_search": c.searched,
         "gpus_per_replica": c.gpus_per_replica,
         "headroom_pct": plan.settings.headroom_pct,
         "usd_per_gpu_hour": plan.settings.usd_per_gpu_hour,
@@ -115,7 +116,16 @@ fn table(plan: &CapacityPlan) -> ReportTable {
             "capacity per replica",
             format!("{} req/s{ci}", human_opt(Some(c.capacity_rate))),
         ),
-        ("concurrency per replica", int(c.concurrency_per_replica)),
+        (
+            "concurrency per replica",
+            match &c.searched {
+                Some(path) => format!(
+                    "{} (the capacity search: {path})",
+                    int(c.concurrency_per_replica)
+                ),
+                None => int(c.concurrency_per_replica),
+            },
+        ),
         ("GPUs per replica", c.gpus_per_replica.to_string()),
         ("headroom", format!("{}%", plan.settings.headroom_pct)),
     ];

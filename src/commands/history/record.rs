@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::model::{Point, Sweep};
+use crate::model::{Metric, Point, SearchedCapacity, Sweep};
 use crate::store::{short_hash, Fingerprint, RunRecord, StoredPoint};
 
 /// What the user said about the run (`history add` flags).
@@ -67,6 +67,26 @@ fn stored_point(p: &Point, repeat: i64) -> StoredPoint {
     }
 }
 
+/// A searched capacity as a stored point of its label and workload with no load of its own:
+/// `history check` follows it as a series like any metric (a drop is a regression).
+fn stored_capacity(c: &SearchedCapacity) -> Option<StoredPoint> {
+    let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
+    Some(StoredPoint {
+        label: c.label.clone(),
+        source: CAPACITY_SOURCE.into(),
+        isl: int(c.isl),
+        osl: int(c.osl),
+        concurrency: None,
+        batch_size: None,
+        request_rate: None,
+        repeat: 0,
+        values: [(Metric::CapacityConcurrency.name(), c.capacity? as f64)].into(),
+    })
+}
+
+/// The `source` of a stored capacity (it is the runner's answer, not one tool's point).
+pub const CAPACITY_SOURCE: &str = "adreport capacity search";
+
 /// Builds the record of one run. `started` is when the run began according to its files.
 pub fn run_record(
     sweep: &Sweep,
@@ -99,6 +119,7 @@ pub fn run_record(
             *n += 1;
             StoredPoint { repeat, ..sp }
         })
+        .chain(sweep.capacities.iter().filter_map(stored_capacity))
         .collect();
     let (time, time_s) = match meta.time.as_deref().or(started.as_deref()) {
         Some(t) => {
