@@ -155,6 +155,9 @@ const CASES: &[Case] = &[
     case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),
     case("mlperf_summary_cut_short", Fatal, Some(MLPERF_GOOD)),
     case("mlperf_accuracy_run", Fatal, Some(MLPERF_GOOD)),
+    generated("mlperf_detail_cut_short", Warn, None, gen_mlperf_detail_cut_short),
+    generated("mlperf_detail_of_another_run", Fatal, Some(MLPERF_GOOD), gen_mlperf_detail_of_another_run),
+    generated("mlperf_detail_alone", Fatal, Some(MLPERF_GOOD), gen_mlperf_detail_alone),
     // across formats and file systems
     case("mixed_formats", Warn, None),
     case("html_in_model_and_label", Out, None),
@@ -311,6 +314,41 @@ fn beside_good_run(c: &Case, root: &Path, good: &str, want: &str) {
 
 // ---------------------------------------------------------------------------------------------
 // Generators
+
+/// Real MLPerf loadgen output directories (tests/data/mlperf/README.md).
+const MLPERF_SERVER_RUN: &str = "tests/data/mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT/llama2-70b-99.9/Server/performance/run_1";
+const MLPERF_OFFLINE_RUN: &str = "tests/data/mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT/llama2-70b-99/Offline/performance/run_1";
+
+fn copy_into(from: &str, file: &str, dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    fs::copy(repo(from).join(file), dir.join(file)).unwrap();
+}
+
+/// The real Server summary beside its detail log cut in the middle of line 90
+/// (`result_min_latency_ns`): loadgen stopped while writing the results.
+fn gen_mlperf_detail_cut_short(root: &Path) {
+    let dir = root.join("run");
+    copy_into(MLPERF_SERVER_RUN, "mlperf_log_summary.txt", &dir);
+    let detail = fs::read_to_string(repo(MLPERF_SERVER_RUN).join("mlperf_log_detail.txt")).unwrap();
+    let cut = detail.find("\"result_min_latency_ns\"").unwrap() + 10;
+    fs::write(dir.join("mlperf_log_detail.txt"), &detail[..cut]).unwrap();
+}
+
+/// The Server summary beside the detail log of the Offline run: copied from the wrong directory.
+fn gen_mlperf_detail_of_another_run(root: &Path) {
+    let dir = root.join("run");
+    copy_into(MLPERF_SERVER_RUN, "mlperf_log_summary.txt", &dir);
+    copy_into(MLPERF_OFFLINE_RUN, "mlperf_log_detail.txt", &dir);
+}
+
+/// A detail log without its summary.
+fn gen_mlperf_detail_alone(root: &Path) {
+    copy_into(
+        MLPERF_OFFLINE_RUN,
+        "mlperf_log_detail.txt",
+        &root.join("run"),
+    );
+}
 
 /// 2 GiB that sniffs as a benchmark_serving result and then is nothing: sparse, so instant.
 fn gen_garbage_json(root: &Path) {

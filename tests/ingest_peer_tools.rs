@@ -347,6 +347,85 @@ fn mlperf_invalid_result_is_a_warning_naming_the_failed_checks() {
     );
 }
 
+// mlperf_log_detail.txt beside the summary: values from its `:::MLLOG` events, by `key`.
+
+#[test]
+fn mlperf_server_detail_log_adds_samples_version_and_start_and_agrees_with_the_summary() {
+    let s = sweep_of(&[mlperf("llama2-70b-99.9/Server/performance/run_1")]);
+    assert_eq!(
+        s.points.len(),
+        1,
+        "the detail log is not a point of its own"
+    );
+    let p = &s.points[0];
+    // result_query_count 98304 x generated_samples_per_query 1
+    close(p.get(Metric::RequestsOk), 98304.0);
+    assert_eq!(p.tool_version.as_deref(), Some("4.1 @ c83565d85d")); // loadgen_version
+    assert_eq!(p.extra["start_time"], "2024-07-26T03:02:39Z"); // test_datetime
+                                                               // The summary's figures stay (the detail's result_completed_samples_per_sec 39.2526 and
+                                                               // result_first_token_mean_latency_ns 208804128 agree with them).
+    close(p.get(Metric::RequestThroughput), 39.25); // Completed samples per second
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 208.804128); // Mean First Token latency (ns)
+    assert!(!s
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("loadgen logged")));
+}
+
+#[test]
+fn mlperf_offline_detail_log_counts_the_samples_of_its_one_query() {
+    let s = sweep_of(&[mlperf("llama2-70b-99/Offline/performance/run_1")]);
+    let p = &s.points[0];
+    close(p.get(Metric::RequestsOk), 100320.0); // result_query_count 1 x generated_samples_per_query 100320
+    close(p.get(Metric::RequestThroughput), 41.1075); // Samples per second; result_samples_per_second 41.1075
+    assert_eq!(p.extra["start_time"], "2024-07-25T20:50:06Z"); // test_datetime
+}
+
+#[test]
+fn mlperf_loadgen_warnings_in_the_detail_log_are_said_once_with_their_count() {
+    // AMD's MI300X Offline run: the summary says "2 warnings encountered. See detailed log.";
+    // the detail log has two `warning_generic_message` events (metadata.is_warning true).
+    let run = data("mlperf/v4.1/closed/AMD/results/1xMI300X_2xEPYC-9374F/llama2-70b-99/Offline/performance/run_1");
+    let s = sweep_of(std::slice::from_ref(&run));
+    let p = &s.points[0];
+    close(p.get(Metric::RequestThroughput), 10.4445); // Samples per second
+    close(p.get(Metric::OutputTokenThroughput), 3062.72); // Tokens per second
+    close(p.get(Metric::RequestsOk), 24576.0); // result_query_count 1 x generated_samples_per_query 24576
+    assert_eq!(p.tool_version.as_deref(), Some("4.1 @ 379ee5345a")); // loadgen_version
+    assert!(s.warnings.iter().any(|w| w.message
+        == "loadgen logged 2 warnings: warning_generic_message: Logging allocation detected: tid: 515 reserved_entries: 1024 max_entries: 3303 (2 times)"
+        && w.path.ends_with("mlperf_log_detail.txt")));
+    // The summary alone says where they are.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mlperf_log_summary.txt");
+    std::fs::copy(run.join("mlperf_log_summary.txt"), &f).unwrap();
+    let s = sweep_of(&[f]);
+    assert!(s.warnings.iter().any(|w| w.message
+        == "the summary counts 2 loadgen warnings or errors, listed in mlperf_log_detail.txt, which is not beside it"));
+}
+
+#[test]
+fn mlperf_detail_log_that_disagrees_with_its_summary_leaves_the_point_out() {
+    let run = mlperf("llama2-70b-99.9/Server/performance/run_1");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        run.join("mlperf_log_summary.txt"),
+        dir.path().join("mlperf_log_summary.txt"),
+    )
+    .unwrap();
+    let detail = std::fs::read_to_string(run.join("mlperf_log_detail.txt")).unwrap();
+    let other = detail.replace(
+        r#""key": "result_completed_samples_per_sec", "value": 39.2526"#,
+        r#""key": "result_completed_samples_per_sec", "value": 35.1"#,
+    );
+    assert_ne!(other, detail);
+    std::fs::write(dir.path().join("mlperf_log_detail.txt"), other).unwrap();
+    let out = adreport(&["show".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("mlperf_log_summary.txt: left out: field `Completed samples per second`: 39.25, but mlperf_log_detail.txt beside it has result_completed_samples_per_sec 35.1: the two are not of the same run"), "{err}");
+}
+
 #[test]
 fn show_lists_every_tool_by_its_name() {
     let out = adreport(&[
