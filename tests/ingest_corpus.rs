@@ -151,6 +151,7 @@ const CASES: &[Case] = &[
     case("guidellm_wrong_version", Fatal, Some(GUIDELLM_GOOD)),
     case("guidellm_csv_truncated_mid_line", Fatal, Some(GUIDELLM_GOOD)),
     case("inference_perf_stage_truncated", Fatal, Some(INFERENCE_PERF_GOOD)),
+    generated("inference_perf_requests_truncated", Warn, None, gen_inference_perf_requests_truncated),
     case("llm_d_report_wrong_version", Fatal, Some(LLM_D_GOOD)),
     case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),
     case("mlperf_summary_cut_short", Fatal, Some(MLPERF_GOOD)),
@@ -314,6 +315,16 @@ fn beside_good_run(c: &Case, root: &Path, good: &str, want: &str) {
 
 // ---------------------------------------------------------------------------------------------
 // Generators
+
+/// inference-perf's real rate run with its per-request records cut in the middle of record 100.
+fn gen_inference_perf_requests_truncated(root: &Path) {
+    let run = root.join("rate");
+    copy_dir(&repo(INFERENCE_PERF_GOOD), &run);
+    let f = run.join("per_request_lifecycle_metrics.json");
+    let text = fs::read_to_string(&f).unwrap();
+    let cut = text.match_indices("\"start_time\"").nth(100).unwrap().0 + 20;
+    fs::write(&f, &text[..cut]).unwrap();
+}
 
 /// Real MLPerf loadgen output directories (tests/data/mlperf/README.md).
 const MLPERF_SERVER_RUN: &str = "tests/data/mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT/llama2-70b-99.9/Server/performance/run_1";

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use adreport::analyze::goodput::goodput;
+use adreport::analyze::sla::Sla;
 use adreport::ingest::{load, IngestOptions, Input};
 use adreport::model::{Latency, Metric, Point, Source, Stat, Sweep};
 
@@ -196,6 +198,76 @@ fn inference_perf_concurrent_stages_are_keyed_by_concurrency_not_their_made_up_r
     close(p.get(lat(Latency::E2el, Stat::P99)), 173.83345831996388);
     close(p.get(Metric::RequestThroughput), 47.92410095273138);
     close(p.get(Metric::RequestsOk), 80.0);
+}
+
+/// The ok per-request values of one latency family: min and max.
+fn request_range(p: &Point, l: Latency) -> (f64, f64) {
+    let v = p
+        .requests
+        .as_ref()
+        .expect("per-request records")
+        .ok_values(l);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+#[test]
+fn inference_perf_per_request_records_are_split_by_stage_and_give_its_goodput() {
+    // per_request_lifecycle_metrics.json names no stage; split by start_time and each stage's
+    // load_summary.count (20, 40, 80), each stage's records give the figures of its report.
+    // Goodput at the config's constraints (ttft 0.03 s, tpot 0.0025 s) recomputed from them
+    // is inference-perf's own successes.goodput_metrics.good_requests.
+    let sla = Sla::parse("ttft=30,tpot=2.5", Stat::P99).unwrap();
+    let s = sweep_of(&[data("inference-perf/rate")]);
+    assert!(!s.warnings.iter().any(|w| w.message.contains("per-request")));
+    let p = at_rate(&s, 8.0); // stage_2
+    assert_eq!(p.requests.as_ref().unwrap().len(), 80); // load_summary.count
+                                                        // successes.latency.request_latency.min 0.13379371500002435, max 0.20332460800000263 (s)
+    let (min, max) = request_range(p, Latency::E2el);
+    close(Some(min), 133.79371500002435);
+    close(Some(max), 203.32460800000263);
+    // successes.latency.time_to_first_token.max 0.10717101199998069
+    close(Some(request_range(p, Latency::Ttft).1), 107.17101199998069);
+    // successes.latency.time_per_output_token.max 0.002882478619047409
+    close(Some(request_range(p, Latency::Tpot).1), 2.882478619047409);
+    assert_eq!(goodput(p, &sla).unwrap().good, 64); // goodput_metrics.good_requests 64 of 80
+    assert_eq!(goodput(at_rate(&s, 2.0), &sla).unwrap().good, 18); // stage_0: 18 of 20
+    assert_eq!(goodput(at_rate(&s, 4.0), &sla).unwrap().good, 40); // stage_1: 40 of 40
+    let s = sweep_of(&[data("inference-perf/concurrent")]);
+    for (c, n, good) in [(1, 20, 18), (4, 40, 39), (8, 80, 79)] {
+        let p = at_concurrency(&s, c);
+        assert_eq!(p.requests.as_ref().unwrap().len(), n);
+        assert_eq!(goodput(p, &sla).unwrap().good, good, "concurrency {c}");
+    }
+    // stage_1 (concurrency 4): request_latency.max 0.18024155599994174
+    close(
+        Some(request_range(at_concurrency(&s, 4), Latency::E2el).1),
+        180.24155599994174,
+    );
+}
+
+#[test]
+fn inference_perf_records_that_do_not_add_up_to_the_stages_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("rate");
+    common::copy_dir(&data("inference-perf/rate"), &run);
+    let f = run.join("per_request_lifecycle_metrics.json");
+    let mut records: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    records.pop();
+    std::fs::write(&f, serde_json::to_string(&records).unwrap()).unwrap();
+    let s = sweep_of(&[run]);
+    assert_eq!(s.points.len(), 3);
+    assert!(s.points.iter().all(|p| p.requests.is_none()));
+    let said: Vec<_> = s
+        .warnings
+        .iter()
+        .filter(|w| w.message.starts_with("per-request records not used"))
+        .collect();
+    assert_eq!(said.len(), 1, "said once: {said:?}");
+    assert_eq!(said[0].message, "per-request records not used: 139 records, but the 3 stage reports beside it sent 140 requests: they cannot be told apart by stage");
+    assert!(said[0].path.ends_with("per_request_lifecycle_metrics.json"));
 }
 
 // ---------------------------------------------------------------------------------------------
