@@ -546,3 +546,127 @@ fn guidellm_csv_alone_gives_the_json_numbers() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `show` on every real fixture: every point, its TTFT, TPOT and throughputs as the source has them
+
+/// A point's load as `show` keys it: concurrency, request rate, or neither.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    Conc(u64),
+    Rate(f64),
+    None,
+}
+
+/// One expected row: its load, mean TTFT and TPOT in ms (None: the source has none), request/s
+/// and output token/s.
+type Row = (Key, Option<f64>, Option<f64>, f64, f64);
+
+/// Seconds and nanoseconds as the sources write them, in ms.
+fn s(v: f64) -> Option<f64> {
+    Some(v * 1000.0)
+}
+fn ns(v: f64) -> Option<f64> {
+    Some(v * 1e-6)
+}
+
+fn show_rows(path: &Path) -> Vec<serde_json::Value> {
+    let out = adreport(&[
+        "show".as_ref(),
+        path.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn assert_rows(fixture: &str, want: &[Row]) {
+    let rows = show_rows(&data(fixture));
+    assert_eq!(rows.len(), want.len(), "{fixture}: every point, once");
+    for &(key, ttft, tpot, rps, tps) in want {
+        let found: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| {
+                let (c, q) = (r["concurrency"].as_u64(), r["request_rate"].as_f64());
+                match key {
+                    Key::Conc(n) => c == Some(n),
+                    Key::Rate(x) => c.is_none() && q.is_some_and(|q| (q - x).abs() < 1e-9),
+                    Key::None => c.is_none() && q.is_none(),
+                }
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{fixture}: one row at {key:?}");
+        let r = found[0];
+        let at = |k: &str| r[k].as_f64();
+        for (col, want) in [("ttft_avg_ms", ttft), ("tpot_avg_ms", tpot)] {
+            match want {
+                Some(w) => close(at(col), w),
+                None => assert_eq!(at(col), None, "{fixture} {key:?} {col}"),
+            }
+        }
+        close(at("request_throughput"), rps);
+        close(at("output_token_throughput"), tps);
+    }
+}
+
+#[test]
+fn show_on_each_real_fixture_lists_every_point_with_the_source_numbers() {
+    // benchmarks[i].metrics.{time_to_first_token_ms, inter_token_latency_ms,
+    // requests_per_second, output_tokens_per_second}.successful.mean, i = 0, 1, 2
+    // (config.strategy.streams 1, 4, 8). TPOT is guidellm's inter_token_latency_ms.
+    #[rustfmt::skip]
+    assert_rows("guidellm/concurrent", &[
+        (Key::Conc(1), Some(38.57260346412659), Some(1.881831695163061), 5.960828018948914, 381.49299321273054),
+        (Key::Conc(4), Some(24.59893822669983), Some(2.0008929192073763), 23.879931479698335, 1528.3156147006935),
+        (Key::Conc(8), Some(28.358978033065796), Some(1.930305976716299), 46.53877936652928, 2978.481879457875),
+    ]);
+    // The same fields; benchmarks[0] synchronous (one at a time), [1] throughput (no load),
+    // [2..4] poisson at config.strategy.rate.
+    #[rustfmt::skip]
+    assert_rows("guidellm/sweep", &[
+        (Key::Conc(1), Some(29.52294945716858), Some(1.9425711934528653), 6.29844506957145, 403.1004844525728),
+        (Key::None, Some(52.74462699890137), Some(1.8912813966236417), 80.31457132763154, 5140.1325649684195),
+        (Key::Rate(30.97048715559148), Some(39.75939750671387), Some(2.068685633795602), 50.26849568886608, 3217.183724087429),
+        (Key::Rate(55.64252924161151), Some(59.3686044216156), Some(1.974129109155564), 54.58168945673097, 3493.228125230782),
+        (Key::Rate(80.31457132763154), Some(42.439454793930054), Some(2.1304643343365384), 69.42611326776071, 4443.271249136686),
+    ]);
+    // stage_N_lifecycle_metrics.json: successes.latency.{time_to_first_token,
+    // time_per_output_token}.mean (s), successes.throughput.{requests_per_sec,
+    // output_tokens_per_sec}; keyed by load_summary.requested_rate ...
+    #[rustfmt::skip]
+    assert_rows("inference-perf/rate", &[
+        (Key::Rate(2.0), s(0.024669646100005594), s(0.0020235730698408088), 2.0619669157690748, 131.96588260922078),
+        (Key::Rate(4.0), s(0.022357712225013416), s(0.001995640771825503), 4.019766484965489, 257.2650550377913),
+        (Key::Rate(8.0), s(0.02653966503751235), s(0.0019762594999998143), 7.916348288826548, 506.64629048489905),
+    ]);
+    // ... or load_summary.concurrency.
+    #[rustfmt::skip]
+    assert_rows("inference-perf/concurrent", &[
+        (Key::Conc(1), s(0.024216618850010717), s(0.0020285793158730967), 6.343031092293216, 405.9539899067658),
+        (Key::Conc(4), s(0.022810222174993556), s(0.002048950957539717), 23.028113281429768, 1473.7992500115051),
+        (Key::Conc(8), s(0.02241191151249211), s(0.002021824454365154), 47.92410095273138, 3067.1424609748083),
+    ]);
+    // llm-d Benchmark Report 0.2.1 written by inference-perf: results.request_performance.
+    // aggregate.latency.{time_to_first_token (units s), time_per_output_token (s/token)}.mean,
+    // throughput.{request_rate (queries/s), output_token_rate (tokens/s)}.mean; no load.
+    #[rustfmt::skip]
+    assert_rows("llm-d/inference-perf-0.7.0-partial", &[
+        (Key::None, s(0.02653966503751235), s(0.0019762594999998143), 7.916348288826548, 506.64629048489905),
+    ]);
+    // mlperf_log_summary.txt: `Mean First Token latency (ns)`, `Mean Time to Output Token (ns)`,
+    // `Completed samples per second`, `Completed tokens per second`; keyed by `target_qps`.
+    #[rustfmt::skip]
+    assert_rows(&format!("{MLPERF}/llama2-70b-99.9/Server"), &[
+        (Key::Rate(39.6), ns(208804128.0), ns(131536562.0), 39.25, 10755.59),
+    ]);
+    // Offline: `Samples per second`, `Tokens per second`; no user latency, no load.
+    #[rustfmt::skip]
+    assert_rows(&format!("{MLPERF}/llama2-70b-99/Offline"), &[
+        (Key::None, None, None, 41.1075, 11264.4),
+    ]);
+}
