@@ -153,6 +153,8 @@ const CASES: &[Case] = &[
     case("inference_perf_stage_truncated", Fatal, Some(INFERENCE_PERF_GOOD)),
     generated("inference_perf_requests_truncated", Warn, None, gen_inference_perf_requests_truncated),
     case("llm_d_report_wrong_version", Fatal, Some(LLM_D_GOOD)),
+    // Half of inference-perf's real 0.2.1 partial: still valid YAML, so named by its cut line.
+    case("llm_d_report_cut_short", Fatal, Some(LLM_D_GOOD)),
     case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),
     case("mlperf_summary_cut_short", Fatal, Some(MLPERF_GOOD)),
     case("mlperf_accuracy_run", Fatal, Some(MLPERF_GOOD)),
