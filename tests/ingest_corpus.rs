@@ -20,6 +20,10 @@ use serde_json::Value;
 mod common;
 use common::{adreport, copy_dir, repo, text};
 
+#[path = "ingest_corpus/peer_tools.rs"]
+mod peer_tools;
+use peer_tools::*;
+
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -151,10 +155,16 @@ const CASES: &[Case] = &[
     case("guidellm_wrong_version", Fatal, Some(GUIDELLM_GOOD)),
     case("guidellm_csv_truncated_mid_line", Fatal, Some(GUIDELLM_GOOD)),
     case("inference_perf_stage_truncated", Fatal, Some(INFERENCE_PERF_GOOD)),
+    generated("inference_perf_requests_truncated", Warn, None, gen_inference_perf_requests_truncated),
     case("llm_d_report_wrong_version", Fatal, Some(LLM_D_GOOD)),
+    // Half of inference-perf's real 0.2.1 partial: still valid YAML, so named by its cut line.
+    case("llm_d_report_cut_short", Fatal, Some(LLM_D_GOOD)),
     case("llm_d_report_unknown_units", Fatal, Some(LLM_D_GOOD)),
     case("mlperf_summary_cut_short", Fatal, Some(MLPERF_GOOD)),
     case("mlperf_accuracy_run", Fatal, Some(MLPERF_GOOD)),
+    generated("mlperf_detail_cut_short", Warn, None, gen_mlperf_detail_cut_short),
+    generated("mlperf_detail_of_another_run", Fatal, Some(MLPERF_GOOD), gen_mlperf_detail_of_another_run),
+    generated("mlperf_detail_alone", Fatal, Some(MLPERF_GOOD), gen_mlperf_detail_alone),
     // across formats and file systems
     case("mixed_formats", Warn, None),
     case("html_in_model_and_label", Out, None),

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use adreport::analyze::goodput::goodput;
+use adreport::analyze::sla::Sla;
 use adreport::ingest::{load, IngestOptions, Input};
 use adreport::model::{Latency, Metric, Point, Source, Stat, Sweep};
 
@@ -198,6 +200,76 @@ fn inference_perf_concurrent_stages_are_keyed_by_concurrency_not_their_made_up_r
     close(p.get(Metric::RequestsOk), 80.0);
 }
 
+/// The ok per-request values of one latency family: min and max.
+fn request_range(p: &Point, l: Latency) -> (f64, f64) {
+    let v = p
+        .requests
+        .as_ref()
+        .expect("per-request records")
+        .ok_values(l);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (min, max)
+}
+
+#[test]
+fn inference_perf_per_request_records_are_split_by_stage_and_give_its_goodput() {
+    // per_request_lifecycle_metrics.json names no stage; split by start_time and each stage's
+    // load_summary.count (20, 40, 80), each stage's records give the figures of its report.
+    // Goodput at the config's constraints (ttft 0.03 s, tpot 0.0025 s) recomputed from them
+    // is inference-perf's own successes.goodput_metrics.good_requests.
+    let sla = Sla::parse("ttft=30,tpot=2.5", Stat::P99).unwrap();
+    let s = sweep_of(&[data("inference-perf/rate")]);
+    assert!(!s.warnings.iter().any(|w| w.message.contains("per-request")));
+    let p = at_rate(&s, 8.0); // stage_2
+    assert_eq!(p.requests.as_ref().unwrap().len(), 80); // load_summary.count
+                                                        // successes.latency.request_latency.min 0.13379371500002435, max 0.20332460800000263 (s)
+    let (min, max) = request_range(p, Latency::E2el);
+    close(Some(min), 133.79371500002435);
+    close(Some(max), 203.32460800000263);
+    // successes.latency.time_to_first_token.max 0.10717101199998069
+    close(Some(request_range(p, Latency::Ttft).1), 107.17101199998069);
+    // successes.latency.time_per_output_token.max 0.002882478619047409
+    close(Some(request_range(p, Latency::Tpot).1), 2.882478619047409);
+    assert_eq!(goodput(p, &sla).unwrap().good, 64); // goodput_metrics.good_requests 64 of 80
+    assert_eq!(goodput(at_rate(&s, 2.0), &sla).unwrap().good, 18); // stage_0: 18 of 20
+    assert_eq!(goodput(at_rate(&s, 4.0), &sla).unwrap().good, 40); // stage_1: 40 of 40
+    let s = sweep_of(&[data("inference-perf/concurrent")]);
+    for (c, n, good) in [(1, 20, 18), (4, 40, 39), (8, 80, 79)] {
+        let p = at_concurrency(&s, c);
+        assert_eq!(p.requests.as_ref().unwrap().len(), n);
+        assert_eq!(goodput(p, &sla).unwrap().good, good, "concurrency {c}");
+    }
+    // stage_1 (concurrency 4): request_latency.max 0.18024155599994174
+    close(
+        Some(request_range(at_concurrency(&s, 4), Latency::E2el).1),
+        180.24155599994174,
+    );
+}
+
+#[test]
+fn inference_perf_records_that_do_not_add_up_to_the_stages_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("rate");
+    common::copy_dir(&data("inference-perf/rate"), &run);
+    let f = run.join("per_request_lifecycle_metrics.json");
+    let mut records: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    records.pop();
+    std::fs::write(&f, serde_json::to_string(&records).unwrap()).unwrap();
+    let s = sweep_of(&[run]);
+    assert_eq!(s.points.len(), 3);
+    assert!(s.points.iter().all(|p| p.requests.is_none()));
+    let said: Vec<_> = s
+        .warnings
+        .iter()
+        .filter(|w| w.message.starts_with("per-request records not used"))
+        .collect();
+    assert_eq!(said.len(), 1, "said once: {said:?}");
+    assert_eq!(said[0].message, "per-request records not used: 139 records, but the 3 stage reports beside it sent 140 requests: they cannot be told apart by stage");
+    assert!(said[0].path.ends_with("per_request_lifecycle_metrics.json"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // llm-d Benchmark Report
 
@@ -347,6 +419,85 @@ fn mlperf_invalid_result_is_a_warning_naming_the_failed_checks() {
     );
 }
 
+// mlperf_log_detail.txt beside the summary: values from its `:::MLLOG` events, by `key`.
+
+#[test]
+fn mlperf_server_detail_log_adds_samples_version_and_start_and_agrees_with_the_summary() {
+    let s = sweep_of(&[mlperf("llama2-70b-99.9/Server/performance/run_1")]);
+    assert_eq!(
+        s.points.len(),
+        1,
+        "the detail log is not a point of its own"
+    );
+    let p = &s.points[0];
+    // result_query_count 98304 x generated_samples_per_query 1
+    close(p.get(Metric::RequestsOk), 98304.0);
+    assert_eq!(p.tool_version.as_deref(), Some("4.1 @ c83565d85d")); // loadgen_version
+    assert_eq!(p.extra["start_time"], "2024-07-26T03:02:39Z"); // test_datetime
+                                                               // The summary's figures stay (the detail's result_completed_samples_per_sec 39.2526 and
+                                                               // result_first_token_mean_latency_ns 208804128 agree with them).
+    close(p.get(Metric::RequestThroughput), 39.25); // Completed samples per second
+    close(p.get(lat(Latency::Ttft, Stat::Avg)), 208.804128); // Mean First Token latency (ns)
+    assert!(!s
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("loadgen logged")));
+}
+
+#[test]
+fn mlperf_offline_detail_log_counts_the_samples_of_its_one_query() {
+    let s = sweep_of(&[mlperf("llama2-70b-99/Offline/performance/run_1")]);
+    let p = &s.points[0];
+    close(p.get(Metric::RequestsOk), 100320.0); // result_query_count 1 x generated_samples_per_query 100320
+    close(p.get(Metric::RequestThroughput), 41.1075); // Samples per second; result_samples_per_second 41.1075
+    assert_eq!(p.extra["start_time"], "2024-07-25T20:50:06Z"); // test_datetime
+}
+
+#[test]
+fn mlperf_loadgen_warnings_in_the_detail_log_are_said_once_with_their_count() {
+    // AMD's MI300X Offline run: the summary says "2 warnings encountered. See detailed log.";
+    // the detail log has two `warning_generic_message` events (metadata.is_warning true).
+    let run = data("mlperf/v4.1/closed/AMD/results/1xMI300X_2xEPYC-9374F/llama2-70b-99/Offline/performance/run_1");
+    let s = sweep_of(std::slice::from_ref(&run));
+    let p = &s.points[0];
+    close(p.get(Metric::RequestThroughput), 10.4445); // Samples per second
+    close(p.get(Metric::OutputTokenThroughput), 3062.72); // Tokens per second
+    close(p.get(Metric::RequestsOk), 24576.0); // result_query_count 1 x generated_samples_per_query 24576
+    assert_eq!(p.tool_version.as_deref(), Some("4.1 @ 379ee5345a")); // loadgen_version
+    assert!(s.warnings.iter().any(|w| w.message
+        == "loadgen logged 2 warnings: warning_generic_message: Logging allocation detected: tid: 515 reserved_entries: 1024 max_entries: 3303 (2 times)"
+        && w.path.ends_with("mlperf_log_detail.txt")));
+    // The summary alone says where they are.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mlperf_log_summary.txt");
+    std::fs::copy(run.join("mlperf_log_summary.txt"), &f).unwrap();
+    let s = sweep_of(&[f]);
+    assert!(s.warnings.iter().any(|w| w.message
+        == "the summary counts 2 loadgen warnings or errors, listed in mlperf_log_detail.txt, which is not beside it"));
+}
+
+#[test]
+fn mlperf_detail_log_that_disagrees_with_its_summary_leaves_the_point_out() {
+    let run = mlperf("llama2-70b-99.9/Server/performance/run_1");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        run.join("mlperf_log_summary.txt"),
+        dir.path().join("mlperf_log_summary.txt"),
+    )
+    .unwrap();
+    let detail = std::fs::read_to_string(run.join("mlperf_log_detail.txt")).unwrap();
+    let other = detail.replace(
+        r#""key": "result_completed_samples_per_sec", "value": 39.2526"#,
+        r#""key": "result_completed_samples_per_sec", "value": 35.1"#,
+    );
+    assert_ne!(other, detail);
+    std::fs::write(dir.path().join("mlperf_log_detail.txt"), other).unwrap();
+    let out = adreport(&["show".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("mlperf_log_summary.txt: left out: field `Completed samples per second`: 39.25, but mlperf_log_detail.txt beside it has result_completed_samples_per_sec 35.1: the two are not of the same run"), "{err}");
+}
+
 #[test]
 fn show_lists_every_tool_by_its_name() {
     let out = adreport(&[
@@ -394,4 +545,128 @@ fn guidellm_csv_alone_gives_the_json_numbers() {
             close(j.get(*m), *v);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `show` on every real fixture: every point, its TTFT, TPOT and throughputs as the source has them
+
+/// A point's load as `show` keys it: concurrency, request rate, or neither.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    Conc(u64),
+    Rate(f64),
+    None,
+}
+
+/// One expected row: its load, mean TTFT and TPOT in ms (None: the source has none), request/s
+/// and output token/s.
+type Row = (Key, Option<f64>, Option<f64>, f64, f64);
+
+/// Seconds and nanoseconds as the sources write them, in ms.
+fn s(v: f64) -> Option<f64> {
+    Some(v * 1000.0)
+}
+fn ns(v: f64) -> Option<f64> {
+    Some(v * 1e-6)
+}
+
+fn show_rows(path: &Path) -> Vec<serde_json::Value> {
+    let out = adreport(&[
+        "show".as_ref(),
+        path.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn assert_rows(fixture: &str, want: &[Row]) {
+    let rows = show_rows(&data(fixture));
+    assert_eq!(rows.len(), want.len(), "{fixture}: every point, once");
+    for &(key, ttft, tpot, rps, tps) in want {
+        let found: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| {
+                let (c, q) = (r["concurrency"].as_u64(), r["request_rate"].as_f64());
+                match key {
+                    Key::Conc(n) => c == Some(n),
+                    Key::Rate(x) => c.is_none() && q.is_some_and(|q| (q - x).abs() < 1e-9),
+                    Key::None => c.is_none() && q.is_none(),
+                }
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{fixture}: one row at {key:?}");
+        let r = found[0];
+        let at = |k: &str| r[k].as_f64();
+        for (col, want) in [("ttft_avg_ms", ttft), ("tpot_avg_ms", tpot)] {
+            match want {
+                Some(w) => close(at(col), w),
+                None => assert_eq!(at(col), None, "{fixture} {key:?} {col}"),
+            }
+        }
+        close(at("request_throughput"), rps);
+        close(at("output_token_throughput"), tps);
+    }
+}
+
+#[test]
+fn show_on_each_real_fixture_lists_every_point_with_the_source_numbers() {
+    // benchmarks[i].metrics.{time_to_first_token_ms, inter_token_latency_ms,
+    // requests_per_second, output_tokens_per_second}.successful.mean, i = 0, 1, 2
+    // (config.strategy.streams 1, 4, 8). TPOT is guidellm's inter_token_latency_ms.
+    #[rustfmt::skip]
+    assert_rows("guidellm/concurrent", &[
+        (Key::Conc(1), Some(38.57260346412659), Some(1.881831695163061), 5.960828018948914, 381.49299321273054),
+        (Key::Conc(4), Some(24.59893822669983), Some(2.0008929192073763), 23.879931479698335, 1528.3156147006935),
+        (Key::Conc(8), Some(28.358978033065796), Some(1.930305976716299), 46.53877936652928, 2978.481879457875),
+    ]);
+    // The same fields; benchmarks[0] synchronous (one at a time), [1] throughput (no load),
+    // [2..4] poisson at config.strategy.rate.
+    #[rustfmt::skip]
+    assert_rows("guidellm/sweep", &[
+        (Key::Conc(1), Some(29.52294945716858), Some(1.9425711934528653), 6.29844506957145, 403.1004844525728),
+        (Key::None, Some(52.74462699890137), Some(1.8912813966236417), 80.31457132763154, 5140.1325649684195),
+        (Key::Rate(30.97048715559148), Some(39.75939750671387), Some(2.068685633795602), 50.26849568886608, 3217.183724087429),
+        (Key::Rate(55.64252924161151), Some(59.3686044216156), Some(1.974129109155564), 54.58168945673097, 3493.228125230782),
+        (Key::Rate(80.31457132763154), Some(42.439454793930054), Some(2.1304643343365384), 69.42611326776071, 4443.271249136686),
+    ]);
+    // stage_N_lifecycle_metrics.json: successes.latency.{time_to_first_token,
+    // time_per_output_token}.mean (s), successes.throughput.{requests_per_sec,
+    // output_tokens_per_sec}; keyed by load_summary.requested_rate ...
+    #[rustfmt::skip]
+    assert_rows("inference-perf/rate", &[
+        (Key::Rate(2.0), s(0.024669646100005594), s(0.0020235730698408088), 2.0619669157690748, 131.96588260922078),
+        (Key::Rate(4.0), s(0.022357712225013416), s(0.001995640771825503), 4.019766484965489, 257.2650550377913),
+        (Key::Rate(8.0), s(0.02653966503751235), s(0.0019762594999998143), 7.916348288826548, 506.64629048489905),
+    ]);
+    // ... or load_summary.concurrency.
+    #[rustfmt::skip]
+    assert_rows("inference-perf/concurrent", &[
+        (Key::Conc(1), s(0.024216618850010717), s(0.0020285793158730967), 6.343031092293216, 405.9539899067658),
+        (Key::Conc(4), s(0.022810222174993556), s(0.002048950957539717), 23.028113281429768, 1473.7992500115051),
+        (Key::Conc(8), s(0.02241191151249211), s(0.002021824454365154), 47.92410095273138, 3067.1424609748083),
+    ]);
+    // llm-d Benchmark Report 0.2.1 written by inference-perf: results.request_performance.
+    // aggregate.latency.{time_to_first_token (units s), time_per_output_token (s/token)}.mean,
+    // throughput.{request_rate (queries/s), output_token_rate (tokens/s)}.mean; no load.
+    #[rustfmt::skip]
+    assert_rows("llm-d/inference-perf-0.7.0-partial", &[
+        (Key::None, s(0.02653966503751235), s(0.0019762594999998143), 7.916348288826548, 506.64629048489905),
+    ]);
+    // mlperf_log_summary.txt: `Mean First Token latency (ns)`, `Mean Time to Output Token (ns)`,
+    // `Completed samples per second`, `Completed tokens per second`; keyed by `target_qps`.
+    #[rustfmt::skip]
+    assert_rows(&format!("{MLPERF}/llama2-70b-99.9/Server"), &[
+        (Key::Rate(39.6), ns(208804128.0), ns(131536562.0), 39.25, 10755.59),
+    ]);
+    // Offline: `Samples per second`, `Tokens per second`; no user latency, no load.
+    #[rustfmt::skip]
+    assert_rows(&format!("{MLPERF}/llama2-70b-99/Offline"), &[
+        (Key::None, None, None, 41.1075, 11264.4),
+    ]);
 }

@@ -10,7 +10,7 @@ use adreport::analyze::findings::{analyze, Settings};
 use adreport::analyze::sla::Sla;
 use adreport::ingest::{
     self, aiconfigurator, aiperf, benchmark_serving, genai_perf, guidellm, inference_perf,
-    llm_d_report, mlperf, trtllm_bench, IngestOptions, Input, ReadCtx, SNIFF_BYTES,
+    llm_d_report, mlperf, mlperf_detail, trtllm_bench, IngestOptions, Input, ReadCtx, SNIFF_BYTES,
 };
 use adreport::model::Stat;
 use adreport::render::output::{render_all, Exporter};
@@ -21,7 +21,7 @@ use adreport::render::{
 };
 
 /// Every fuzz target, by the reader it feeds.
-pub const TARGETS: [&str; 14] = [
+pub const TARGETS: [&str; 16] = [
     "aiperf_json",
     "aiperf_jsonl",
     "benchmark_serving",
@@ -36,10 +36,20 @@ pub const TARGETS: [&str; 14] = [
     "inference_perf_json",
     "llm_d_report_yaml",
     "mlperf_summary",
+    "mlperf_detail",
+    "inference_perf_requests",
 ];
 
 /// inference-perf's `config.yaml` beside the fuzzed stage report, so its stage lookup runs.
 const INFERENCE_PERF_CONFIG: &str = "load:\n  type: constant\n  stages:\n  - rate: 2.0\n    duration: 10\nserver:\n  model_name: m\ndata:\n  input_distribution: {min: 8, max: 8, mean: 8, std_dev: 0}\n";
+
+/// inference-perf's real stage 0 report of the rate run (20 requests), beside the fuzzed
+/// per-request records.
+const INFERENCE_PERF_STAGE_0: &str =
+    include_str!("../../tests/data/inference-perf/rate/stage_0_lifecycle_metrics.json");
+
+/// A real MLPerf Server summary (tests/data/mlperf/README.md), beside the fuzzed detail log.
+const MLPERF_SERVER_SUMMARY: &str = include_str!("../../tests/data/mlperf/v4.1/closed/NVIDIA/results/B200-SXM-180GBx1_TRT/llama2-70b-99.9/Server/performance/run_1/mlperf_log_summary.txt");
 
 /// A small valid aiperf export, so the JSONL target reaches the per-request reader.
 const AIPERF_EXPORT: &str = r#"{"schema_version": "1.4", "aiperf_version": "0.13.0",
@@ -144,6 +154,22 @@ pub fn run(target: &str, data: &[u8]) {
             write(&f, data);
             let _ = mlperf::sniff(&f, &head(data));
             let _ = mlperf::read(&f, &mut ctx);
+        }
+        "inference_perf_requests" => {
+            let stage = root.join("stage_0_lifecycle_metrics.json");
+            write(&root.join("config.yaml"), INFERENCE_PERF_CONFIG.as_bytes());
+            write(&stage, INFERENCE_PERF_STAGE_0.as_bytes());
+            write(&root.join("per_request_lifecycle_metrics.json"), data);
+            let _ = inference_perf::read(&stage, &mut ctx);
+        }
+        "mlperf_detail" => {
+            let summary = root.join("mlperf_log_summary.txt");
+            write(&summary, MLPERF_SERVER_SUMMARY.as_bytes());
+            let f = root.join("mlperf_log_detail.txt");
+            write(&f, data);
+            let _ = mlperf_detail::sniff(&f, &head(data));
+            let _ = mlperf_detail::parse(&f);
+            let _ = mlperf::read(&summary, &mut ctx);
         }
         other => panic!("unknown fuzz target `{other}`; known: {TARGETS:?}"),
     }

@@ -211,17 +211,26 @@ pub fn parse_yaml(path: &Path, text: &str) -> Result<Value, ReadError> {
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(ReadError::file(path, "empty file"));
     }
+    // A YAML file cut short is often still valid YAML (a report missing its end, a last key
+    // left null): every tool's YAML writer ends the file with a line break, so its absence
+    // names the cut.
+    if !text.ends_with('\n') {
+        let last = text.lines().last().unwrap_or_default().trim();
+        return Err(ReadError::line(
+            path,
+            text.lines().count(),
+            format!(
+                "the file ends in the middle of a line (`{}`), without a line break: cut short?",
+                super::printable(&last.chars().take(60).collect::<String>())
+            ),
+        ));
+    }
     serde_yaml::from_str::<Value>(text).map_err(|e| {
         let place = e
             .location()
             .map(|l| format!("line {} column {}", l.line(), l.column()))
             .unwrap_or_default();
-        let cut = if text.ends_with('\n') {
-            ""
-        } else {
-            " (the file does not end with a line break: cut short?)"
-        };
-        ReadError::new(path, place, format!("invalid YAML: {e}{cut}"))
+        ReadError::new(path, place, format!("invalid YAML: {e}"))
     })
 }
 

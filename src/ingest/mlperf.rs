@@ -8,14 +8,19 @@
 //! so its latencies count from the start of the run: they are not a user's latency and are
 //! not read as one. "Result is : VALID/INVALID", the constraint lines under it and the early
 //! stopping results are kept on the point and an INVALID result is a warning.
+//! `mlperf_log_detail.txt` beside the summary is read with it ([`super::mlperf_detail`]).
 
 use std::path::Path;
 
+use super::mlperf_detail::{self, SummaryFacts};
 use super::{read_text, ReadCtx};
 use crate::error::ReadError;
 use crate::model::{Latency, Metric, Point, Source, Stat};
 
 const NS_TO_MS: f64 = 1e-6;
+
+/// The summary's name in a loadgen output directory.
+pub const SUMMARY: &str = "mlperf_log_summary.txt";
 
 pub fn sniff(_path: &Path, head: &str) -> bool {
     head.contains("MLPerf Results Summary")
@@ -75,6 +80,7 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
     let mut latencies: Vec<(Latency, Stat, f64)> = Vec::new();
     let mut in_result = false;
     let mut in_notes = false;
+    let (mut warnings, mut errors) = (None, None);
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let trimmed = line.trim();
@@ -101,6 +107,10 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
             }
         }
         let Some((key, value)) = line.split_once(':') else {
+            // "2 warnings encountered. See detailed log." / "No errors encountered during test."
+            if let Some((count, kind)) = encountered(trimmed) {
+                *(if kind { &mut errors } else { &mut warnings }) = Some(count);
+            }
             continue;
         };
         let (key, value) = (key.trim(), value.trim());
@@ -196,6 +206,14 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         }
     }
     p.model = model_from_layout(path);
+    let facts = SummaryFacts {
+        scenario: &scenario,
+        mode: &mode,
+        result: &result,
+        warnings,
+        errors,
+    };
+    mlperf_detail::apply(path, &mut p, &facts, ctx)?;
     p.extra.insert("scenario".into(), scenario);
     p.extra.insert("result".into(), result.clone());
     if !checks.is_empty() {
@@ -225,6 +243,23 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         format!("MLPerf loadgen says the result is {result}{why}{notes}"),
     );
     Ok(vec![p])
+}
+
+/// The count of a summary's closing "N warnings encountered" or "No errors encountered" line,
+/// and whether it counts errors.
+fn encountered(line: &str) -> Option<(u64, bool)> {
+    let (count, rest) = line.split_once(' ')?;
+    let rest = rest.to_ascii_lowercase();
+    let errors = rest.starts_with("errors encountered");
+    if !errors && !rest.starts_with("warnings encountered") {
+        return None;
+    }
+    let count = if count.eq_ignore_ascii_case("no") {
+        0
+    } else {
+        count.parse().ok()?
+    };
+    Some((count, errors))
 }
 
 /// `Performance constraints satisfied : Yes` -> `Performance constraints satisfied: Yes`.

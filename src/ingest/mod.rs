@@ -18,6 +18,7 @@ pub mod inference_perf;
 pub mod layout;
 pub mod llm_d_report;
 pub mod mlperf;
+pub mod mlperf_detail;
 pub mod rate_trace;
 pub mod repeats;
 pub mod stat_block;
@@ -366,6 +367,10 @@ fn read_file(path: &Path, ctx: &mut ReadCtx) -> Option<Result<Vec<Point>, ReadEr
         Some(llm_d_report::read(path, ctx))
     } else if mlperf::sniff(path, &head) {
         Some(mlperf::read(path, ctx))
+    } else if mlperf_detail::sniff(path, &head) {
+        // Read by the summary beside it.
+        let alone = !path.with_file_name(mlperf::SUMMARY).is_file();
+        alone.then(|| Err(mlperf_detail::read_alone(path)))
     } else if benchmark_serving::sniff(path, &head) {
         Some(benchmark_serving::read(path, ctx))
     } else if genai_perf::sniff(path, &head) {

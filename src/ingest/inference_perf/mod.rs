@@ -9,11 +9,15 @@
 //! (the request count) and a duration of 1, so only its concurrency is a load;
 //! `time_per_output_token` excludes the first token, `normalized_time_per_output_token`
 //! includes it, and `inter_token_latency` is the pooled chunk gaps.
-//! `summary_lifecycle_metrics.json` mixes all stages and is not a point.
+//! `summary_lifecycle_metrics.json` mixes all stages and is not a point. The per-request records
+//! beside the stage reports are the points' per-request data when they can be split by stage
+//! ([`requests`]).
 
 use std::path::Path;
 
 use serde_json::Value;
+
+pub mod requests;
 
 use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::{set_latency, set_throughputs};
@@ -35,7 +39,7 @@ const KEYS: [(Stat, &str); 7] = [
 /// Files inference-perf writes beside its stage reports that are not points of their own.
 const COMPANIONS: [&str; 3] = [
     "summary_lifecycle_metrics.json",
-    "per_request_lifecycle_metrics.json",
+    requests::FILE,
     "validation.json",
 ];
 
@@ -114,6 +118,9 @@ pub fn read(path: &Path, ctx: &mut ReadCtx) -> Result<Vec<Point>, ReadError> {
         ));
     };
     read_successes(&mut p, &ok)?;
+    if let Some(n) = stage_number(path) {
+        p.requests = requests::for_stage(path, n, &p, ctx);
+    }
     Ok(vec![p])
 }
 
