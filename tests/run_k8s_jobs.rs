@@ -120,6 +120,7 @@ fn matrix(out: &Path) -> Matrix {
             out.display()
         ),
         gpus,
+        search: false,
     };
     Matrix {
         runner: "online",

@@ -546,3 +546,67 @@ fn dry_run_writes_the_job_scripts_and_submits_nothing() {
         .unwrap();
     assert!(test.status.success(), "{}", text(&test.stderr));
 }
+
+#[test]
+fn capacity_searches_run_as_one_slurm_job_per_config_and_are_compared() {
+    let Some(case) = Case::new() else { return };
+    // The queueing mock in virtual time: a slot per request for 82 ms of simulated time, 8 or
+    // 16 slots (as tests/data/capacity): capacities 32 in [32, 34] and 64 in [64, 68].
+    let server = |i: usize, batch: u32| {
+        format!(
+            "{} --port {} --ttft-ms 20 --itl-ms 2 --max-batch {batch} --virtual-time --tag {}",
+            mock_server().display(),
+            case.ports[i],
+            case.tag()
+        )
+    };
+    let path = case.dir.path().join("search.yaml");
+    let yaml = format!(
+        "client-cmd: {}\nisl: 64\nosl: 32\nstop-grace: 2\nsla: ttft=250\n\
+         find-capacity: true\nmax-concurrency: 128\n\
+         configs:\n  - label: base\n    server-cmd: {:?}\n  - label: tuned\n    server-cmd: {:?}\n",
+        aiperf_standin(),
+        server(0, 8),
+        server(1, 16)
+    );
+    fs::write(&path, yaml).unwrap();
+    let out = case.run(&case.args(&path, &[]));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for (label, capacity, bracket, probes) in
+        [("base", 32, [32, 34], 11), ("tuned", 64, [64, 68], 12)]
+    {
+        assert_eq!(
+            case.jobs(label).len(),
+            1,
+            "{label}: one job runs the whole search"
+        );
+        let cap = json_of(&case.out().join(label).join("capacity.json"));
+        assert_eq!(cap["done"], true, "{label}");
+        assert_eq!(cap["capacity"].as_u64(), Some(capacity), "{label}");
+        assert_eq!(cap["bracket"], serde_json::json!(bracket), "{label}");
+        assert_eq!(cap["probes"].as_array().unwrap().len(), probes, "{label}");
+        assert!(
+            stderr.contains(&format!("[slurm] {label}: job "))
+                && stderr.contains(&format!("{probes} probe runs complete, search done")),
+            "{stderr}"
+        );
+        let script = fs::read_to_string(case.out().join(label).join("slurm/job.sh")).unwrap();
+        assert!(script.contains("run online --config"), "{script}");
+    }
+    // The end report compares the two searches.
+    let summary = fs::read_to_string(case.out().join("report/SUMMARY.txt")).unwrap();
+    assert!(
+        summary.contains("tuned: searched capacity 64 (bracket 64-68, TTFT binds), +100.0% against base's 32 (32-34): higher"),
+        "{summary}"
+    );
+    // Done searches are not submitted again.
+    let again = case.run(&case.args(&path, &["--no-report"]));
+    let stderr = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("2 of 2 job(s) have every point complete: not submitted"),
+        "{stderr}"
+    );
+    assert_eq!((case.jobs("base").len(), case.jobs("tuned").len()), (1, 1));
+}

@@ -45,6 +45,10 @@ pub struct Config {
     pub settings_yaml: String,
     /// GPUs the config serves on (`--world-size`, `--tp`), when known: a job's default GPU count.
     pub gpus: Option<u64>,
+    /// A capacity search (`--find-capacity`): its probes are not known in advance (`points` is
+    /// empty), one job runs the whole search (`--repeats` caps a probe's runs), and it is done
+    /// when its `capacity.json` says so.
+    pub search: bool,
 }
 
 /// The configs, how often each runs, and in which order.
@@ -106,13 +110,32 @@ impl Unit<'_> {
         self.config.points.iter().map(|p| root.join(p)).collect()
     }
 
-    /// How many of its points are complete on disk.
+    /// How many of its points (a search: its probe runs) are complete on disk.
     pub fn complete(&self) -> usize {
+        if self.config.search {
+            return search_runs(&self.config.dir);
+        }
         self.point_dirs().iter().filter(|d| is_complete(d)).count()
     }
 
     pub fn is_done(&self) -> bool {
+        if self.config.search {
+            return search_done(&self.config.dir);
+        }
         self.complete() == self.config.points.len()
+    }
+
+    /// `N/M points complete`, or for a search `N probe runs complete, search done|not done`.
+    pub fn progress(&self) -> String {
+        if self.config.search {
+            let state = if self.is_done() { "done" } else { "not done" };
+            return format!("{} probe runs complete, search {state}", self.complete());
+        }
+        format!(
+            "{}/{} points complete",
+            self.complete(),
+            self.config.points.len()
+        )
     }
 
     /// The `adreport run ...` arguments (after the program) that run this unit alone.
@@ -130,6 +153,8 @@ impl Unit<'_> {
                 "--repeat".into(),
                 k.to_string(),
             ]);
+        } else if self.config.search && self.repeats > 1 {
+            a.extend(["--repeats".into(), self.repeats.to_string()]);
         }
         a
     }
@@ -176,7 +201,8 @@ impl Matrix {
     /// Every unit in the order they run here (and are submitted): config by config, each
     /// pass by pass; with `interleave`, pass by pass, each config in turn.
     pub fn units(&self) -> Vec<Unit<'_>> {
-        let reps: Vec<Option<u32>> = if self.repeats > 1 {
+        // A search is one unit: its job repeats the probes that need it.
+        let reps: Vec<Option<u32>> = if self.repeats > 1 && !self.configs.iter().any(|c| c.search) {
             (1..=self.repeats).map(Some).collect()
         } else {
             vec![None]
@@ -227,6 +253,13 @@ impl Matrix {
             .iter()
             .flat_map(|u| {
                 let root = u.root();
+                // A search's probes and capacity.json are read from its whole directory.
+                if u.config.search {
+                    return (u.complete() > 0)
+                        .then(|| format!("{}={}", u.config.label, u.config.dir.display()))
+                        .into_iter()
+                        .collect();
+                }
                 u.config
                     .points
                     .iter()
@@ -245,6 +278,33 @@ impl Matrix {
             _ => self.out.join("report"),
         }
     }
+}
+
+/// Complete probe runs of a search under `dir` (`OUT/LABEL/<point>/`, `OUT/LABEL/rep_K/<point>/`).
+fn search_runs(dir: &Path) -> usize {
+    let complete_below = |d: &Path| -> usize {
+        fs::read_dir(d).map_or(0, |rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| is_complete(&e.path()))
+                .count()
+        })
+    };
+    let reps: usize = fs::read_dir(dir).map_or(0, |rd| {
+        rd.filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("rep_"))
+            .map(|e| complete_below(&e.path()))
+            .sum()
+    });
+    complete_below(dir) + reps
+}
+
+/// Whether the search under `dir` finished: its capacity.json says `"done": true`.
+fn search_done(dir: &Path) -> bool {
+    let path = dir.join(crate::render::capacity_json::FILE);
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["done"] == serde_json::Value::Bool(true))
 }
 
 /// The series a point belongs to in the end report: the config's label, followed by the
@@ -315,6 +375,7 @@ pub(crate) mod tests {
             points: points.iter().map(|p| p.to_string()).collect(),
             settings_yaml: format!("label: {label}\n"),
             gpus: None,
+            search: false,
         }
     }
 

@@ -109,6 +109,7 @@ fn fan_out(
             settings_yaml: job_settings(o, &s.out, &s.label)?,
             // Only a --tp given asks for GPUs; the default of 1 asks for none.
             gpus: o.tp,
+            search: false,
         });
     }
     let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();

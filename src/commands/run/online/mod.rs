@@ -36,7 +36,7 @@ pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
     let (options, mut settings, fan) = configs::resolve_all(flags, Settings::from_options)?;
     install_signal_handlers()?;
     if settings.iter().any(|s| s.search.is_some()) {
-        return search_each(settings, &fan);
+        return search_each(&options, settings, &fan);
     }
     if fan.is_plain() && settings.len() == 1 {
         return run_one(settings.remove(0));
@@ -46,16 +46,24 @@ pub fn run(flags: OnlineOptions) -> Result<u8, RunError> {
 
 /// `--find-capacity`: each config's search here, one after the other; `--repeats` caps the
 /// runs of a probe within the noise.
-fn search_each(settings: Vec<Settings>, fan: &FanOut) -> Result<u8, RunError> {
+fn search_each(
+    options: &[OnlineOptions],
+    settings: Vec<Settings>,
+    fan: &FanOut,
+) -> Result<u8, RunError> {
     if settings.iter().any(|s| s.search.is_none()) {
         return Err(RunError::Usage(
             "--find-capacity: set it for every config of the file, or for none".into(),
         ));
     }
-    if fan.target != Target::Local || fan.interleave || fan.only_repeat.is_some() {
+    if fan.interleave || fan.only_repeat.is_some() {
         return Err(RunError::Usage(
-            "--find-capacity runs here, one config after the other: --slurm, --emit-k8s, --interleave and --repeat are not supported with it yet".into(),
+            "--find-capacity runs each config's whole search in one go (--repeats caps a probe's runs): --interleave and --repeat do not apply".into(),
         ));
+    }
+    // On Slurm or Kubernetes: one job per config, each running its search as here.
+    if fan.target != Target::Local {
+        return fan_out(options, settings, fan.clone());
     }
     let mut code = 0;
     for s in settings {
@@ -121,9 +129,13 @@ fn fan_out(
         configs.push(Config {
             label: s.label.clone(),
             dir: absolute(&s.root()),
-            points: s.points().into_iter().map(|p| p.name).collect(),
+            points: match s.search {
+                Some(_) => Vec::new(),
+                None => s.points().into_iter().map(|p| p.name).collect(),
+            },
             settings_yaml: job_settings(&o, &s.out, &s.label)?,
             gpus: s.gpus,
+            search: s.search.is_some(),
         });
     }
     let outs: Vec<_> = settings.iter().map(|s| s.out.clone()).collect();

@@ -81,11 +81,7 @@ impl Active<'_> {
     }
 
     fn points(&self) -> String {
-        format!(
-            "{}/{} points complete",
-            self.unit.complete(),
-            self.unit.config.points.len()
-        )
+        self.unit.progress()
     }
 }
 
