@@ -1,0 +1,175 @@
+//! "Metric vs concurrency" charts: one line per label (or per workload), whiskers over repeats,
+//! SLA lines.
+
+use super::axis::{concurrency_axis, spread_axis, value_axis};
+use super::{
+    finish_legend, finite, fit_sla_lines, mark_coordinates, misses, sla_lines, Data, Figure,
+    LoadAxis, Mark, Series,
+};
+use crate::model::{Direction, Latency, Metric, Stat};
+
+/// A "metric vs concurrency" chart: file name, metric, and what the y axis shows.
+pub(super) struct ConcChart {
+    pub(super) file: &'static str,
+    pub(super) metric: Metric,
+    pub(super) what: &'static str,
+}
+
+pub(super) const CONC_CHARTS: [ConcChart; 7] = [
+    ConcChart {
+        file: "p50_inter_token_latency_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Tpot, Stat::P50),
+        what: "P50 inter-token latency (TPOT)",
+    },
+    ConcChart {
+        file: "avg_inter_token_latency_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Tpot, Stat::Avg),
+        what: "Average inter-token latency (TPOT)",
+    },
+    ConcChart {
+        file: "avg_time_to_first_token_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Ttft, Stat::Avg),
+        what: "Average time to first token (TTFT)",
+    },
+    ConcChart {
+        file: "p99_time_to_first_token_vs_concurrency.png",
+        metric: Metric::Latency(Latency::Ttft, Stat::P99),
+        what: "P99 time to first token (TTFT)",
+    },
+    ConcChart {
+        file: "request_throughput_vs_concurrency.png",
+        metric: Metric::RequestThroughput,
+        what: "Request throughput",
+    },
+    ConcChart {
+        file: "output_token_throughput_vs_concurrency.png",
+        metric: Metric::OutputTokenThroughput,
+        what: "Output token throughput",
+    },
+    ConcChart {
+        file: "output_tokens_per_joule_vs_concurrency.png",
+        metric: Metric::OutputTokensPerJoule,
+        what: "Output tokens per joule of GPU energy",
+    },
+];
+
+/// What a chart draws from: the points with their findings (SLA verdicts, load axis) and
+/// the findings of the whole sweep (SLA, frontiers).
+
+pub(super) fn conc_figure(
+    d: Data,
+    labels: &[String],
+    chart: &ConcChart,
+    load: LoadAxis,
+) -> Option<Figure> {
+    let mut series: Vec<Series> = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        series.extend(conc_series(d, i, l, chart.metric, load));
+    }
+    if series.is_empty() {
+        return None;
+    }
+    // A label over several workloads draws one line per workload, each in its own colour.
+    if series.len() > labels.len() {
+        for (i, s) in series.iter_mut().enumerate() {
+            s.color = i;
+        }
+    }
+    let (concs, mut ys) = mark_coordinates(&series);
+    let whiskers = series
+        .iter()
+        .flat_map(|s| &s.marks)
+        .filter_map(|m| m.whisker);
+    let repeated = whiskers.clone().count();
+    ys.extend(whiskers.flatten());
+    let mut notes = vec![direction_note(chart.metric)];
+    if repeated > 0 {
+        notes.push("Points measured several times: the mean over the runs, whiskers from the lowest to the highest run.".into());
+    }
+    let dropped = d
+        .points()
+        .filter(|(p, pf)| load.x(pf).is_none() && finite(p.get(chart.metric)).is_some())
+        .count();
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} point(s) without a {} are not shown.",
+            load.title()
+        ));
+    }
+    let y_title = format!("{}, {}", chart.what, chart.metric.unit());
+    let lines = match chart.metric {
+        Metric::Latency(lat, stat) => sla_lines(d.sla(), lat, Some(stat)),
+        _ => Vec::new(),
+    };
+    let title = format!("{} vs {}", chart.what, load.title());
+    let mut x = concurrency_axis(&concs);
+    if load == LoadAxis::BatchSize {
+        x.title = "Max batch size".into();
+    }
+    // Latencies of very different configs can differ 100x: a log axis keeps both readable.
+    let y = match chart.metric {
+        Metric::Latency(..) => spread_axis(y_title, &ys, Vec::new()),
+        _ => value_axis(y_title, &ys),
+    };
+    let mut fig = Figure::new(title, x, y, notes);
+    fig.series = series;
+    fit_sla_lines(&mut fig, lines, &ys);
+    finish_legend(&mut fig, d.sla());
+    Some(fig)
+}
+
+/// One label's line, or one per workload (ISL/OSL) when the label has several.
+pub(super) fn conc_series(
+    d: Data,
+    color: usize,
+    label: &str,
+    metric: Metric,
+    load: LoadAxis,
+) -> Vec<Series> {
+    type Workload = (Option<u64>, Option<u64>);
+    let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
+    for (p, pf) in d.points_of(label) {
+        let (Some(x), Some(y)) = (load.x(pf), finite(p.get(metric))) else {
+            continue;
+        };
+        let mark = Mark {
+            x: x as f64,
+            y,
+            tag: None,
+            miss: misses(pf),
+            hollow: false,
+            whisker: pf.run_range.get(&metric.name()).copied(),
+        };
+        match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
+            Some((_, marks)) => marks.push(mark),
+            None => groups.push(((p.isl, p.osl), vec![mark])),
+        }
+    }
+    let several = groups.len() > 1;
+    groups
+        .into_iter()
+        .map(|((isl, osl), mut marks)| {
+            marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+            let line = marks.iter().map(|m| (m.x, m.y)).collect();
+            let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
+            Series {
+                color,
+                label: if several {
+                    format!("{label} isl {} osl {}", o(isl), o(osl))
+                } else {
+                    label.to_string()
+                },
+                marks,
+                line,
+            }
+        })
+        .collect()
+}
+
+pub(super) fn direction_note(metric: Metric) -> String {
+    match metric.direction() {
+        Direction::LowerIsBetter => "Lower is better.".into(),
+        Direction::HigherIsBetter => "Higher is better.".into(),
+        Direction::Neutral => String::new(),
+    }
+}
