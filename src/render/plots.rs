@@ -27,8 +27,9 @@ mod efficiency;
 mod energy;
 pub mod history;
 pub mod plan;
+pub mod svg;
 
-use axis::{fmt_num, spread_axis, value_axis, Axis, Scale};
+use axis::{fmt_num, log_axis, value_axis, Axis, Scale};
 use conc::{conc_figure, CONC_CHARTS};
 use distribution::distribution_figure;
 use draw::render_png;
@@ -145,6 +146,8 @@ struct Mark {
     hollow: bool,
     /// Lowest and highest value over the point's runs, drawn as a whisker; `y` is their mean.
     whisker: Option<[f64; 2]>,
+    /// The point's index in the sweep, when the mark is one (`data-point` in the SVG).
+    point: Option<usize>,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -154,6 +157,8 @@ struct BoxMark {
     half_width: f64,
     q: [f64; 5],
     miss: bool,
+    /// The point's index in the sweep (`data-point` in the SVG).
+    point: Option<usize>,
 }
 
 struct SlaLine {
@@ -216,8 +221,15 @@ impl<'a> Data<'a> {
         self.sweep.points.iter().zip(&self.findings.points)
     }
 
-    fn points_of(self, label: &'a str) -> impl Iterator<Item = (&'a Point, &'a PointFinding)> {
-        self.points().filter(move |(p, _)| p.label == label)
+    /// The points of `label`, each with its index in the sweep (and the findings).
+    fn points_of(
+        self,
+        label: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Point, &'a PointFinding)> {
+        self.points()
+            .enumerate()
+            .filter(move |(_, (p, _))| p.label == label)
+            .map(|(i, (p, pf))| (i, p, pf))
     }
 
     fn sla(self) -> Option<&'a Sla> {
@@ -231,7 +243,7 @@ fn figures(sweep: &Sweep, findings: &Findings) -> Vec<(String, Figure)> {
     let load = LoadAxis::of(findings);
     let mut out = Vec::new();
     for chart in &CONC_CHARTS {
-        if let Some(fig) = conc_figure(d, labels, chart, load) {
+        if let Some(fig) = conc_figure(d, labels, chart, load, None) {
             out.push((load.file_name(chart.file), fig));
         }
     }
@@ -380,7 +392,7 @@ fn fit_sla_lines(fig: &mut Figure, lines: Vec<SlaLine>, values: &[f64]) {
         all.extend(fig.sla_lines.iter().map(|l| l.limit_ms));
         let title = std::mem::take(&mut fig.y.title);
         fig.y = match fig.y.scale {
-            Scale::Log10 => spread_axis(title, &all, Vec::new()),
+            Scale::Log10 => log_axis(title, &all),
             _ => value_axis(title, &all),
         };
     }

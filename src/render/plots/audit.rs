@@ -201,6 +201,7 @@ fn mark(x: f64, y: f64, tag: Option<String>, miss: bool, hollow: bool) -> Mark {
         miss,
         hollow,
         whisker: None,
+        point: None,
     }
 }
 

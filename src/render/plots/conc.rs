@@ -1,7 +1,7 @@
 //! "Metric vs concurrency" charts: one line per label (or per workload), whiskers over repeats,
 //! SLA lines.
 
-use super::axis::{concurrency_axis, spread_axis, value_axis};
+use super::axis::{concurrency_axis, log_axis, spread_axis, value_axis, Scale};
 use super::{
     finish_legend, finite, fit_sla_lines, mark_coordinates, misses, sla_lines, Data, Figure,
     LoadAxis, Mark, Series,
@@ -9,13 +9,13 @@ use super::{
 use crate::model::{Direction, Latency, Metric, Stat};
 
 /// A "metric vs concurrency" chart: file name, metric, and what the y axis shows.
-pub(super) struct ConcChart {
+pub(super) struct ConcChart<'a> {
     pub(super) file: &'static str,
     pub(super) metric: Metric,
-    pub(super) what: &'static str,
+    pub(super) what: &'a str,
 }
 
-pub(super) const CONC_CHARTS: [ConcChart; 7] = [
+pub(super) const CONC_CHARTS: [ConcChart<'static>; 7] = [
     ConcChart {
         file: "p50_inter_token_latency_vs_concurrency.png",
         metric: Metric::Latency(Latency::Tpot, Stat::P50),
@@ -61,6 +61,7 @@ pub(super) fn conc_figure(
     labels: &[String],
     chart: &ConcChart,
     load: LoadAxis,
+    y_scale: Option<Scale>,
 ) -> Option<Figure> {
     let mut series: Vec<Series> = Vec::new();
     for (i, l) in labels.iter().enumerate() {
@@ -107,9 +108,11 @@ pub(super) fn conc_figure(
         x.title = "Max batch size".into();
     }
     // Latencies of very different configs can differ 100x: a log axis keeps both readable.
-    let y = match chart.metric {
-        Metric::Latency(..) => spread_axis(y_title, &ys, Vec::new()),
-        _ => value_axis(y_title, &ys),
+    let y = match (y_scale, chart.metric) {
+        (Some(Scale::Log10), _) => log_axis(y_title, &ys),
+        (Some(_), _) => value_axis(y_title, &ys),
+        (None, Metric::Latency(..)) => spread_axis(y_title, &ys, Vec::new()),
+        (None, _) => value_axis(y_title, &ys),
     };
     let mut fig = Figure::new(title, x, y, notes);
     fig.series = series;
@@ -128,7 +131,7 @@ pub(super) fn conc_series(
 ) -> Vec<Series> {
     type Workload = (Option<u64>, Option<u64>);
     let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
-    for (p, pf) in d.points_of(label) {
+    for (i, p, pf) in d.points_of(label) {
         let (Some(x), Some(y)) = (load.x(pf), finite(p.get(metric))) else {
             continue;
         };
@@ -139,6 +142,7 @@ pub(super) fn conc_series(
             miss: misses(pf),
             hollow: false,
             whisker: pf.run_range.get(&metric.name()).copied(),
+            point: Some(i),
         };
         match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
             Some((_, marks)) => marks.push(mark),

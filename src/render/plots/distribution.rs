@@ -16,13 +16,15 @@ pub(super) struct Cell {
     conc: u64,
     q: [f64; 5],
     miss: bool,
+    point: usize,
 }
 
 pub(super) fn distribution_figure(d: Data, labels: &[String], lat: Latency) -> Option<Figure> {
     let sla = d.sla();
     let cells: Vec<Cell> = d
         .points()
-        .filter_map(|(p, pf)| cell(p, misses(pf), labels, lat))
+        .enumerate()
+        .filter_map(|(i, (p, pf))| cell((i, p), misses(pf), labels, lat))
         .collect();
     if cells.is_empty() {
         return None;
@@ -70,7 +72,12 @@ pub(super) fn latency_name(lat: Latency) -> &'static str {
     }
 }
 
-pub(super) fn cell(p: &Point, miss: bool, labels: &[String], lat: Latency) -> Option<Cell> {
+pub(super) fn cell(
+    (point, p): (usize, &Point),
+    miss: bool,
+    labels: &[String],
+    lat: Latency,
+) -> Option<Cell> {
     let conc = p.concurrency?;
     let values = stats::sorted(&p.requests.as_ref()?.ok_values(lat));
     let method = p.source.percentile_method();
@@ -83,6 +90,7 @@ pub(super) fn cell(p: &Point, miss: bool, labels: &[String], lat: Latency) -> Op
         conc,
         q,
         miss,
+        point,
     })
 }
 
@@ -100,6 +108,7 @@ pub(super) fn layout_boxes(cells: &[Cell], concs: &[u64], shown: &[usize]) -> Ve
                 half_width: slot * 0.35,
                 q: c.q,
                 miss: c.miss,
+                point: Some(c.point),
             })
         })
         .collect()

@@ -18,10 +18,56 @@ use super::{
 use crate::error::Error;
 
 type Drawn = Result<(), Box<dyn StdError>>;
-/// A pixel area of the image (title, chart, legend panel).
-type PlotArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+/// A pixel area of the image (title, chart, legend panel), on any backend (PNG or SVG).
+type PlotArea<DB> = DrawingArea<DB, Shift>;
 /// The chart's plotting area, in plot coordinates.
-type ChartArea<'a> = DrawingArea<BitMapBackend<'a>, Cartesian2d<Ticks, Ticks>>;
+type ChartArea<DB> = DrawingArea<DB, Cartesian2d<Ticks, Ticks>>;
+
+/// Which part of a figure to draw: all of it (the PNG), or one layer of the SVG, which
+/// wraps each series, point and legend entry in its own group. Every part is drawn by the
+/// same code at the same place, so the PNG and the SVG cannot disagree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    All,
+    /// Background, title, axes, grid, SLA lines, capacity marks, notes, the other legend entries.
+    Frame,
+    /// Series `i`'s line.
+    Line(usize),
+    /// Mark `j` of series `i`: its whisker, marker, SLA ring and tag.
+    Mark(usize, usize),
+    /// Box `i` of a box plot.
+    Box(usize),
+    /// Legend entry `i` (a series' or a swatch's).
+    Legend(usize),
+}
+
+impl Part {
+    fn frame(self) -> bool {
+        matches!(self, Part::All | Part::Frame)
+    }
+
+    fn line(self, i: usize) -> bool {
+        self == Part::All || self == Part::Line(i)
+    }
+
+    fn mark(self, i: usize, j: usize) -> bool {
+        self == Part::All || self == Part::Mark(i, j)
+    }
+
+    fn boxed(self, i: usize) -> bool {
+        self == Part::All || self == Part::Box(i)
+    }
+
+    /// Legend entry `i`: series and swatches have parts of their own, the rest is frame.
+    fn legend(self, i: usize, e: &Entry) -> bool {
+        match e {
+            Entry::Series { .. } | Entry::Swatch { .. } => {
+                self == Part::All || self == Part::Legend(i)
+            }
+            _ => self.frame(),
+        }
+    }
+}
 /// Text colour of a light (other statistic) SLA line's label.
 const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
 
@@ -34,7 +80,7 @@ pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_figure(&root, fig).map_err(fail)?;
+        draw_figure(&root, fig, Part::All).map_err(fail)?;
         root.present().map_err(|e| fail(Box::new(e)))?;
     }
     // The encoder and settings plotters uses when it saves to a path, so the bytes match.
@@ -45,20 +91,38 @@ pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
     Ok(png)
 }
 
-fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
-    root.fill(&WHITE)?;
+/// One part of `fig` as the SVG text of its elements (no `<svg>` element around them).
+pub(super) fn svg_part(fig: &Figure, part: Part) -> Result<String, Box<dyn StdError>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_figure(&root, fig, part)?;
+        root.present()?;
+    }
+    // The backend wraps what it drew in `<svg ...>\n` ... `</svg>\n`; keep the inside.
+    let body = svg.split_once(">\n").map_or("", |(_, rest)| rest);
+    Ok(body.trim_end().trim_end_matches("</svg>").to_string())
+}
+
+fn draw_figure<DB: DrawingBackend>(root: &PlotArea<DB>, fig: &Figure, part: Part) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let (head, body) = root.split_vertically(TITLE_H);
-    // FontDesc::style() keeps the regular glyphs in plotters 0.3.7; new() loads the bold ones.
-    let bold = FontDesc::new(FontFamily::SansSerif, TITLE_PX.into(), FontStyle::Bold);
-    let title = TextStyle::from(bold).pos(Pos::new(HPos::Center, VPos::Center));
-    head.draw_text(
-        &fig.title,
-        &title,
-        ((WIDTH / 2) as i32, (TITLE_H / 2) as i32),
-    )?;
+    if part.frame() {
+        root.fill(&WHITE)?;
+        // FontDesc::style() keeps the regular glyphs in plotters 0.3.7; new() loads the bold ones.
+        let bold = FontDesc::new(FontFamily::SansSerif, TITLE_PX.into(), FontStyle::Bold);
+        let title = TextStyle::from(bold).pos(Pos::new(HPos::Center, VPos::Center));
+        head.draw_text(
+            &fig.title,
+            &title,
+            ((WIDTH / 2) as i32, (TITLE_H / 2) as i32),
+        )?;
+    }
     let panel_w = panel_width(root, fig)?;
     let (plot, panel) = body.split_horizontally(WIDTH - panel_w);
-    let omitted = draw_chart(&plot, fig)?;
+    let omitted = draw_chart(&plot, fig, part)?;
     let extra = if omitted > 0 {
         vec![format!(
             "{omitted} number(s) left out where they would cover others."
@@ -66,11 +130,18 @@ fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
     } else {
         Vec::new()
     };
-    draw_panel(&panel, fig, &extra)
+    draw_panel(&panel, fig, &extra, part)
 }
 
 /// Draws axes and data; returns how many point tags were left out for lack of room.
-fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+fn draw_chart<DB: DrawingBackend>(
+    area: &PlotArea<DB>,
+    fig: &Figure,
+    part: Part,
+) -> Result<usize, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let (x, y) = (&fig.x, &fig.y);
     let (x_title, y_title) = (x.full_title(), y.full_title());
     let mut chart = ChartBuilder::on(area)
@@ -81,6 +152,11 @@ fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
         .x_label_area_size(90)
         .y_label_area_size(y_label_area(area, y)?)
         .build_cartesian_2d(Ticks::of(x), Ticks::of(y))?;
+    if !part.frame() {
+        let pa = chart.plotting_area();
+        draw_boxes(pa, fig, part)?;
+        return draw_series(pa, fig, part);
+    }
     chart
         .configure_mesh()
         .x_desc(x_title)
@@ -94,12 +170,15 @@ fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
         .draw()?;
     let pa = chart.plotting_area();
     draw_sla_lines(pa, fig)?;
-    draw_boxes(pa, fig)?;
-    draw_series(pa, fig)
+    draw_boxes(pa, fig, part)?;
+    draw_series(pa, fig, part)
 }
 
 /// Room for the widest y tick label plus the rotated axis title.
-fn y_label_area(area: &PlotArea, y: &Axis) -> Result<u32, Box<dyn StdError>> {
+fn y_label_area<DB: DrawingBackend<ErrorType = E>, E: StdError + Send + Sync + 'static>(
+    area: &PlotArea<DB>,
+    y: &Axis,
+) -> Result<u32, Box<dyn StdError>> {
     let style = TextStyle::from((FONT, TICK_PX));
     let mut widest = 0;
     for (_, label) in &y.ticks {
@@ -113,7 +192,10 @@ fn color(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-fn draw_sla_lines(pa: &ChartArea, fig: &Figure) -> Drawn {
+fn draw_sla_lines<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     for line in &fig.sla_lines {
         let Some(y) = fig.y.map(line.limit_ms) else {
             continue;
@@ -137,18 +219,27 @@ fn draw_sla_lines(pa: &ChartArea, fig: &Figure) -> Drawn {
 }
 
 /// Lines, then markers and SLA rings, then tags; returns how many tags were left out.
-fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+fn draw_series<DB: DrawingBackend>(
+    pa: &ChartArea<DB>,
+    fig: &Figure,
+    part: Part,
+) -> Result<usize, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let map = |x: f64, y: f64| Some((fig.x.map(x)?, fig.y.map(y)?));
-    for s in &fig.series {
+    for (i, s) in fig.series.iter().enumerate() {
         let line: Vec<(f64, f64)> = s.line.iter().filter_map(|&(x, y)| map(x, y)).collect();
-        if line.len() > 1 {
+        if line.len() > 1 && part.line(i) {
             pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
         }
     }
     // Run-to-run spread behind each mean, under the markers.
-    for s in &fig.series {
-        for m in &s.marks {
-            let Some([lo, hi]) = m.whisker else { continue };
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
+            let Some([lo, hi]) = m.whisker.filter(|_| part.mark(i, j)) else {
+                continue;
+            };
             let (Some(a), Some(b)) = (map(m.x, lo), map(m.x, hi)) else {
                 continue;
             };
@@ -165,28 +256,31 @@ fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
     }
     // Markers are obstacles for tags so a number never hides a point.
     let mut taken: Vec<PxRect> = Vec::new();
-    for s in &fig.series {
-        for m in &s.marks {
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
             let Some(at) = map(m.x, m.y) else { continue };
-            if m.hollow {
-                draw_hollow(pa, at, s.color)?;
-            } else {
-                draw_marker(pa, at, s.color)?;
-            }
-            if m.miss {
-                draw_miss(pa, at)?;
+            if part.mark(i, j) {
+                if m.hollow {
+                    draw_hollow(pa, at, s.color)?;
+                } else {
+                    draw_marker(pa, at, s.color)?;
+                }
+                if m.miss {
+                    draw_miss(pa, at)?;
+                }
             }
             let (px, py) = pa.map_coordinate(&at);
             taken.push(PxRect::around(px, py, 10));
         }
     }
+    // Every part places every tag (the same spots in every layer) and draws its own.
     let mut omitted = 0;
-    for s in &fig.series {
-        for m in &s.marks {
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
             let (Some(at), Some(tag)) = (map(m.x, m.y), &m.tag) else {
                 continue;
             };
-            if !draw_tag(pa, at, tag, s.color, &mut taken)? {
+            if !draw_tag(pa, at, tag, s.color, &mut taken, part.mark(i, j))? {
                 omitted += 1;
             }
         }
@@ -221,13 +315,17 @@ impl PxRect {
 /// Writes a point's tag (its concurrency) in the first free spot around it: above-right
 /// first for even labels, below-left first for odd ones (off a falling frontier line).
 /// Returns false when every spot would cover another tag or marker.
-fn draw_tag(
-    pa: &ChartArea,
+fn draw_tag<DB: DrawingBackend>(
+    pa: &ChartArea<DB>,
     at: (f64, f64),
     tag: &str,
     series: usize,
     taken: &mut Vec<PxRect>,
-) -> Result<bool, Box<dyn StdError>> {
+    draw: bool,
+) -> Result<bool, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let c = color(series);
     let style = TextStyle::from((FONT, NOTE_PX)).color(&c);
     let (w, h) = pa.estimate_text_size(tag, &style)?;
@@ -251,7 +349,11 @@ fn draw_tag(
             && rect.x1 <= ox + area_w as i32
             && rect.y1 <= oy + area_h as i32;
         if inside && !taken.iter().any(|t| t.overlaps(&rect)) {
-            pa.draw(&(EmptyElement::at(at) + Text::new(tag.to_string(), (dx, dy), style.clone())))?;
+            if draw {
+                pa.draw(
+                    &(EmptyElement::at(at) + Text::new(tag.to_string(), (dx, dy), style.clone())),
+                )?;
+            }
             taken.push(rect);
             return Ok(true);
         }
@@ -260,11 +362,14 @@ fn draw_tag(
 }
 
 /// A filled marker whose shape cycles with the label, so series differ without colour too.
-fn draw_marker<CT: CoordTranslate>(
-    area: &DrawingArea<BitMapBackend, CT>,
+fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
     at: CT::From,
     series: usize,
-) -> Drawn {
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let fill = color(series).filled();
     match series % 3 {
         0 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, fill)))?,
@@ -277,24 +382,39 @@ fn draw_marker<CT: CoordTranslate>(
 }
 
 /// A derived value: a white disc ringed in the series' colour.
-fn draw_hollow<CT: CoordTranslate>(
-    area: &DrawingArea<BitMapBackend, CT>,
+fn draw_hollow<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
     at: CT::From,
     series: usize,
-) -> Drawn {
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let ring = Circle::new((0, 0), 9, color(series).stroke_width(3));
     area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, WHITE.filled()) + ring))?;
     Ok(())
 }
 
 /// The SLA-miss mark: a red ring around the marker.
-fn draw_miss<CT: CoordTranslate>(area: &DrawingArea<BitMapBackend, CT>, at: CT::From) -> Drawn {
+fn draw_miss<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 16, SLA_RED.stroke_width(3))))?;
     Ok(())
 }
 
-fn draw_boxes(pa: &ChartArea, fig: &Figure) -> Drawn {
-    for b in &fig.boxes {
+fn draw_boxes<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure, part: Part) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    for (i, b) in fig.boxes.iter().enumerate() {
+        if !part.boxed(i) {
+            continue;
+        }
         let Some(q) = map_quantiles(&fig.y, &b.q) else {
             continue;
         };
@@ -364,7 +484,10 @@ fn shorten(label: &str) -> String {
 }
 
 /// Wide enough for the longest series label, within 380..=520 px; longer text wraps.
-fn panel_width(root: &PlotArea, fig: &Figure) -> Result<u32, Box<dyn StdError>> {
+fn panel_width<DB: DrawingBackend<ErrorType = E>, E: StdError + Send + Sync + 'static>(
+    root: &PlotArea<DB>,
+    fig: &Figure,
+) -> Result<u32, Box<dyn StdError>> {
     let style = TextStyle::from((FONT, LEGEND_PX));
     let mut widest = 0;
     for e in &fig.legend {
@@ -375,21 +498,37 @@ fn panel_width(root: &PlotArea, fig: &Figure) -> Result<u32, Box<dyn StdError>> 
     Ok((widest + (SAMPLE_W + 3 * PANEL_PAD) as u32).clamp(380, 520))
 }
 
-fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
+fn draw_panel<DB: DrawingBackend>(
+    panel: &PlotArea<DB>,
+    fig: &Figure,
+    extra_notes: &[String],
+    part: Part,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let (w, _) = panel.dim_in_pixel();
     let text_x = SAMPLE_W + 2 * PANEL_PAD;
     let text_w = w as i32 - text_x - PANEL_PAD;
     let legend_style = TextStyle::from((FONT, LEGEND_PX)).pos(Pos::new(HPos::Left, VPos::Center));
     let line_h = LEGEND_PX as i32 + 8;
     let mut y = 20;
-    for e in &fig.legend {
+    for (i, e) in fig.legend.iter().enumerate() {
         let lines = wrap(panel, &legend_text(e), &legend_style, text_w)?;
-        draw_sample(panel, e, (PANEL_PAD, y + line_h / 2))?;
+        let draw = part.legend(i, e);
+        if draw {
+            draw_sample(panel, e, (PANEL_PAD, y + line_h / 2))?;
+        }
         for line in &lines {
-            panel.draw_text(line, &legend_style, (text_x, y + line_h / 2))?;
+            if draw {
+                panel.draw_text(line, &legend_style, (text_x, y + line_h / 2))?;
+            }
             y += line_h;
         }
         y += 12;
+    }
+    if !part.frame() {
+        return Ok(());
     }
     y += 16;
     let note_style = TextStyle::from((FONT, NOTE_PX).into_font()).color(&NOTE_GREY);
@@ -405,7 +544,10 @@ fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
 }
 
 /// The little picture before a legend entry, from x to x + SAMPLE_W, centred on y.
-fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
+fn draw_sample<DB: DrawingBackend>(panel: &PlotArea<DB>, e: &Entry, (x, y): (i32, i32)) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let centre = (x + SAMPLE_W / 2, y);
     match e {
         Entry::Series { color: c, line, .. } => {
@@ -442,8 +584,8 @@ fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
 
 /// Greedy word wrap to `max_w` pixels, keeping `\n` breaks; only plain spaces break
 /// (so "500\u{a0}ms" stays together), and an over-long word gets a line of its own.
-fn wrap(
-    area: &PlotArea,
+fn wrap<DB: DrawingBackend<ErrorType = E>, E: StdError + Send + Sync + 'static>(
+    area: &PlotArea<DB>,
     text: &str,
     style: &TextStyle,
     max_w: i32,
@@ -455,8 +597,8 @@ fn wrap(
     Ok(lines)
 }
 
-fn wrap_paragraph(
-    area: &PlotArea,
+fn wrap_paragraph<DB: DrawingBackend<ErrorType = E>, E: StdError + Send + Sync + 'static>(
+    area: &PlotArea<DB>,
     text: &str,
     style: &TextStyle,
     max_w: i32,

@@ -78,7 +78,7 @@ pub(super) fn frontier_series(
     };
     let mut marks: Vec<Mark> = d
         .points_of(label)
-        .filter_map(|(p, pf)| {
+        .filter_map(|(i, p, pf)| {
             let (x, y) = xy(p)?;
             Some(Mark {
                 x,
@@ -87,6 +87,7 @@ pub(super) fn frontier_series(
                 miss: misses(pf),
                 hollow: false,
                 whisker: None,
+                point: Some(i),
             })
         })
         .collect();

@@ -127,6 +127,7 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
                 miss: regression,
                 hollow: env,
                 whisker: None,
+                point: None,
             });
             previous = Some(i);
         }
