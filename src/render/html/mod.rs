@@ -16,28 +16,41 @@ use super::headline::{gate_message, gate_name, headline_lines};
 use super::output::{pngs, Exporter, Output};
 use super::ReportCtx;
 
+mod charts;
 mod compare;
+use super::plots::svg::{report_charts, ChartView, STATS};
 use crate::analyze::findings::{Findings, PointFinding, Series};
 use crate::error::Error;
 use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
+use charts::ChartSection;
 use compare::{comparison_view, ComparisonView};
 
 const TEMPLATE: &str = include_str!("../../../report-templates/report.html.tera");
 const CSS: &str = include_str!("../../../report-templates/report.css");
-/// Sets `data-images-ok="decoded/total"` on <body> after load, for the browser test.
-/// Its SHA-256 is allowed by the page's Content-Security-Policy (`SELFCHECK_SHA256`).
+/// Sets `data-images-ok="decoded/total"` and `data-charts="N"` (inline SVG charts drawn) on
+/// <body> after load, for the browser test.
 const SELFCHECK: &str = include_str!("../../../report-templates/selfcheck.js");
-/// `openssl dgst -sha256 -binary report-templates/selfcheck.js | base64`; the browser test
-/// fails (CSP refuses the script, the body attribute never appears) if this is stale.
-const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+/// The charts' interactions: tooltips, legend toggles, statistic and y-scale switch, table
+/// row highlight. No framework, no network; it reads the page's `#chart-data` JSON.
+const CHARTS_JS: &str = include_str!("../../../report-templates/charts.js");
+
+/// A script's SHA-256 as the page's Content-Security-Policy allows it (`'sha256-...'`), so
+/// the policy allows exactly the scripts the page carries and nothing injected.
+fn csp_hash(script: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(script.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
 
 /// What every report page carries besides its content: style, self-check script and version.
 #[derive(Serialize)]
 pub(crate) struct Chrome {
     css: &'static str,
     selfcheck: &'static str,
-    selfcheck_sha256: &'static str,
+    selfcheck_sha256: String,
+    charts_js: &'static str,
+    charts_sha256: String,
     version: &'static str,
 }
 
@@ -46,7 +59,9 @@ impl Chrome {
         Chrome {
             css: CSS,
             selfcheck: SELFCHECK,
-            selfcheck_sha256: SELFCHECK_SHA256,
+            selfcheck_sha256: csp_hash(SELFCHECK),
+            charts_js: CHARTS_JS,
+            charts_sha256: csp_hash(CHARTS_JS),
             version,
         }
     }
@@ -54,13 +69,15 @@ impl Chrome {
 
 pub const FILE: &str = "report.html";
 
-/// `report.html`, with every chart before it in the exporter list embedded.
+/// `report.html`, with every chart of the report drawn inline as SVG (the PNGs are files
+/// beside it, drawn from the same figures).
 pub struct ReportHtml;
 
 impl Exporter<ReportCtx<'_>> for ReportHtml {
-    fn render(&self, ctx: &ReportCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+    fn render(&self, ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let charts = report_charts(ctx.sweep, ctx.findings, ctx.out_dir)?;
         let html =
-            render_html(ctx.findings, &ctx.sweep.configs, earlier).map_err(|e| Error::Write {
+            render_html(ctx.findings, &ctx.sweep.configs, charts).map_err(|e| Error::Write {
                 path: ctx.out_dir.join(FILE),
                 source: std::io::Error::other(e),
             })?;
@@ -68,14 +85,14 @@ impl Exporter<ReportCtx<'_>> for ReportHtml {
     }
 }
 
-/// The page as a string, embedding the images among `outputs`; the error is a template
-/// problem (a bug, never input).
+/// The page as a string with the given charts; the error is a template problem (a bug,
+/// never input).
 pub fn render_html(
     findings: &Findings,
     configs: &[ConfigFile],
-    outputs: &[Output],
+    charts: Vec<ChartView>,
 ) -> Result<String, String> {
-    let view = build_view(findings, configs, outputs);
+    let view = build_view(findings, configs, charts);
     let mut tera = Tera::default();
     // Tera escapes templates whose names end in .html.
     tera.add_raw_template("report.html", TEMPLATE)
@@ -112,7 +129,12 @@ struct View {
     /// Some capacity point has GPU telemetry or a price: show its J/token and $/Mtok columns.
     capacity_energy: bool,
     comparisons: Vec<ComparisonView>,
-    plots: Vec<PlotView>,
+    charts: Vec<ChartSection>,
+    /// Some chart has a view per statistic: show the statistic buttons.
+    any_per_stat: bool,
+    stats: Vec<&'static str>,
+    /// The points' numbers for the charts' script (already safe inside `<script>`).
+    chart_json: String,
     configs: Option<ConfigsView>,
     metrics: Vec<MetricDef>,
     points: Vec<ProvenanceRow>,
@@ -223,9 +245,8 @@ struct ProvenanceRow {
     path: String,
 }
 
-fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View {
-    let mut warnings = f.warnings.clone();
-    let plots = plot_views(outputs, &mut warnings);
+fn build_view(f: &Findings, configs: &[ConfigFile], charts: Vec<ChartView>) -> View {
+    let charts = charts::sections(f, charts);
     let title = match &f.baseline {
         Some(b) => {
             let others: Vec<&str> = f
@@ -265,7 +286,10 @@ fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View 
                 c.energy_per_output_token_j.is_some() || c.usd_per_million_output_tokens.is_some()
             }),
         comparisons: f.comparisons.iter().map(comparison_view).collect(),
-        plots,
+        any_per_stat: charts.iter().any(|c| c.per_stat),
+        stats: STATS.iter().map(|s| s.key()).collect(),
+        chart_json: charts::chart_json(f),
+        charts,
         configs: configs_view(configs),
         metrics: metric_defs(f),
         points: f.points.iter().map(provenance_row).collect(),
@@ -283,7 +307,7 @@ fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View 
                 (tool.clone(), v)
             })
             .collect(),
-        warnings,
+        warnings: f.warnings.clone(),
     }
 }
 

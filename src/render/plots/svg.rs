@@ -45,6 +45,9 @@ pub struct SvgView {
     pub scale: &'static str,
     /// The metric on y (findings.json's name), for the tooltip and the table under the chart.
     pub metric: String,
+    /// The scale the chart code picks for this statistic (shown for "y: as drawn").
+    pub auto: bool,
+    /// The view shown first, and the only one without JavaScript.
     pub default: bool,
     pub svg: String,
 }
@@ -96,6 +99,7 @@ pub fn report_charts(
                     stat: stat.key(),
                     scale: scale_name(scale),
                     metric: metric.name(),
+                    auto: auto.y.scale == scale,
                     default: default && auto.y.scale == scale,
                     svg: render_svg(fig, &metric.name()).map_err(fail)?,
                 });
@@ -178,6 +182,7 @@ fn view(fig: &Figure, metric: String, default: bool) -> Result<SvgView, Box<dyn 
         scale: scale_name(fig.y.scale),
         svg: render_svg(fig, &metric)?,
         metric,
+        auto: default,
         default,
     })
 }
