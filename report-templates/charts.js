@@ -31,6 +31,13 @@
     var chosen = same.filter(function (v) {
       return state.scale ? v.dataset.scale === state.scale : v.hasAttribute("data-auto");
     })[0] || same.filter(function (v) { return v.hasAttribute("data-auto"); })[0] || def;
+    // Views not shown yet wait in a <template> (parsed, never laid out): the page stays fast.
+    var t = chosen.querySelector("template");
+    if (t) {
+      chosen.appendChild(t.content);
+      t.remove();
+      applyOff(fig);
+    }
     views.forEach(function (v) { v.hidden = v !== chosen; });
     fillTable(fig, chosen.dataset.metric);
   }
@@ -59,6 +66,12 @@
     var i = off.indexOf(label);
     if (i < 0) off.push(label); else off.splice(i, 1);
     fig.dataset.off = JSON.stringify(off);
+    applyOff(fig);
+  }
+
+  // Hides the series switched off in the figure, in every view drawn so far.
+  function applyOff(fig) {
+    var off = fig.dataset.off ? JSON.parse(fig.dataset.off) : [];
     all(fig, "[data-series]").forEach(function (g) {
       g.classList.toggle("series-off", off.indexOf(g.getAttribute("data-series")) >= 0);
     });

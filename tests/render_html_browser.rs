@@ -328,27 +328,6 @@ fn write_error_names_the_directory() {
 // ---------------------------------------------------------------------------
 // The real browser.
 
-/// The chromium binary, or `None` (skip) when it is missing and `CI` is not set.
-fn chromium() -> Option<PathBuf> {
-    let candidates = ["chromium", "chromium-browser", "google-chrome"];
-    if let Ok(p) = std::env::var("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for c in candidates {
-            let p = dir.join(c);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    common::skip(
-        "chromium not found in PATH (install Debian's `chromium`, or set CHROMIUM=/path): the browser tests did not run",
-    );
-    None
-}
-
 struct BrowserRun {
     stdout: String,
     stderr: String,
@@ -445,7 +424,9 @@ fn screenshot_stats(png_path: &Path) -> (u32, u32, f64, usize) {
 
 #[test]
 fn chromium_renders_the_report() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let r = make_report(false);
     let url = file_url(&r.html);
 
@@ -500,7 +481,9 @@ fn chromium_renders_the_report() {
 
 #[test]
 fn chromium_keeps_hostile_names_inert() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let r = make_report(true);
     let run = run_chromium(&bin, &file_url(&r.html), &["--dump-dom".to_string()]);
     let dom = run.stdout;
@@ -525,7 +508,9 @@ fn chromium_keeps_hostile_names_inert() {
 /// The report of the README's main job, from the real aiperf sweeps, in a real browser.
 #[test]
 fn chromium_renders_the_real_compare_report() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
     let status = adreport(&[
         "compare",
@@ -580,7 +565,9 @@ fn chromium_renders_the_real_compare_report() {
 /// The audit page (`adreport audit`, same template family) in a real browser.
 #[test]
 fn chromium_renders_the_audit_report() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let out = tempfile::tempdir().unwrap();
     let status = adreport(&[
         "audit",

@@ -293,3 +293,27 @@ pub fn python_with(modules: &[&str], test: &str) -> Option<PathBuf> {
     skip(&format!("{test}: {why}"));
     None
 }
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+
+/// The chromium binary, or `None` (skip) when it is missing and `CI` is not set.
+pub fn chromium() -> Option<PathBuf> {
+    let candidates = ["chromium", "chromium-browser", "google-chrome"];
+    if let Ok(p) = std::env::var("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for c in candidates {
+            let p = dir.join(c);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    skip(
+        "chromium not found in PATH (install Debian's `chromium`, or set CHROMIUM=/path): the browser tests did not run",
+    );
+    None
+}
