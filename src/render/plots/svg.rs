@@ -233,7 +233,7 @@ fn esc(s: &str) -> String {
 /// then each box plot label's boxes, then the series' legend entries.
 pub(super) fn render_svg(fig: &Figure, metric: &str) -> Result<String, Box<dyn StdError>> {
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" class=\"chart-svg\" role=\"img\" aria-label=\"{}\" data-metric=\"{}\">\n",
+        "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" class=\"chart-svg\" role=\"img\" aria-label=\"{}\" data-metric=\"{}\">\n",
         esc(&fig.title),
         esc(metric)
     );
