@@ -115,6 +115,8 @@ struct Figure {
     series: Vec<Series>,
     boxes: Vec<BoxMark>,
     sla_lines: Vec<SlaLine>,
+    /// Capacity under the SLA per series, judged on the statistic the chart shows.
+    caps: Vec<CapMark>,
     legend: Vec<Entry>,
     notes: Vec<String>,
 }
@@ -161,6 +163,15 @@ struct BoxMark {
     point: Option<usize>,
 }
 
+/// A vertical mark at the highest concurrency of series `series` meeting the SLA.
+struct CapMark {
+    series: usize,
+    conc: f64,
+    /// The chart shows the statistic the SLA is judged on (else: "if judged on" this one).
+    strong: bool,
+    tag: String,
+}
+
 struct SlaLine {
     limit_ms: f64,
     /// Drawn strong when the chart shows the statistic the SLA is judged on.
@@ -178,6 +189,7 @@ impl Figure {
             series: Vec::new(),
             boxes: Vec::new(),
             sla_lines: Vec::new(),
+            caps: Vec::new(),
             legend: Vec::new(),
             notes,
         }
@@ -196,6 +208,11 @@ enum Entry {
         label: String,
     },
     Sla {
+        strong: bool,
+        text: String,
+    },
+    /// The capacity marks of the series.
+    Capacity {
         strong: bool,
         text: String,
     },
@@ -439,7 +456,7 @@ fn miss_text(sla: &Sla) -> String {
 mod tests {
     use super::*;
     use crate::analyze::findings::{analyze, Settings};
-    use crate::model::test_point;
+    use crate::model::{test_point, Metric};
 
     /// A trtllm-bench throughput point of `label`: no concurrency, a max batch size.
     fn bs_point(label: &str, isl: u64, bs: u64, tput: f64) -> Point {
@@ -488,6 +505,40 @@ mod tests {
         assert!(figs
             .iter()
             .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
+    }
+
+    #[test]
+    fn capacity_marks_move_with_the_statistic_the_chart_shows() {
+        // TTFT avg 100, 200, 400, 800 ms and p99 1.5x that (150, 300, 600, 1200) at
+        // concurrency 1, 2, 4, 8; SLA TTFT <= 500 ms on avg: capacity 4 on avg, 2 on p99.
+        let mut sweep = Sweep::default();
+        for c in [1u64, 2, 4, 8] {
+            let mut p = test_point(c, 100.0 * c as f64, 1.0);
+            p.set(Metric::Latency(Latency::Ttft, Stat::P99), 150.0 * c as f64);
+            p.label = "a".into();
+            sweep.points.push(p);
+        }
+        let settings = Settings {
+            sla: Some(Sla::parse("ttft=500", Stat::Avg).unwrap()),
+            ..Settings::default()
+        };
+        let figs = figures(&sweep, &analyze(&sweep, &settings));
+        let fig = |name: &str| &figs.iter().find(|(f, _)| f == name).unwrap().1;
+        let caps = |f: &Figure| -> Vec<(f64, bool, String)> {
+            f.caps
+                .iter()
+                .map(|c| (c.conc, c.strong, c.tag.clone()))
+                .collect()
+        };
+        let avg = fig("avg_time_to_first_token_vs_concurrency.png");
+        assert_eq!(caps(avg), [(4.0, true, "capacity 4 (avg)".to_string())]);
+        let p99 = fig("p99_time_to_first_token_vs_concurrency.png");
+        assert_eq!(caps(p99), [(2.0, false, "capacity 2 (p99)".to_string())]);
+        // The SLA line is drawn on both, strong only where the SLA's statistic is shown.
+        let strong = |f: &Figure| f.sla_lines.iter().map(|l| l.strong).collect::<Vec<_>>();
+        assert_eq!((strong(avg), strong(p99)), (vec![true], vec![false]));
+        // Throughput has no capacity mark.
+        assert!(fig("request_throughput_vs_concurrency.png").caps.is_empty());
     }
 
     #[test]

@@ -6,7 +6,10 @@ use super::{
     finish_legend, finite, fit_sla_lines, mark_coordinates, misses, sla_lines, Data, Figure,
     LoadAxis, Mark, Series,
 };
-use crate::model::{Direction, Latency, Metric, Stat};
+use super::{CapMark, Entry};
+use crate::analyze::capacity::capacity;
+use crate::analyze::sla::Sla;
+use crate::model::{Direction, Latency, Metric, Point, Stat};
 
 /// A "metric vs concurrency" chart: file name, metric, and what the y axis shows.
 pub(super) struct ConcChart<'a> {
@@ -64,8 +67,14 @@ pub(super) fn conc_figure(
     y_scale: Option<Scale>,
 ) -> Option<Figure> {
     let mut series: Vec<Series> = Vec::new();
+    let mut caps: Vec<CapMark> = Vec::new();
     for (i, l) in labels.iter().enumerate() {
-        series.extend(conc_series(d, i, l, chart.metric, load));
+        for (s, points) in conc_series(d, i, l, chart.metric, load) {
+            if let (Metric::Latency(_, stat), Some(sla)) = (chart.metric, d.sla()) {
+                caps.extend(capacity_mark(sla, stat, series.len(), &points));
+            }
+            series.push(s);
+        }
     }
     if series.is_empty() {
         return None;
@@ -117,20 +126,62 @@ pub(super) fn conc_figure(
     let mut fig = Figure::new(title, x, y, notes);
     fig.series = series;
     fit_sla_lines(&mut fig, lines, &ys);
+    if let (Some(c), Some(sla)) = (caps.first(), d.sla()) {
+        let text = if c.strong {
+            "Capacity: highest concurrency meeting the SLA".to_string()
+        } else {
+            format!(
+                "Capacity if the SLA were judged on {} (it is judged on {})",
+                stat_of(chart.metric),
+                sla.stat.key()
+            )
+        };
+        fig.legend.push(Entry::Capacity {
+            strong: c.strong,
+            text,
+        });
+    }
+    fig.caps = caps;
     finish_legend(&mut fig, d.sla());
     Some(fig)
 }
 
 /// One label's line, or one per workload (ISL/OSL) when the label has several.
-pub(super) fn conc_series(
-    d: Data,
+/// The statistic a latency metric shows (`avg` for the others).
+fn stat_of(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Latency(_, s) => s.key(),
+        _ => Stat::Avg.key(),
+    }
+}
+
+/// Series `series`' capacity with the SLA's targets judged on `stat`: the same analysis as the
+/// report's capacity table, which uses the SLA's own statistic.
+fn capacity_mark(sla: &Sla, stat: Stat, series: usize, points: &[&Point]) -> Option<CapMark> {
+    let judged = Sla {
+        targets: sla.targets.clone(),
+        stat,
+    };
+    let c = capacity(points, &judged).max_passing_concurrency?;
+    Some(CapMark {
+        series,
+        conc: c as f64,
+        strong: stat == sla.stat,
+        tag: format!("capacity {c} ({})", stat.key()),
+    })
+}
+
+/// One label's series (and the points each is drawn from), one per workload when it has several.
+pub(super) fn conc_series<'a>(
+    d: Data<'a>,
     color: usize,
-    label: &str,
+    label: &'a str,
     metric: Metric,
     load: LoadAxis,
-) -> Vec<Series> {
+) -> Vec<(Series, Vec<&'a Point>)> {
     type Workload = (Option<u64>, Option<u64>);
-    let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
+    type Group<'a> = (Workload, Vec<Mark>, Vec<&'a Point>);
+    let mut groups: Vec<Group> = Vec::new();
     for (i, p, pf) in d.points_of(label) {
         let (Some(x), Some(y)) = (load.x(pf), finite(p.get(metric))) else {
             continue;
@@ -144,19 +195,22 @@ pub(super) fn conc_series(
             whisker: pf.run_range.get(&metric.name()).copied(),
             point: Some(i),
         };
-        match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
-            Some((_, marks)) => marks.push(mark),
-            None => groups.push(((p.isl, p.osl), vec![mark])),
+        match groups.iter_mut().find(|(w, _, _)| *w == (p.isl, p.osl)) {
+            Some((_, marks, points)) => {
+                marks.push(mark);
+                points.push(p);
+            }
+            None => groups.push(((p.isl, p.osl), vec![mark], vec![p])),
         }
     }
     let several = groups.len() > 1;
     groups
         .into_iter()
-        .map(|((isl, osl), mut marks)| {
+        .map(|((isl, osl), mut marks, points)| {
             marks.sort_by(|a, b| a.x.total_cmp(&b.x));
             let line = marks.iter().map(|m| (m.x, m.y)).collect();
             let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
-            Series {
+            let s = Series {
                 color,
                 label: if several {
                     format!("{label} isl {} osl {}", o(isl), o(osl))
@@ -165,7 +219,8 @@ pub(super) fn conc_series(
                 },
                 marks,
                 line,
-            }
+            };
+            (s, points)
         })
         .collect()
 }

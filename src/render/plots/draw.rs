@@ -12,8 +12,8 @@ use plotters::style::FontStyle;
 
 use super::axis::{Axis, Ticks};
 use super::{
-    Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, LEGEND_PX, NOTE_GREY, NOTE_PX, PALETTE, SLA_LIGHT,
-    SLA_RED, TICK_PX, TITLE_H, TITLE_PX, WIDTH,
+    CapMark, Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, LEGEND_PX, NOTE_GREY, NOTE_PX, PALETTE,
+    SLA_LIGHT, SLA_RED, TICK_PX, TITLE_H, TITLE_PX, WIDTH,
 };
 use crate::error::Error;
 
@@ -70,6 +70,8 @@ impl Part {
 }
 /// Text colour of a light (other statistic) SLA line's label.
 const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
+/// The legend sample of a capacity mark judged on another statistic than the SLA's.
+const GRID_DARK: RGBColor = RGBColor(170, 170, 170);
 
 /// Draws `fig` as PNG bytes; `name` (the file it is meant for) names it in errors.
 pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
@@ -228,6 +230,9 @@ where
     DB::ErrorType: 'static,
 {
     let map = |x: f64, y: f64| Some((fig.x.map(x)?, fig.y.map(y)?));
+    for cap in fig.caps.iter().filter(|c| part.line(c.series)) {
+        draw_capacity(pa, fig, cap)?;
+    }
     for (i, s) in fig.series.iter().enumerate() {
         let line: Vec<(f64, f64)> = s.line.iter().filter_map(|&(x, y)| map(x, y)).collect();
         if line.len() > 1 && part.line(i) {
@@ -286,6 +291,34 @@ where
         }
     }
     Ok(omitted)
+}
+
+/// A capacity mark: a dashed vertical line in the series' colour (lighter when judged on
+/// another statistic than the SLA's) from the bottom of the plot, tagged at the top.
+fn draw_capacity<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure, cap: &CapMark) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let Some(x) = fig.x.map(cap.conc) else {
+        return Ok(());
+    };
+    let series = fig.series.get(cap.series).map_or(0, |s| s.color);
+    let c = color(series);
+    let style = if cap.strong {
+        c.stroke_width(3)
+    } else {
+        c.mix(0.45).stroke_width(3)
+    };
+    pa.draw(&DashedPathElement::new(
+        vec![(x, fig.y.lo), (x, fig.y.hi)],
+        10,
+        8,
+        style,
+    ))?;
+    let font = (FONT, NOTE_PX).into_font().color(&c);
+    let dy = 8 + 26 * (cap.series as i32 % 3);
+    pa.draw(&(EmptyElement::at((x, fig.y.hi)) + Text::new(cap.tag.clone(), (8, dy), font)))?;
+    Ok(())
 }
 
 /// A pixel rectangle, for keeping tags apart.
@@ -466,7 +499,10 @@ const MAX_LABEL_CHARS: usize = 40;
 fn legend_text(e: &Entry) -> String {
     match e {
         Entry::Series { label, .. } | Entry::Swatch { label, .. } => shorten(label),
-        Entry::Sla { text, .. } | Entry::Miss { text } | Entry::Hollow { text, .. } => text.clone(),
+        Entry::Sla { text, .. }
+        | Entry::Capacity { text, .. }
+        | Entry::Miss { text }
+        | Entry::Hollow { text, .. } => text.clone(),
     }
 }
 
@@ -570,6 +606,15 @@ where
                 vec![(x, y), (x + SAMPLE_W, y)],
                 12,
                 6,
+                c.stroke_width(3),
+            ))?;
+        }
+        Entry::Capacity { strong, .. } => {
+            let c = if *strong { NOTE_GREY } else { GRID_DARK };
+            panel.draw(&DashedPathElement::new(
+                vec![(centre.0, y - 14), (centre.0, y + 14)],
+                8,
+                5,
                 c.stroke_width(3),
             ))?;
         }
