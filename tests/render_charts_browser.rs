@@ -22,23 +22,7 @@ use serde_json::Value;
 mod cdp;
 mod common;
 use cdp::Browser;
-use common::{adreport, json_of, text};
-
-/// `compare` of the bundled aiperf sweeps (the README's main job) into a temp dir.
-fn sample_compare() -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    let run = adreport(&[
-        "compare",
-        "sample-results/aiperf/baseline",
-        "sample-results/aiperf/tuned",
-        "--sla",
-        "ttft=500,tpot=7",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    out
-}
+use common::{json_of, sample_compare, text};
 
 fn url(p: &Path) -> String {
     format!("file://{}", fs::canonicalize(p).unwrap().display())
@@ -281,18 +265,8 @@ fn chromium_tooltip_toggle_statistic_and_log_scale() {
 fn dump_dom(bin: &Path, html: &Path, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-        ])
+        .args(cdp::HEADLESS)
+        .args(["--virtual-time-budget=3000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
         .arg(url(html))

@@ -472,17 +472,7 @@ fn chromium_renders_the_real_compare_report() {
     let Some(bin) = common::chromium() else {
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let status = adreport(&[
-        "compare",
-        "sample-results/aiperf/baseline",
-        "sample-results/aiperf/tuned",
-        "--sla",
-        "ttft=500,tpot=7",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(status.status.success(), "{}", text(&status.stderr));
+    let out = common::sample_compare();
     let pngs = fs::read_dir(out.path())
         .unwrap()
         .filter(|e| {

@@ -16,6 +16,18 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{json, Value};
 
+/// Flags for a quiet headless chromium that works as root (a fresh `--user-data-dir` apart).
+pub const HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// A headless chromium with one page attached (flat session mode).
 pub struct Browser {
     child: Child,
@@ -52,24 +64,14 @@ impl Browser {
         let (cmd_r, cmd_w) = pipe(); // we write commands, chromium reads fd 3
         let (ev_r, ev_w) = pipe(); // chromium writes fd 4, we read
         let mut cmd = Command::new(bin);
-        cmd.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--remote-debugging-pipe",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg("about:blank")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(File::create(&stderr).unwrap());
+        cmd.args(HEADLESS)
+            .args(["--hide-scrollbars", "--remote-debugging-pipe"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&stderr).unwrap());
         unsafe {
             cmd.pre_exec(move || {
                 if libc::dup2(cmd_r, 3) < 0 || libc::dup2(ev_w, 4) < 0 {

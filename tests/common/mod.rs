@@ -317,3 +317,20 @@ pub fn chromium() -> Option<PathBuf> {
     );
     None
 }
+
+/// `compare` of the bundled aiperf sweeps against `ttft=500,tpot=7` (the README's main job)
+/// into a temp dir.
+pub fn sample_compare() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let run = adreport(&[
+        "compare",
+        "sample-results/aiperf/baseline",
+        "sample-results/aiperf/tuned",
+        "--sla",
+        "ttft=500,tpot=7",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    out
+}

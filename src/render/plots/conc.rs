@@ -56,9 +56,8 @@ pub(super) const CONC_CHARTS: [ConcChart<'static>; 7] = [
     },
 ];
 
-/// What a chart draws from: the points with their findings (SLA verdicts, load axis) and
-/// the findings of the whole sweep (SLA, frontiers).
-
+/// One "metric vs load" chart; `y_scale` forces the y axis (report.html's views), `None`
+/// lets the chart pick (log for latencies spanning more than 30x).
 pub(super) fn conc_figure(
     d: Data,
     labels: &[String],

@@ -21,7 +21,7 @@ use super::{energy, ensure_font, Data, Entry, Figure, LoadAxis, HEIGHT, WIDTH};
 use crate::analyze::findings::Findings;
 use crate::error::Error;
 use crate::model::{Latency, Metric, Stat, Sweep};
-use crate::render::format::human;
+use crate::render::format::{human, xml_escape as esc};
 
 /// The statistics a latency chart can be switched between, in the order of the buttons.
 pub const STATS: [Stat; 4] = [Stat::Avg, Stat::P50, Stat::P90, Stat::P99];
@@ -211,22 +211,6 @@ fn lower_first(s: &str) -> String {
         (Some(a), Some(b)) if b.is_lowercase() => a.to_lowercase().chain(c).collect(),
         _ => s.to_string(),
     }
-}
-
-/// Escapes text for an XML attribute or element.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The figure as one `<svg>` element: the frame, then each series (line, then each point),
