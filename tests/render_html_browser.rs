@@ -536,8 +536,8 @@ fn chromium_renders_the_audit_report() {
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
     // Six metric charts and the Pareto chart.
     assert!(
-        run.stdout.contains("data-images-ok=\"7/7\""),
-        "images not all decoded"
+        run.stdout.contains("data-charts=\"7/7\""),
+        "charts not all drawn"
     );
     assert!(
         console_errors(&run.stderr).is_empty(),

@@ -5,7 +5,6 @@
 //! is marked safe: only our own CSS, self-check script and base64 image data are.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use base64::Engine;
 use serde::Serialize;
@@ -13,7 +12,7 @@ use tera::{Context, Tera};
 
 use super::format::{human, human_opt, load_text};
 use super::headline::{gate_message, gate_name, headline_lines};
-use super::output::{pngs, Exporter, Output};
+use super::output::{Exporter, Output};
 use super::ReportCtx;
 
 mod charts;
@@ -27,6 +26,8 @@ use charts::ChartSection;
 use compare::{comparison_view, ComparisonView};
 
 const TEMPLATE: &str = include_str!("../../../report-templates/report.html.tera");
+/// One chart's figure (views, caption, table), included by every page with charts.
+const CHART_TEMPLATE: &str = include_str!("../../../report-templates/chart.html.tera");
 const CSS: &str = include_str!("../../../report-templates/report.css");
 /// Sets `data-images-ok="decoded/total"` and `data-charts="N"` (inline SVG charts drawn) on
 /// <body> after load, for the browser test.
@@ -92,13 +93,25 @@ pub fn render_html(
     configs: &[ConfigFile],
     charts: Vec<ChartView>,
 ) -> Result<String, String> {
-    let view = build_view(findings, configs, charts);
+    render_page(
+        "report.html",
+        TEMPLATE,
+        &build_view(findings, configs, charts),
+    )
+}
+
+/// Renders a page of the report family (`name` ends in .html, so Tera escapes everything not
+/// marked safe), with the shared chart figure (`chart.html`) to include.
+pub(crate) fn render_page(
+    name: &str,
+    template: &str,
+    view: &impl Serialize,
+) -> Result<String, String> {
     let mut tera = Tera::default();
-    // Tera escapes templates whose names end in .html.
-    tera.add_raw_template("report.html", TEMPLATE)
+    tera.add_raw_templates([("chart.html", CHART_TEMPLATE), (name, template)])
         .map_err(|e| chain(&e))?;
-    let ctx = Context::from_serialize(&view).map_err(|e| chain(&e))?;
-    tera.render("report.html", &ctx).map_err(|e| chain(&e))
+    let ctx = Context::from_serialize(view).map_err(|e| chain(&e))?;
+    tera.render(name, &ctx).map_err(|e| chain(&e))
 }
 
 /// Tera's top-level message is vague; the cause is in the source chain.
@@ -196,13 +209,6 @@ struct CapacityRow {
     usd_per_million_output_tokens: String,
     crossing: String,
     note: String,
-}
-
-#[derive(Serialize)]
-pub(crate) struct PlotView {
-    title: String,
-    file: String,
-    data_uri: String,
 }
 
 #[derive(Serialize)]
@@ -471,54 +477,6 @@ fn capacity_row(s: &Series) -> Option<CapacityRow> {
             String::new()
         },
     })
-}
-
-/// Each PNG among the outputs rendered before the page (the charts), as a data URI.
-pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
-    pngs(outputs)
-        .filter_map(|o| plot_view(Path::new(&o.file_name), &o.bytes, warnings))
-        .collect()
-}
-
-/// One image as a data URI, titled by its file name; bytes that are no image become a warning.
-fn plot_view(path: &Path, bytes: &[u8], warnings: &mut Vec<String>) -> Option<PlotView> {
-    let Some(mime) = image_mime(path, bytes) else {
-        warnings.push(format!(
-            "{}: plot left out of the report: not a PNG, JPEG or SVG image",
-            path.display()
-        ));
-        return None;
-    };
-    let engine = base64::engine::general_purpose::STANDARD;
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let title = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().replace('_', " "))
-        .unwrap_or_default();
-    Some(PlotView {
-        title,
-        file,
-        data_uri: format!("data:{mime};base64,{}", engine.encode(bytes)),
-    })
-}
-
-/// The image type from the bytes (the name only for SVG, which has no magic number).
-fn image_mime(path: &Path, bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
-    } else if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        Some("image/svg+xml")
-    } else {
-        None
-    }
 }
 
 fn configs_view(configs: &[ConfigFile]) -> Option<ConfigsView> {

@@ -9,6 +9,7 @@
 //! script only shows one view and hides the others.
 
 use std::error::Error as StdError;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -57,16 +58,13 @@ pub struct SvgView {
 pub fn report_charts(
     sweep: &Sweep,
     findings: &Findings,
-    out_dir: &std::path::Path,
+    out_dir: &Path,
 ) -> Result<Vec<ChartView>, Error> {
     ensure_font(out_dir)?;
     let d = Data { sweep, findings };
     let labels = &findings.labels;
     let load = LoadAxis::of(findings);
-    let fail = |e: Box<dyn StdError>| Error::Write {
-        path: out_dir.join(super::super::html::FILE),
-        source: std::io::Error::other(format!("cannot draw a chart: {e}")),
-    };
+    let fail = |e| chart_error(out_dir, e);
     let mut charts = Vec::new();
     let default_stat = findings
         .sla
@@ -174,6 +172,31 @@ pub fn report_charts(
         });
     }
     Ok(charts)
+}
+
+/// A drawing failure, named after the page it was for.
+fn chart_error(out_dir: &Path, e: Box<dyn StdError>) -> Error {
+    Error::Write {
+        path: out_dir.join(super::super::html::FILE),
+        source: std::io::Error::other(format!("cannot draw a chart: {e}")),
+    }
+}
+
+/// Charts of one view each (the audit's and the history's pages), keyed by their PNG's name.
+pub(super) fn static_charts(
+    figs: Vec<(String, Figure)>,
+    out_dir: &Path,
+) -> Result<Vec<ChartView>, Error> {
+    figs.into_iter()
+        .map(|(file, fig)| {
+            Ok(ChartView {
+                id: file.trim_end_matches(".png").to_string(),
+                title: fig.title.clone(),
+                views: vec![view(&fig, String::new(), true).map_err(|e| chart_error(out_dir, e))?],
+                png: Some(file),
+            })
+        })
+        .collect()
 }
 
 fn view(fig: &Figure, metric: String, default: bool) -> Result<SvgView, Box<dyn StdError>> {
