@@ -31,11 +31,13 @@
     var chosen = same.filter(function (v) {
       return state.scale ? v.dataset.scale === state.scale : v.hasAttribute("data-auto");
     })[0] || same.filter(function (v) { return v.hasAttribute("data-auto"); })[0] || def;
-    // Views not shown yet wait in a <template> (parsed, never laid out): the page stays fast.
-    var t = chosen.querySelector("template");
+    // Views not shown yet wait as inert text (the page parses one SVG per chart): made
+    // SVG the first time they are picked. The text is the page's own, escaped by adreport.
+    var t = chosen.querySelector("script[type='text/x-svg']");
     if (t) {
-      chosen.appendChild(t.content);
+      var src = t.textContent;
       t.remove();
+      chosen.insertAdjacentHTML("beforeend", src);
       applyOff(fig);
     }
     views.forEach(function (v) { v.hidden = v !== chosen; });

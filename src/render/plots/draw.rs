@@ -103,7 +103,48 @@ pub(super) fn svg_part(fig: &Figure, part: Part) -> Result<String, Box<dyn StdEr
     }
     // The backend wraps what it drew in `<svg ...>\n` ... `</svg>\n`; keep the inside.
     let body = svg.split_once(">\n").map_or("", |(_, rest)| rest);
-    Ok(body.trim_end().trim_end_matches("</svg>").to_string())
+    Ok(compact(body.trim_end().trim_end_matches("</svg>")))
+}
+
+/// The backend's SVG with its redundant bytes taken out, nothing drawn changed:
+/// `opacity="1"` (the default), font sizes to two decimals (`22.580645161290324` -> `22.58`),
+/// and runs of polylines of one style (a dashed line is one per dash) as one `<path>`.
+fn compact(svg: &str) -> String {
+    static LONG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let long = LONG.get_or_init(|| regex::Regex::new(r"(\d\.\d\d)\d+").expect("a valid regex"));
+    let plain = svg.replace(" opacity=\"1\"", "");
+    let svg = long.replace_all(&plain, "$1");
+    let mut out = String::with_capacity(svg.len());
+    // The style of the run of polylines being merged, and its path data.
+    let mut run: Option<(&str, String)> = None;
+    let flush = |out: &mut String, run: &mut Option<(&str, String)>| {
+        if let Some((style, d)) = run.take() {
+            out.push_str(&format!("<path {style} d=\"{}\"/>\n", d.trim_end()));
+        }
+    };
+    for line in svg.lines() {
+        let parsed = line
+            .strip_prefix("<polyline ")
+            .and_then(|l| l.strip_suffix("\"/>"))
+            .and_then(|l| l.split_once(" points=\""));
+        let Some((style, points)) = parsed else {
+            flush(&mut out, &mut run);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        if run.as_ref().is_some_and(|(s, _)| *s != style) {
+            flush(&mut out, &mut run);
+        }
+        let d = &mut run.get_or_insert_with(|| (style, String::new())).1;
+        for (k, p) in points.split_whitespace().enumerate() {
+            d.push_str(if k == 0 { "M" } else { "L" });
+            d.push_str(p);
+            d.push(' ');
+        }
+    }
+    flush(&mut out, &mut run);
+    out
 }
 
 fn draw_figure<DB: DrawingBackend>(root: &PlotArea<DB>, fig: &Figure, part: Part) -> Drawn
