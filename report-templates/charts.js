@@ -110,7 +110,9 @@
   function mark(el, on) {
     var fig = el.closest("figure.chart");
     var idx = el.getAttribute("data-point") || el.getAttribute("data-row");
-    if (!fig || idx === null) return;
+    // A point without an index (the audit's charts) highlights only itself.
+    if (!idx) { el.classList.toggle("point-hot", on); return; }
+    if (!fig) return;
     all(fig, "[data-point=\"" + idx + "\"]").forEach(function (g) { g.classList.toggle("point-hot", on); });
     all(fig, "tr[data-row=\"" + idx + "\"]").forEach(function (tr) { tr.classList.toggle("row-hot", on); });
   }

@@ -495,3 +495,42 @@ fn chromium_loads_a_16_point_by_3_label_compare_in_under_a_second() {
     assert_eq!(toggles, 3);
     assert!(b.errors().is_empty(), "{:?}", b.errors());
 }
+
+/// The audit's page: its charts inline too, and a point (no index into a JSON of points)
+/// explains itself with its own title, highlighting only itself.
+#[test]
+fn chromium_audit_chart_points_explain_themselves() {
+    let Some(bin) = common::chromium() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let run = common::adreport(&[
+        "audit",
+        "--predicted",
+        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+        "--measured",
+        "tests/data/audit/qwen3_32b_tp8_measured",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let mut b = Browser::launch(&bin, &url(&out.path().join("report.html")), &[], true);
+    b.wait_for("document.body && document.body.dataset.chartsReady", 30);
+    assert_eq!(
+        b.eval("document.querySelectorAll('figure.chart svg').length"),
+        7
+    );
+    let point = "figure[data-chart=audit_ttft_vs_concurrency] [data-series] [data-point]";
+    let at = b.centre_of(point);
+    b.hover(at);
+    b.wait_for("!document.getElementById('chart-tip').hidden", 5);
+    let title = b.eval(&format!(
+        "document.querySelector('{point}').querySelector('title').textContent"
+    ));
+    assert_eq!(
+        b.eval("document.getElementById('chart-tip').textContent"),
+        title
+    );
+    assert_eq!(b.eval("document.querySelectorAll('.point-hot').length"), 1);
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
+}
