@@ -99,6 +99,8 @@
       var v = q.split(",").map(Number);
       lines.push("per request p5 " + num(v[0]) + ", p25 " + num(v[1]) + ", p50 " + num(v[2]) + ", p75 " + num(v[3]) + ", p95 " + num(v[4]) + " ms");
     } else if (metric) {
+      var xm = view.dataset.xMetric;
+      if (xm) lines.push(xm + ": " + num(p.values[xm]) + " " + (data.units[xm] || ""));
       lines.push(metric + ": " + num(p.values[metric]) + " " + (data.units[metric] || ""));
       var r = p.ranges[metric];
       lines.push(r ? "runs: " + p.runs + ", range " + num(r[0]) + "–" + num(r[1]) : "runs: " + p.runs);

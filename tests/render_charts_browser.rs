@@ -276,6 +276,29 @@ fn chromium_tooltip_toggle_statistic_and_log_scale() {
         "log scale did not move the point"
     );
     b.screenshot(&shots.join("chart_p99_log.png"));
+    // The efficiency view names both its axes' numbers: baseline at 16, tokens/s/user 46.25
+    // in the compare's table (findings.json: 46.2478...), and its y metric (series[].pareto_y).
+    let at = b.centre_of(&format!(
+        "figure[data-chart=efficiency] {VISIBLE} [data-series=baseline] [data-point=\"{i}\"]"
+    ));
+    b.hover((at.0 + 60.0, at.1 + 60.0));
+    b.hover(at);
+    b.wait_for("!document.getElementById('chart-tip').hidden", 5);
+    let tip = b.eval("document.getElementById('chart-tip').textContent");
+    let tip = tip.as_str().unwrap();
+    let m = &findings["points"][i]["metrics"];
+    let y_metric = findings["series"][0]["pareto_y"].as_str().unwrap();
+    assert!(
+        same6(
+            tip_value(tip, "tokens_per_s_user"),
+            m["tokens_per_s_user"].as_f64().unwrap()
+        ),
+        "{tip}"
+    );
+    assert!(
+        same6(tip_value(tip, y_metric), m[y_metric].as_f64().unwrap()),
+        "{tip}"
+    );
     assert!(b.errors().is_empty(), "{:?}", b.errors());
 }
 

@@ -46,6 +46,8 @@ pub struct SvgView {
     pub scale: &'static str,
     /// The metric on y (findings.json's name), for the tooltip and the table under the chart.
     pub metric: String,
+    /// The metric on x when it is one of the points' (the efficiency views: tokens/s/user).
+    pub x_metric: String,
     /// The scale the chart code picks for this statistic (shown for "y: as drawn").
     pub auto: bool,
     /// The view shown first, and the only one without JavaScript.
@@ -97,6 +99,7 @@ pub fn report_charts(
                     stat: stat.key(),
                     scale: scale_name(scale),
                     metric: metric.name(),
+                    x_metric: String::new(),
                     auto: auto.y.scale == scale,
                     default: default && auto.y.scale == scale,
                     svg: render_svg(fig, &metric.name()).map_err(fail)?,
@@ -168,7 +171,14 @@ pub fn report_charts(
             id: id.into(),
             title: fig.title.clone(),
             png: Some(png.into()),
-            views: vec![view(&fig, metric, true).map_err(fail)?],
+            views: vec![SvgView {
+                // Both Pareto views plot tokens/s/user on x (`frontier_series`).
+                x_metric: match id {
+                    "efficiency" | "energy_pareto" => Metric::TokensPerSUser.name(),
+                    _ => String::new(),
+                },
+                ..view(&fig, metric, true).map_err(fail)?
+            }],
         });
     }
     Ok(charts)
@@ -205,6 +215,7 @@ fn view(fig: &Figure, metric: String, default: bool) -> Result<SvgView, Box<dyn 
         scale: scale_name(fig.y.scale),
         svg: render_svg(fig, &metric)?,
         metric,
+        x_metric: String::new(),
         auto: default,
         default,
     })
