@@ -526,17 +526,7 @@ fn chromium_audit_chart_points_explain_themselves() {
     let Some(bin) = common::chromium() else {
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let run = common::adreport(&[
-        "audit",
-        "--predicted",
-        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
-        "--measured",
-        "tests/data/audit/qwen3_32b_tp8_measured",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    let out = common::sample_audit();
     let mut b = Browser::launch(&bin, &url(&out.path().join("report.html")), &[], true);
     b.wait_for("document.body && document.body.dataset.chartsReady", 30);
     assert_eq!(

@@ -21,7 +21,6 @@ use adreport::render::output::{write_outputs, Exporter};
 use adreport::render::ReportCtx;
 
 mod common;
-use common::{adreport, text};
 
 /// Charts of report.html for these sweeps: TTFT, TPOT and E2E latency vs concurrency, request
 /// and output throughput, efficiency, per-request TTFT and TPOT.
@@ -525,17 +524,7 @@ fn chromium_renders_the_audit_report() {
     let Some(bin) = common::chromium() else {
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let status = adreport(&[
-        "audit",
-        "--predicted",
-        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
-        "--measured",
-        "tests/data/audit/qwen3_32b_tp8_measured",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(status.status.success(), "{}", text(&status.stderr));
+    let out = common::sample_audit();
     let html = out.path().join("report.html");
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
     // Six metric charts and the Pareto chart.

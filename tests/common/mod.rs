@@ -321,16 +321,32 @@ pub fn chromium() -> Option<PathBuf> {
 /// `compare` of the bundled aiperf sweeps against `ttft=500,tpot=7` (the README's main job)
 /// into a temp dir.
 pub fn sample_compare() -> tempfile::TempDir {
-    let out = tempfile::tempdir().unwrap();
-    let run = adreport(&[
+    run_into(&[
         "compare",
         "sample-results/aiperf/baseline",
         "sample-results/aiperf/tuned",
         "--sla",
         "ttft=500,tpot=7",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
+    ])
+}
+
+/// `audit` of the bundled AIConfigurator 0.12 save dir against the hand-made TP8 sweep.
+pub fn sample_audit() -> tempfile::TempDir {
+    run_into(&[
+        "audit",
+        "--predicted",
+        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+        "--measured",
+        "tests/data/audit/qwen3_32b_tp8_measured",
+    ])
+}
+
+/// Runs adreport with `args` and `-o` a new temp dir, which it returns; a failure panics.
+fn run_into(args: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["-o", out.path().to_str().unwrap()]);
+    let run = adreport(&all);
     assert!(run.status.success(), "{}", text(&run.stderr));
     out
 }
