@@ -207,7 +207,10 @@ fn report_html_is_self_contained_and_escaped() {
     audit(dir.path(), &["--measured", TP8]);
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("Content-Security-Policy"));
-    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 7);
+    // The six metric charts and the Pareto chart, inline SVG from the PNGs' figures.
+    assert_eq!(html.matches("<figure class=\"chart\"").count(), 7);
+    assert!(html.contains("data-chart=\"audit_ttft_vs_concurrency\""));
+    assert!(!html.contains("data:image/"));
     assert!(!html.contains("src=\"http"));
     // The model id's slash and the SLA's `<=` come from the inputs: escaped.
     assert!(html.contains("Qwen&#x2F;Qwen3-32B"));

@@ -483,7 +483,10 @@ fn report_draws_a_trend_per_metric_and_load_point_and_names_the_change() {
         "{md}"
     );
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
-    assert!(html.contains("data:image/png;base64,"));
+    // Every trend chart inline as SVG (one per PNG), each label a data-series.
+    assert_eq!(html.matches("<svg viewBox").count(), pngs.len());
+    assert!(html.contains("<figcaption>trend_ttft_avg_ms_isl128_osl64_conc1.png</figcaption>"));
+    assert!(html.contains("<g data-series="));
     assert!(html.contains("night-15 (commit c15)"));
 }
 

@@ -17,19 +17,14 @@ use adreport::model::ConfigFile;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::headline::headline_lines;
 use adreport::render::html::ReportHtml;
-use adreport::render::output::{write_outputs, Exporter, Output};
+use adreport::render::output::{write_outputs, Exporter};
 use adreport::render::ReportCtx;
 
 mod common;
-use common::{adreport, text};
 
-const PLOT_NAMES: [&str; 5] = [
-    "p50_inter_token_latency_vs_concurrency.png",
-    "avg_time_to_first_token_vs_concurrency.png",
-    "request_throughput_vs_concurrency.png",
-    "efficiency_tok_s_gpu_vs_user.png",
-    "avg_inter_token_latency_vs_concurrency.png",
-];
+/// Charts of report.html for these sweeps: TTFT, TPOT and E2E latency vs concurrency, request
+/// and output throughput, efficiency, per-request TTFT and TPOT.
+const CHARTS: usize = 8;
 
 const HOSTILE_MODEL: &str = "<script>alert(1)</script>";
 const HOSTILE_LABEL: &str = "tuned<img src=x onerror=alert(2)>";
@@ -115,21 +110,11 @@ struct Report {
     configs: Vec<ConfigFile>,
 }
 
-/// Hands report.html the given images as if the charts exporter had drawn them.
-struct StandInCharts(Vec<Output>);
-
-impl Exporter<ReportCtx<'_>> for StandInCharts {
-    fn render(&self, _ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Writes the images and report.html into `out` through the report's writer.
+/// Writes report.html (its charts drawn inline) into `out` through the report's writer.
 fn write_html(
     sweep: &Sweep,
     findings: &Findings,
     configs: &[ConfigFile],
-    images: Vec<Output>,
     out: &Path,
 ) -> Result<PathBuf, Error> {
     let mut sweep = sweep.clone();
@@ -141,8 +126,7 @@ fn write_html(
         out_dir: out,
         lead: &[],
     };
-    let list: Vec<Box<dyn Exporter<ReportCtx>>> =
-        vec![Box::new(StandInCharts(images)), Box::new(ReportHtml)];
+    let list: Vec<Box<dyn Exporter<ReportCtx>>> = vec![Box::new(ReportHtml)];
     let files = write_outputs(&list, &ctx, out)?;
     Ok(files.last().expect("report.html").clone())
 }
@@ -189,15 +173,7 @@ fn make_report(hostile: bool) -> Report {
         .warnings
         .extend(warnings.iter().map(ToString::to_string));
     let out = dir.path().join("out");
-    let plots: Vec<Output> = PLOT_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Output {
-            file_name: name.to_string(),
-            bytes: test_png(i),
-        })
-        .collect();
-    let html = write_html(&sweep, &findings, &configs, plots, &out).unwrap();
+    let html = write_html(&sweep, &findings, &configs, &out).unwrap();
     Report {
         _dir: dir,
         out,
@@ -205,29 +181,6 @@ fn make_report(hostile: bool) -> Report {
         findings,
         configs,
     }
-}
-
-/// A 1600x1000 stand-in plot: white, a grid and a coloured diagonal band.
-fn test_png(seed: usize) -> Vec<u8> {
-    let (w, h) = (1600u32, 1000u32);
-    let mut data = vec![255u8; (w * h * 3) as usize];
-    for y in 0..h {
-        for x in 0..w {
-            let i = ((y * w + x) * 3) as usize;
-            let band = (x as i64 * h as i64 / w as i64 - (h - y) as i64).abs() < 6;
-            if band {
-                data[i..i + 3].copy_from_slice(&[30 + 40 * seed as u8, 100, 200]);
-            } else if x % 160 == 0 || y % 100 == 0 {
-                data[i..i + 3].copy_from_slice(&[225, 225, 225]);
-            }
-        }
-    }
-    let mut bytes = Vec::new();
-    let mut enc = png::Encoder::new(&mut bytes, w, h);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(&data).unwrap();
-    bytes
 }
 
 #[test]
@@ -246,7 +199,10 @@ fn report_is_self_contained_and_carries_the_numbers() {
     ] {
         assert!(!html.contains(bad), "report.html contains {bad}");
     }
-    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 5);
+    // Every chart inline as SVG, none as an image: TTFT, TPOT and E2E latency, request and
+    // output throughput, efficiency, TTFT and TPOT per request.
+    assert_eq!(html.matches("<figure class=\"chart\"").count(), CHARTS);
+    assert!(!html.contains("data:image/"));
     // Headline and gates.
     for line in &headline_lines(&r.findings) {
         // Tera escapes `/`; compare on a fragment without one.
@@ -282,8 +238,15 @@ fn report_is_self_contained_and_carries_the_numbers() {
 fn hostile_names_are_escaped_in_the_file() {
     let r = make_report(true);
     let html = fs::read_to_string(&r.html).unwrap();
-    // Our own self-check is the only script.
-    assert_eq!(html.matches("<script").count(), 1);
+    // Our own scripts (charts, self-check) are the only ones that run; the others are the
+    // charts' JSON and the views not shown yet (inert text). The names reach the JSON with
+    // `<` escaped and the SVG as text.
+    assert_eq!(html.matches("<script>").count(), 2);
+    let inert = html.matches("<script type=\"application/json\"").count()
+        + html.matches("<script type=\"text/x-svg\">").count();
+    assert_eq!(html.matches("<script").count(), 2 + inert);
+    assert!(html.contains("tuned\\u003cimg src=x onerror=alert(2)\\u003e"));
+    assert!(html.contains("data-series=\"tuned&lt;img src=x onerror=alert(2)&gt;\""));
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("<img src=x"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
@@ -299,20 +262,20 @@ fn renders_without_sla_comparison_configs_or_plots() {
         .points
         .push(point(dir.path(), "only", "m", BASELINE[0]));
     let findings = analyze(&sweep, &Settings::default());
-    // A .png that is no image: left out with a warning, not an error.
-    let not_png = Output::text("notes.png", "text".into());
     let out = dir.path().join("out");
-    let html = write_html(&sweep, &findings, &[], vec![not_png], &out).unwrap();
+    let html = write_html(&sweep, &findings, &[], &out).unwrap();
     let html = fs::read_to_string(html).unwrap();
     assert!(html.contains("no SLA given"));
     assert!(!html.contains("id=\"sla\""));
     assert!(!html.contains("id=\"compare\""));
     assert!(!html.contains("<img"));
-    assert!(html.contains("notes.png: plot left out of the report: not a PNG"));
+    // One point still draws its charts.
+    assert!(html.contains("data-chart=\"ttft\""));
     // Nothing at all still renders.
     let empty_sweep = Sweep::default();
     let empty = analyze(&empty_sweep, &Settings::default());
-    write_html(&empty_sweep, &empty, &[], Vec::new(), &out).unwrap();
+    let html = write_html(&empty_sweep, &empty, &[], &out).unwrap();
+    assert!(!fs::read_to_string(html).unwrap().contains("id=\"plots\""));
 }
 
 #[test]
@@ -321,33 +284,12 @@ fn write_error_names_the_directory() {
     // A file where the output directory should be.
     let blocked = r.out.join("report.html").join("sub");
     let sweep = Sweep::default();
-    let err = write_html(&sweep, &r.findings, &r.configs, Vec::new(), &blocked).unwrap_err();
+    let err = write_html(&sweep, &r.findings, &r.configs, &blocked).unwrap_err();
     assert!(err.to_string().contains("report.html/sub"), "{err}");
 }
 
 // ---------------------------------------------------------------------------
 // The real browser.
-
-/// The chromium binary, or `None` (skip) when it is missing and `CI` is not set.
-fn chromium() -> Option<PathBuf> {
-    let candidates = ["chromium", "chromium-browser", "google-chrome"];
-    if let Ok(p) = std::env::var("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        for c in candidates {
-            let p = dir.join(c);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    common::skip(
-        "chromium not found in PATH (install Debian's `chromium`, or set CHROMIUM=/path): the browser tests did not run",
-    );
-    None
-}
 
 struct BrowserRun {
     stdout: String,
@@ -445,7 +387,9 @@ fn screenshot_stats(png_path: &Path) -> (u32, u32, f64, usize) {
 
 #[test]
 fn chromium_renders_the_report() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let r = make_report(false);
     let url = file_url(&r.html);
 
@@ -466,9 +410,10 @@ fn chromium_renders_the_report() {
 
     let run = run_chromium(&bin, &url, &["--dump-dom".to_string()]);
     let dom = run.stdout;
+    let charts = format!("data-charts=\"{CHARTS}/{CHARTS}\"");
     assert!(
-        dom.contains("data-images-ok=\"5/5\""),
-        "images not all decoded (or the self-check did not run): {}",
+        dom.contains(&charts),
+        "charts not all drawn (or the self-check did not run): {}",
         dom.lines()
             .find(|l| l.contains("<body"))
             .unwrap_or("no <body> in DOM")
@@ -500,7 +445,9 @@ fn chromium_renders_the_report() {
 
 #[test]
 fn chromium_keeps_hostile_names_inert() {
-    let Some(bin) = chromium() else { return };
+    let Some(bin) = common::chromium() else {
+        return;
+    };
     let r = make_report(true);
     let run = run_chromium(&bin, &file_url(&r.html), &["--dump-dom".to_string()]);
     let dom = run.stdout;
@@ -513,8 +460,8 @@ fn chromium_keeps_hostile_names_inert() {
     assert!(!dom.contains("<img src=\"x\""));
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(dom.contains("&lt;/pre&gt;&lt;script&gt;alert(3)&lt;/script&gt;"));
-    // Only the five plots are images: the label's <img> stayed text.
-    assert!(dom.contains("data-images-ok=\"5/5\""));
+    // No image at all: the label's <img> stayed text.
+    assert!(dom.contains("data-images-ok=\"0/0\""));
     assert!(
         console_errors(&run.stderr).is_empty(),
         "{:?}",
@@ -525,18 +472,10 @@ fn chromium_keeps_hostile_names_inert() {
 /// The report of the README's main job, from the real aiperf sweeps, in a real browser.
 #[test]
 fn chromium_renders_the_real_compare_report() {
-    let Some(bin) = chromium() else { return };
-    let out = tempfile::tempdir().unwrap();
-    let status = adreport(&[
-        "compare",
-        "sample-results/aiperf/baseline",
-        "sample-results/aiperf/tuned",
-        "--sla",
-        "ttft=500,tpot=7",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(status.status.success(), "{}", text(&status.stderr));
+    let Some(bin) = common::chromium() else {
+        return;
+    };
+    let out = common::sample_compare();
     let pngs = fs::read_dir(out.path())
         .unwrap()
         .filter(|e| {
@@ -547,10 +486,12 @@ fn chromium_renders_the_real_compare_report() {
     assert!(pngs >= 5, "only {pngs} plots");
     let html = out.path().join("report.html");
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
-    let expect = format!("data-images-ok=\"{pngs}/{pngs}\"");
+    // Each chart of the page drawn: the three latency charts, request and output throughput,
+    // efficiency and per-request TTFT and TPOT.
+    let expect = format!("data-charts=\"{CHARTS}/{CHARTS}\"");
     assert!(
         run.stdout.contains(&expect),
-        "images not all decoded: want {expect}"
+        "charts not all drawn: want {expect}"
     );
     assert!(
         console_errors(&run.stderr).is_empty(),
@@ -580,24 +521,16 @@ fn chromium_renders_the_real_compare_report() {
 /// The audit page (`adreport audit`, same template family) in a real browser.
 #[test]
 fn chromium_renders_the_audit_report() {
-    let Some(bin) = chromium() else { return };
-    let out = tempfile::tempdir().unwrap();
-    let status = adreport(&[
-        "audit",
-        "--predicted",
-        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
-        "--measured",
-        "tests/data/audit/qwen3_32b_tp8_measured",
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(status.status.success(), "{}", text(&status.stderr));
+    let Some(bin) = common::chromium() else {
+        return;
+    };
+    let out = common::sample_audit();
     let html = out.path().join("report.html");
     let run = run_chromium(&bin, &file_url(&html), &["--dump-dom".to_string()]);
     // Six metric charts and the Pareto chart.
     assert!(
-        run.stdout.contains("data-images-ok=\"7/7\""),
-        "images not all decoded"
+        run.stdout.contains("data-charts=\"7/7\""),
+        "charts not all drawn"
     );
     assert!(
         console_errors(&run.stderr).is_empty(),

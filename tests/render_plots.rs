@@ -8,6 +8,7 @@ use adreport::analyze::sla::Sla;
 use adreport::error::Error;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::output::{write_outputs, Exporter};
+use adreport::render::plots::svg::report_charts;
 use adreport::render::plots::{Charts, HEIGHT, PALETTE, SLA_RGB, WIDTH};
 use adreport::render::ReportCtx;
 
@@ -248,4 +249,107 @@ fn render_for_eyes() {
     }
     let sla = Sla::parse("ttft=50000,tpot=40", Stat::P50).unwrap();
     write_plots(&s, Some(&sla), &Path::new(&dir).join("stress")).unwrap();
+}
+
+/// The value of attribute `name` in one SVG tag's text.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next()
+}
+
+/// report.html's inline SVG and the PNG are drawn by the same code: every marker of the first
+/// series sits in the SVG exactly where the PNG has that series' colour, each point is a
+/// `data-point` group inside its label's `data-series` group, and each label has a toggle.
+#[test]
+fn inline_svg_marks_every_point_where_the_png_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sweep(Some(8));
+    let sla = Sla::parse("ttft=500,tpot=20", Stat::Avg).unwrap();
+    write_plots(&s, Some(&sla), dir.path()).unwrap();
+    let settings = Settings {
+        sla: Some(sla),
+        ..Settings::default()
+    };
+    let findings = analyze(&s, &settings);
+    let charts = report_charts(&s, &findings, dir.path()).unwrap();
+    let (r, g, b) = PALETTE[0];
+    let fill = format!("#{r:02X}{g:02X}{b:02X}");
+    for (id, png) in [
+        (
+            "request_throughput",
+            "request_throughput_vs_concurrency.png",
+        ),
+        ("ttft", "avg_time_to_first_token_vs_concurrency.png"),
+    ] {
+        let chart = charts.iter().find(|c| c.id == id).unwrap();
+        let view = chart.views.iter().find(|v| v.default).unwrap();
+        let img = image::open(dir.path().join(png)).unwrap().to_rgb8();
+        let first = view
+            .svg
+            .split("<g data-series=\"")
+            .nth(1)
+            .expect("a series group");
+        assert!(first.starts_with(&format!("{}\"", LABELS[0])));
+        let markers: Vec<(u32, u32)> = first
+            .split("<circle")
+            .skip(1)
+            .filter(|c| attr(c, "r") == Some("9") && attr(c, "fill") == Some(fill.as_str()))
+            .map(|c| {
+                let n = |k| attr(c, k).unwrap().parse::<u32>().unwrap();
+                (n("cx"), n("cy"))
+            })
+            .collect();
+        assert_eq!(markers.len(), CONCS.len(), "{id}: markers of {}", LABELS[0]);
+        // Where the second label's square covers the disc, the PNG shows the square (drawn
+        // later in both).
+        let (r1, g1, b1) = PALETTE[1];
+        let fill1 = format!("fill=\"#{r1:02X}{g1:02X}{b1:02X}\"");
+        let covered = |x: u32, y: u32| {
+            view.svg.split("<rect").skip(1).any(|t| {
+                let n = |k| attr(t, k).and_then(|v| v.parse::<u32>().ok());
+                let tag = t.split('>').next().unwrap_or("");
+                match (n("x"), n("y"), n("width"), n("height")) {
+                    (Some(x0), Some(y0), Some(w), Some(h)) => {
+                        tag.contains(&fill1)
+                            && (x0..=x0 + w).contains(&x)
+                            && (y0..=y0 + h).contains(&y)
+                    }
+                    _ => false,
+                }
+            })
+        };
+        for (x, y) in markers {
+            let px = img.get_pixel(x, y).0;
+            assert!(
+                px == [r, g, b] || (covered(x, y) && px == [r1, g1, b1]),
+                "{id}: PNG at ({x}, {y}) is {px:?}"
+            );
+        }
+        for i in 0..s.points.len() {
+            assert_eq!(
+                view.svg.matches(&format!("data-point=\"{i}\"")).count(),
+                1,
+                "{id}: point {i}"
+            );
+        }
+        for label in LABELS {
+            assert!(view.svg.contains(&format!("<g data-series=\"{label}\"")));
+            assert!(view.svg.contains(&format!("<g data-toggle=\"{label}\"")));
+        }
+    }
+    // The latency chart has a view per statistic the points have (TTFT: avg and p99, set by
+    // synthetic_point) and y scale; the default is the SLA's statistic (avg).
+    let ttft = charts.iter().find(|c| c.id == "ttft").unwrap();
+    let views: Vec<(&str, &str)> = ttft.views.iter().map(|v| (v.stat, v.scale)).collect();
+    assert_eq!(
+        views,
+        [
+            ("avg", "linear"),
+            ("avg", "log"),
+            ("p99", "linear"),
+            ("p99", "log")
+        ]
+    );
+    let default = ttft.views.iter().find(|v| v.default).unwrap();
+    assert_eq!(default.metric, "ttft_avg_ms");
 }

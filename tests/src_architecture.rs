@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const MAX_LINES: usize = 900;
+const MAX_LINES: usize = 700;
 
 /// Top-level modules below everything else.
 const UTILITIES: [&str; 4] = ["error", "parallel", "stats", "write"];

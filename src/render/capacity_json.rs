@@ -1,10 +1,14 @@
-//! `capacity.json` of `run online --find-capacity`, and the search's answer in one line.
+//! `capacity.json` of `run online --find-capacity`, the search's answer in one line, and a
+//! searched capacity read back (with its comparison to the baseline's) in one line.
 
 use serde::Serialize;
 use serde_json::json;
 
+use super::format::pct;
 use super::output::{Exporter, Output};
+use crate::analyze::compare::Verdict;
 use crate::analyze::search::SearchResult;
+use crate::analyze::searched::SearchedFinding;
 use crate::analyze::sla::Sla;
 use crate::error::Error;
 
@@ -140,4 +144,56 @@ pub fn answer(ctx: &CapacityCtx) -> String {
 
 fn end(c: Option<u64>) -> String {
     c.map_or_else(|| "?".into(), |c| c.to_string())
+}
+
+/// A capacity found by search, e.g. `tuned: searched capacity 64 (bracket 64-68, TTFT binds),
+/// +100% against baseline's 32 (32-34): higher, the brackets do not overlap`.
+pub fn searched_line(s: &SearchedFinding) -> String {
+    let bracket = |b: [Option<u64>; 2]| {
+        let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
+        format!("{}-{}", o(b[0]), o(b[1]))
+    };
+    let mut line = match s.capacity {
+        Some(c) => format!(
+            "{}: searched capacity {c} (bracket {}",
+            s.label,
+            bracket(s.bracket)
+        ),
+        None => format!(
+            "{}: searched capacity: even concurrency 1 misses the SLA (",
+            s.label
+        ),
+    };
+    if let Some([lo, hi]) = s.capacity_ci {
+        line.push_str(&format!(", CI {lo:.1}-{hi:.1}"));
+    }
+    if let Some(b) = &s.binding {
+        line.push_str(&format!(", {} binds", b.to_ascii_uppercase()));
+    }
+    line.push(')');
+    if !s.done {
+        line.push_str(", search not finished (run it again to go on)");
+    }
+    if let Some(c) = &s.vs_baseline {
+        let base = c.baseline_capacity.map_or("none".into(), |v| v.to_string());
+        let change = c
+            .change_pct
+            .map(|p| format!("{} ", pct(p)))
+            .unwrap_or_default();
+        let why = match c.basis {
+            "ci" => "the CIs",
+            _ => "the search brackets",
+        };
+        let word = match c.verdict {
+            Verdict::Better => format!("higher ({why} do not overlap)"),
+            Verdict::Worse => format!("lower ({why} do not overlap)"),
+            _ => format!("no difference beyond {why}"),
+        };
+        line.push_str(&format!(
+            ", {change}against {}'s {base} ({}): {word}",
+            c.baseline_label,
+            bracket(c.baseline_bracket)
+        ));
+    }
+    line
 }

@@ -53,6 +53,26 @@ pub fn pct_plain(v: f64) -> String {
     format!("{}%", s.strip_suffix(".0").unwrap_or(&s))
 }
 
+/// Text as XML attribute or element content (junit.xml, report.html's SVG): the five special characters escaped, and the
+/// control characters XML 1.0 cannot carry replaced.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

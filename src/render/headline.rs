@@ -2,6 +2,7 @@
 //! Written once here so SUMMARY.txt, summary.md, report.html, findings.json and the terminal
 //! say the same thing.
 
+use super::capacity_json::searched_line;
 use super::format::{human, pct, pct_plain};
 use crate::analyze::capacity::Capacity;
 use crate::analyze::compare::{Comparison, Delta, Evidence, Verdict};
@@ -12,7 +13,6 @@ use crate::analyze::gate::{range, Power};
 use crate::analyze::noise::{
     Noise, NoiseFrom, NoiseMatch, DEFAULT_CV_MEANS, DEFAULT_CV_PERCENTILES,
 };
-use crate::analyze::searched::SearchedFinding;
 use crate::model::{Latency, Metric};
 
 /// How to get evidence stronger than a default noise estimate.
@@ -124,58 +124,6 @@ pub fn answer_lines(f: &Findings) -> Vec<String> {
     let mut lines: Vec<String> = f.headline.iter().map(|h| headline_line(f, h)).collect();
     lines.extend(f.searched.iter().map(searched_line));
     lines
-}
-
-/// A capacity found by search, e.g. `tuned: searched capacity 64 (bracket 64-68, TTFT binds),
-/// +100% against baseline's 32 (32-34): higher, the brackets do not overlap`.
-fn searched_line(s: &SearchedFinding) -> String {
-    let bracket = |b: [Option<u64>; 2]| {
-        let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
-        format!("{}-{}", o(b[0]), o(b[1]))
-    };
-    let mut line = match s.capacity {
-        Some(c) => format!(
-            "{}: searched capacity {c} (bracket {}",
-            s.label,
-            bracket(s.bracket)
-        ),
-        None => format!(
-            "{}: searched capacity: even concurrency 1 misses the SLA (",
-            s.label
-        ),
-    };
-    if let Some([lo, hi]) = s.capacity_ci {
-        line.push_str(&format!(", CI {lo:.1}-{hi:.1}"));
-    }
-    if let Some(b) = &s.binding {
-        line.push_str(&format!(", {} binds", b.to_ascii_uppercase()));
-    }
-    line.push(')');
-    if !s.done {
-        line.push_str(", search not finished (run it again to go on)");
-    }
-    if let Some(c) = &s.vs_baseline {
-        let base = c.baseline_capacity.map_or("none".into(), |v| v.to_string());
-        let change = c
-            .change_pct
-            .map(|p| format!("{} ", pct(p)))
-            .unwrap_or_default();
-        let why = match c.basis {
-            "ci" => "the CIs",
-            _ => "the search brackets",
-        };
-        let word = match c.verdict {
-            Verdict::Better => format!("higher ({why} do not overlap)"),
-            Verdict::Worse => format!("lower ({why} do not overlap)"),
-            _ => format!("no difference beyond {why}"),
-        };
-        line.push_str(&format!(
-            ", {change}against {}'s {base} ({}): {word}",
-            c.baseline_label,
-            bracket(c.baseline_bracket)
-        ));
-    }
-    line
 }
 
 /// What the answers rest on: the evidence of each comparison, the repeats that would settle

@@ -3,7 +3,7 @@
 //! `--fail-on-sla` one per point it judges; a tripped check is a failure carrying the message
 //! every other output prints (`gate_text::gate_message`), a change nothing could test is skipped.
 
-use super::format::load_text;
+use super::format::{load_text, xml_escape as escape};
 use super::gate_text::{gate_message, gate_name};
 use super::output::{Exporter, Output};
 use super::ReportCtx;
@@ -173,26 +173,6 @@ fn sla_cases(f: &Findings) -> Vec<Case> {
             }
         })
         .collect()
-}
-
-/// Text as XML attribute or element content: the five special characters escaped, and the
-/// control characters XML 1.0 cannot carry replaced.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

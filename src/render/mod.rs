@@ -28,6 +28,8 @@ pub mod tables;
 pub mod terminal;
 pub mod verdict_table;
 
+/// The HTML page of a report, an audit or a history report.
+pub const REPORT_HTML: &str = "report.html";
 use std::path::Path;
 
 use crate::analyze::findings::Findings;

@@ -13,21 +13,27 @@ use plotters::style::{register_font, FontStyle, RGBColor};
 
 use super::output::{Exporter, Output};
 use super::ReportCtx;
-use crate::analyze::findings::{Findings, Frontier, PointFinding};
+use crate::analyze::findings::{Findings, PointFinding};
 use crate::analyze::sla::Sla;
 use crate::error::Error;
-use crate::model::{Direction, Latency, Metric, Point, Stat, Sweep};
-use crate::stats;
+use crate::model::{Latency, Point, Stat, Sweep};
 
 pub mod audit;
 mod axis;
+mod conc;
+mod distribution;
 mod draw;
+mod efficiency;
 mod energy;
 pub mod history;
 pub mod plan;
+pub mod svg;
 
-use axis::{category_axis, concurrency_axis, fmt_num, spread_axis, value_axis, Axis, Scale};
+use axis::{fmt_num, log_axis, value_axis, Axis, Scale};
+use conc::{conc_figure, CONC_CHARTS};
+use distribution::distribution_figure;
 use draw::render_png;
+use efficiency::{efficiency_figure, frontier_series};
 
 /// Size of every PNG, in pixels.
 pub const WIDTH: u32 = 1600;
@@ -59,8 +65,6 @@ const TICK_PX: u32 = 24;
 const LEGEND_PX: u32 = 24;
 const NOTE_PX: u32 = 21;
 const TITLE_H: u32 = 80;
-/// Box-plot percentiles, low to high: whisker, box, median, box, whisker.
-const BOX_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];
 
 /// The report's PNG charts: one output per chart the sweep has data for. A chart whose
 /// metric no point has is skipped, not drawn empty. SLA misses and Pareto frontiers come
@@ -111,6 +115,8 @@ struct Figure {
     series: Vec<Series>,
     boxes: Vec<BoxMark>,
     sla_lines: Vec<SlaLine>,
+    /// Capacity under the SLA per series, judged on the statistic the chart shows.
+    caps: Vec<CapMark>,
     legend: Vec<Entry>,
     notes: Vec<String>,
 }
@@ -142,6 +148,8 @@ struct Mark {
     hollow: bool,
     /// Lowest and highest value over the point's runs, drawn as a whisker; `y` is their mean.
     whisker: Option<[f64; 2]>,
+    /// The point's index in the sweep, when the mark is one (`data-point` in the SVG).
+    point: Option<usize>,
 }
 
 /// One box of a box plot: `x` in plot coordinates (categorical axis), `q` raw values.
@@ -151,6 +159,17 @@ struct BoxMark {
     half_width: f64,
     q: [f64; 5],
     miss: bool,
+    /// The point's index in the sweep (`data-point` in the SVG).
+    point: Option<usize>,
+}
+
+/// A vertical mark at the highest concurrency of series `series` meeting the SLA.
+struct CapMark {
+    series: usize,
+    conc: f64,
+    /// The chart shows the statistic the SLA is judged on (else: "if judged on" this one).
+    strong: bool,
+    tag: String,
 }
 
 struct SlaLine {
@@ -170,6 +189,7 @@ impl Figure {
             series: Vec::new(),
             boxes: Vec::new(),
             sla_lines: Vec::new(),
+            caps: Vec::new(),
             legend: Vec::new(),
             notes,
         }
@@ -191,6 +211,11 @@ enum Entry {
         strong: bool,
         text: String,
     },
+    /// The capacity marks of the series.
+    Capacity {
+        strong: bool,
+        text: String,
+    },
     Miss {
         text: String,
     },
@@ -201,57 +226,6 @@ enum Entry {
     },
 }
 
-// ---------------------------------------------------------------------------
-// Which charts
-// ---------------------------------------------------------------------------
-
-/// A "metric vs concurrency" chart: file name, metric, and what the y axis shows.
-struct ConcChart {
-    file: &'static str,
-    metric: Metric,
-    what: &'static str,
-}
-
-const CONC_CHARTS: [ConcChart; 7] = [
-    ConcChart {
-        file: "p50_inter_token_latency_vs_concurrency.png",
-        metric: Metric::Latency(Latency::Tpot, Stat::P50),
-        what: "P50 inter-token latency (TPOT)",
-    },
-    ConcChart {
-        file: "avg_inter_token_latency_vs_concurrency.png",
-        metric: Metric::Latency(Latency::Tpot, Stat::Avg),
-        what: "Average inter-token latency (TPOT)",
-    },
-    ConcChart {
-        file: "avg_time_to_first_token_vs_concurrency.png",
-        metric: Metric::Latency(Latency::Ttft, Stat::Avg),
-        what: "Average time to first token (TTFT)",
-    },
-    ConcChart {
-        file: "p99_time_to_first_token_vs_concurrency.png",
-        metric: Metric::Latency(Latency::Ttft, Stat::P99),
-        what: "P99 time to first token (TTFT)",
-    },
-    ConcChart {
-        file: "request_throughput_vs_concurrency.png",
-        metric: Metric::RequestThroughput,
-        what: "Request throughput",
-    },
-    ConcChart {
-        file: "output_token_throughput_vs_concurrency.png",
-        metric: Metric::OutputTokenThroughput,
-        what: "Output token throughput",
-    },
-    ConcChart {
-        file: "output_tokens_per_joule_vs_concurrency.png",
-        metric: Metric::OutputTokensPerJoule,
-        what: "Output tokens per joule of GPU energy",
-    },
-];
-
-/// What a chart draws from: the points with their findings (SLA verdicts, load axis) and
-/// the findings of the whole sweep (SLA, frontiers).
 #[derive(Clone, Copy)]
 struct Data<'a> {
     sweep: &'a Sweep,
@@ -264,8 +238,15 @@ impl<'a> Data<'a> {
         self.sweep.points.iter().zip(&self.findings.points)
     }
 
-    fn points_of(self, label: &'a str) -> impl Iterator<Item = (&'a Point, &'a PointFinding)> {
-        self.points().filter(move |(p, _)| p.label == label)
+    /// The points of `label`, each with its index in the sweep (and the findings).
+    fn points_of(
+        self,
+        label: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Point, &'a PointFinding)> {
+        self.points()
+            .enumerate()
+            .filter(move |(_, (p, _))| p.label == label)
+            .map(|(i, (p, pf))| (i, p, pf))
     }
 
     fn sla(self) -> Option<&'a Sla> {
@@ -279,7 +260,7 @@ fn figures(sweep: &Sweep, findings: &Findings) -> Vec<(String, Figure)> {
     let load = LoadAxis::of(findings);
     let mut out = Vec::new();
     for chart in &CONC_CHARTS {
-        if let Some(fig) = conc_figure(d, labels, chart, load) {
+        if let Some(fig) = conc_figure(d, labels, chart, load, None) {
             out.push((load.file_name(chart.file), fig));
         }
     }
@@ -350,321 +331,6 @@ fn misses(p: &PointFinding) -> bool {
 
 fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|v| v.is_finite())
-}
-
-// ---------------------------------------------------------------------------
-// Metric vs concurrency
-// ---------------------------------------------------------------------------
-
-fn conc_figure(d: Data, labels: &[String], chart: &ConcChart, load: LoadAxis) -> Option<Figure> {
-    let mut series: Vec<Series> = Vec::new();
-    for (i, l) in labels.iter().enumerate() {
-        series.extend(conc_series(d, i, l, chart.metric, load));
-    }
-    if series.is_empty() {
-        return None;
-    }
-    // A label over several workloads draws one line per workload, each in its own colour.
-    if series.len() > labels.len() {
-        for (i, s) in series.iter_mut().enumerate() {
-            s.color = i;
-        }
-    }
-    let (concs, mut ys) = mark_coordinates(&series);
-    let whiskers = series
-        .iter()
-        .flat_map(|s| &s.marks)
-        .filter_map(|m| m.whisker);
-    let repeated = whiskers.clone().count();
-    ys.extend(whiskers.flatten());
-    let mut notes = vec![direction_note(chart.metric)];
-    if repeated > 0 {
-        notes.push("Points measured several times: the mean over the runs, whiskers from the lowest to the highest run.".into());
-    }
-    let dropped = d
-        .points()
-        .filter(|(p, pf)| load.x(pf).is_none() && finite(p.get(chart.metric)).is_some())
-        .count();
-    if dropped > 0 {
-        notes.push(format!(
-            "{dropped} point(s) without a {} are not shown.",
-            load.title()
-        ));
-    }
-    let y_title = format!("{}, {}", chart.what, chart.metric.unit());
-    let lines = match chart.metric {
-        Metric::Latency(lat, stat) => sla_lines(d.sla(), lat, Some(stat)),
-        _ => Vec::new(),
-    };
-    let title = format!("{} vs {}", chart.what, load.title());
-    let mut x = concurrency_axis(&concs);
-    if load == LoadAxis::BatchSize {
-        x.title = "Max batch size".into();
-    }
-    // Latencies of very different configs can differ 100x: a log axis keeps both readable.
-    let y = match chart.metric {
-        Metric::Latency(..) => spread_axis(y_title, &ys, Vec::new()),
-        _ => value_axis(y_title, &ys),
-    };
-    let mut fig = Figure::new(title, x, y, notes);
-    fig.series = series;
-    fit_sla_lines(&mut fig, lines, &ys);
-    finish_legend(&mut fig, d.sla());
-    Some(fig)
-}
-
-/// One label's line, or one per workload (ISL/OSL) when the label has several.
-fn conc_series(d: Data, color: usize, label: &str, metric: Metric, load: LoadAxis) -> Vec<Series> {
-    type Workload = (Option<u64>, Option<u64>);
-    let mut groups: Vec<(Workload, Vec<Mark>)> = Vec::new();
-    for (p, pf) in d.points_of(label) {
-        let (Some(x), Some(y)) = (load.x(pf), finite(p.get(metric))) else {
-            continue;
-        };
-        let mark = Mark {
-            x: x as f64,
-            y,
-            tag: None,
-            miss: misses(pf),
-            hollow: false,
-            whisker: pf.run_range.get(&metric.name()).copied(),
-        };
-        match groups.iter_mut().find(|(w, _)| *w == (p.isl, p.osl)) {
-            Some((_, marks)) => marks.push(mark),
-            None => groups.push(((p.isl, p.osl), vec![mark])),
-        }
-    }
-    let several = groups.len() > 1;
-    groups
-        .into_iter()
-        .map(|((isl, osl), mut marks)| {
-            marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-            let line = marks.iter().map(|m| (m.x, m.y)).collect();
-            let o = |v: Option<u64>| v.map_or("?".into(), |v| v.to_string());
-            Series {
-                color,
-                label: if several {
-                    format!("{label} isl {} osl {}", o(isl), o(osl))
-                } else {
-                    label.to_string()
-                },
-                marks,
-                line,
-            }
-        })
-        .collect()
-}
-
-fn direction_note(metric: Metric) -> String {
-    match metric.direction() {
-        Direction::LowerIsBetter => "Lower is better.".into(),
-        Direction::HigherIsBetter => "Higher is better.".into(),
-        Direction::Neutral => String::new(),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Efficiency: tok/s/GPU vs tok/s/user with Pareto frontiers
-// ---------------------------------------------------------------------------
-
-fn efficiency_figure(d: Data, labels: &[String]) -> Option<Figure> {
-    let per_gpu = d.findings.efficiency_y == Metric::TokensPerSGpu;
-    let series: Vec<Series> = labels
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            frontier_series(d, i, l, d.findings.efficiency_y, &d.findings.frontiers)
-        })
-        .collect();
-    if series.is_empty() {
-        return None;
-    }
-    let (xs, ys) = mark_coordinates(&series);
-    let y_title = if per_gpu {
-        "Output tokens/s per GPU".to_string()
-    } else {
-        "tok/s (GPU count unknown: pass --gpus)".to_string()
-    };
-    let mut fig = Figure::new(
-        "GPU efficiency vs user experience".into(),
-        value_axis("Output tokens/s per user".into(), &xs),
-        value_axis(y_title, &ys),
-        efficiency_notes(d, per_gpu),
-    );
-    fig.series = series;
-    finish_legend(&mut fig, d.sla());
-    Some(fig)
-}
-
-fn efficiency_notes(d: Data, per_gpu: bool) -> Vec<String> {
-    let sweep = d.sweep;
-    let mut notes = vec![
-        format!("Numbers on dots: {}.", LoadAxis::of(d.findings).title()),
-        "Line: Pareto frontier of each label (no other point of the label is better on both axes). Up and right is better.".to_string(),
-    ];
-    if per_gpu {
-        let without = sweep
-            .points
-            .iter()
-            .filter(|p| {
-                p.get(Metric::TokensPerSUser).is_some() && p.get(Metric::TokensPerSGpu).is_none()
-            })
-            .count();
-        if without > 0 {
-            notes.push(format!(
-                "{without} point(s) without a GPU count are not shown."
-            ));
-        }
-    } else {
-        notes.push("No GPU count in the inputs: y is total output tok/s, not per GPU.".to_string());
-    }
-    notes
-}
-
-/// A label's points on a tokens/s/user vs `y_metric` view; the line is its Pareto frontier
-/// from the findings (`frontiers`, computed on the same axes).
-fn frontier_series(
-    d: Data,
-    color: usize,
-    label: &str,
-    y_metric: Metric,
-    frontiers: &[Frontier],
-) -> Option<Series> {
-    let xy = |p: &Point| {
-        Some((
-            finite(p.get(Metric::TokensPerSUser))?,
-            finite(p.get(y_metric))?,
-        ))
-    };
-    let mut marks: Vec<Mark> = d
-        .points_of(label)
-        .filter_map(|(p, pf)| {
-            let (x, y) = xy(p)?;
-            Some(Mark {
-                x,
-                y,
-                tag: pf.concurrency.or(pf.max_batch_size).map(|c| c.to_string()),
-                miss: misses(pf),
-                hollow: false,
-                whisker: None,
-            })
-        })
-        .collect();
-    if marks.is_empty() {
-        return None;
-    }
-    marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let line = frontiers
-        .iter()
-        .filter(|f| f.label == label)
-        .flat_map(|f| &f.points)
-        .filter_map(|&i| xy(d.sweep.points.get(i)?))
-        .collect();
-    Some(Series {
-        color,
-        label: label.to_string(),
-        marks,
-        line,
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Per-request distributions (box plots)
-// ---------------------------------------------------------------------------
-
-/// One box before layout: which label, which concurrency, the five percentiles.
-struct Cell {
-    label: usize,
-    conc: u64,
-    q: [f64; 5],
-    miss: bool,
-}
-
-fn distribution_figure(d: Data, labels: &[String], lat: Latency) -> Option<Figure> {
-    let sla = d.sla();
-    let cells: Vec<Cell> = d
-        .points()
-        .filter_map(|(p, pf)| cell(p, misses(pf), labels, lat))
-        .collect();
-    if cells.is_empty() {
-        return None;
-    }
-    let mut concs: Vec<u64> = cells.iter().map(|c| c.conc).collect();
-    concs.sort_unstable();
-    concs.dedup();
-    let mut shown: Vec<usize> = cells.iter().map(|c| c.label).collect();
-    shown.sort_unstable();
-    shown.dedup();
-    let boxes = layout_boxes(&cells, &concs, &shown);
-    let values: Vec<f64> = cells.iter().flat_map(|c| [c.q[0], c.q[4]]).collect();
-    let title = format!(
-        "{} per request: box p25–p75, line p50, whiskers p5–p95",
-        lat.title()
-    );
-    let y_title = format!("{}, ms", latency_name(lat));
-    let notes = vec![
-        "Successful requests of each run; one box per label and concurrency.".into(),
-        "Lower is better.".into(),
-    ];
-    let y = spread_axis(y_title, &values, sla_limits(sla, lat));
-    let mut fig = Figure::new(title, category_axis(&concs), y, notes);
-    fig.boxes = boxes;
-    fig.legend = shown
-        .iter()
-        .filter_map(|&i| {
-            Some(Entry::Swatch {
-                color: i,
-                label: labels.get(i)?.clone(),
-            })
-        })
-        .collect();
-    fit_sla_lines(&mut fig, sla_lines(sla, lat, None), &values);
-    finish_legend(&mut fig, sla);
-    Some(fig)
-}
-
-fn latency_name(lat: Latency) -> &'static str {
-    match lat {
-        Latency::Ttft => "Time to first token (TTFT)",
-        Latency::Tpot => "Inter-token latency (TPOT)",
-        Latency::Itl => "Inter-chunk latency (ITL)",
-        Latency::E2el => "End-to-end latency",
-    }
-}
-
-fn cell(p: &Point, miss: bool, labels: &[String], lat: Latency) -> Option<Cell> {
-    let conc = p.concurrency?;
-    let values = stats::sorted(&p.requests.as_ref()?.ok_values(lat));
-    let method = p.source.percentile_method();
-    let mut q = [0.0; 5];
-    for (slot, quantile) in q.iter_mut().zip(BOX_QUANTILES) {
-        *slot = stats::percentile_sorted(&values, quantile, method)?;
-    }
-    Some(Cell {
-        label: labels.iter().position(|l| *l == p.label)?,
-        conc,
-        q,
-        miss,
-    })
-}
-
-/// Places boxes side by side within each concurrency group (group `g` centred at x = g).
-fn layout_boxes(cells: &[Cell], concs: &[u64], shown: &[usize]) -> Vec<BoxMark> {
-    let slot = 0.8 / shown.len().max(1) as f64;
-    cells
-        .iter()
-        .filter_map(|c| {
-            let g = concs.iter().position(|&x| x == c.conc)? as f64;
-            let j = shown.iter().position(|&l| l == c.label)? as f64;
-            Some(BoxMark {
-                color: c.label,
-                x: g - 0.4 + slot * (j + 0.5),
-                half_width: slot * 0.35,
-                q: c.q,
-                miss: c.miss,
-            })
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -743,7 +409,7 @@ fn fit_sla_lines(fig: &mut Figure, lines: Vec<SlaLine>, values: &[f64]) {
         all.extend(fig.sla_lines.iter().map(|l| l.limit_ms));
         let title = std::mem::take(&mut fig.y.title);
         fig.y = match fig.y.scale {
-            Scale::Log10 => spread_axis(title, &all, Vec::new()),
+            Scale::Log10 => log_axis(title, &all),
             _ => value_axis(title, &all),
         };
     }
@@ -790,7 +456,7 @@ fn miss_text(sla: &Sla) -> String {
 mod tests {
     use super::*;
     use crate::analyze::findings::{analyze, Settings};
-    use crate::model::test_point;
+    use crate::model::{test_point, Metric};
 
     /// A trtllm-bench throughput point of `label`: no concurrency, a max batch size.
     fn bs_point(label: &str, isl: u64, bs: u64, tput: f64) -> Point {
@@ -839,6 +505,40 @@ mod tests {
         assert!(figs
             .iter()
             .any(|(f, _)| f == "request_throughput_vs_concurrency.png"));
+    }
+
+    #[test]
+    fn capacity_marks_move_with_the_statistic_the_chart_shows() {
+        // TTFT avg 100, 200, 400, 800 ms and p99 1.5x that (150, 300, 600, 1200) at
+        // concurrency 1, 2, 4, 8; SLA TTFT <= 500 ms on avg: capacity 4 on avg, 2 on p99.
+        let mut sweep = Sweep::default();
+        for c in [1u64, 2, 4, 8] {
+            let mut p = test_point(c, 100.0 * c as f64, 1.0);
+            p.set(Metric::Latency(Latency::Ttft, Stat::P99), 150.0 * c as f64);
+            p.label = "a".into();
+            sweep.points.push(p);
+        }
+        let settings = Settings {
+            sla: Some(Sla::parse("ttft=500", Stat::Avg).unwrap()),
+            ..Settings::default()
+        };
+        let figs = figures(&sweep, &analyze(&sweep, &settings));
+        let fig = |name: &str| &figs.iter().find(|(f, _)| f == name).unwrap().1;
+        let caps = |f: &Figure| -> Vec<(f64, bool, String)> {
+            f.caps
+                .iter()
+                .map(|c| (c.conc, c.strong, c.tag.clone()))
+                .collect()
+        };
+        let avg = fig("avg_time_to_first_token_vs_concurrency.png");
+        assert_eq!(caps(avg), [(4.0, true, "capacity 4 (avg)".to_string())]);
+        let p99 = fig("p99_time_to_first_token_vs_concurrency.png");
+        assert_eq!(caps(p99), [(2.0, false, "capacity 2 (p99)".to_string())]);
+        // The SLA line is drawn on both, strong only where the SLA's statistic is shown.
+        let strong = |f: &Figure| f.sla_lines.iter().map(|l| l.strong).collect::<Vec<_>>();
+        assert_eq!((strong(avg), strong(p99)), (vec![true], vec![false]));
+        // Throughput has no capacity mark.
+        assert!(fig("request_throughput_vs_concurrency.png").caps.is_empty());
     }
 
     #[test]

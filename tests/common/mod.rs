@@ -299,3 +299,60 @@ pub fn python_with(modules: &[&str], test: &str) -> Option<PathBuf> {
     skip(&format!("{test}: {why}"));
     None
 }
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+
+/// The chromium binary, or `None` (skip) when it is missing and `CI` is not set.
+pub fn chromium() -> Option<PathBuf> {
+    let candidates = ["chromium", "chromium-browser", "google-chrome"];
+    if let Ok(p) = std::env::var("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for c in candidates {
+            let p = dir.join(c);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    skip(
+        "chromium not found in PATH (install Debian's `chromium`, or set CHROMIUM=/path): the browser tests did not run",
+    );
+    None
+}
+
+/// `compare` of the bundled aiperf sweeps against `ttft=500,tpot=7` (the README's main job)
+/// into a temp dir.
+pub fn sample_compare() -> tempfile::TempDir {
+    run_into(&[
+        "compare",
+        "sample-results/aiperf/baseline",
+        "sample-results/aiperf/tuned",
+        "--sla",
+        "ttft=500,tpot=7",
+    ])
+}
+
+/// `audit` of the bundled AIConfigurator 0.12 save dir against the hand-made TP8 sweep.
+pub fn sample_audit() -> tempfile::TempDir {
+    run_into(&[
+        "audit",
+        "--predicted",
+        "sample-results/aiconfigurator/qwen3_32b_h200_isl4000_osl500",
+        "--measured",
+        "tests/data/audit/qwen3_32b_tp8_measured",
+    ])
+}
+
+/// Runs adreport with `args` and `-o` a new temp dir, which it returns; a failure panics.
+fn run_into(args: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["-o", out.path().to_str().unwrap()]);
+    let run = adreport(&all);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    out
+}

@@ -5,7 +5,6 @@
 //! template only lays them out, with autoescaping on for everything from the inputs.
 
 use serde::Serialize;
-use tera::{Context, Tera};
 
 use super::tables::{
     metrics_table, points_table, predicted_facts, ranking_table, skipped_table, sla_table,
@@ -14,8 +13,10 @@ use super::tables::{
 use super::AuditCtx;
 use crate::analyze::audit::Audit;
 use crate::error::Error;
-use crate::render::html::{chain, plot_views, Chrome, PlotView};
+use crate::render::html::{render_page, Chrome};
 use crate::render::output::{Exporter, Output};
+use crate::render::plots::audit::svg_charts;
+use crate::render::plots::svg::ChartView;
 use crate::render::tables::{ReportTable, Tone};
 
 const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera");
@@ -23,9 +24,10 @@ const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera")
 pub struct AuditHtml;
 
 impl Exporter<AuditCtx<'_>> for AuditHtml {
-    /// Embeds the charts rendered before it (`earlier`), never reading files back.
-    fn render(&self, ctx: &AuditCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
-        let html = render_html(ctx.audit, earlier).map_err(|e| Error::Write {
+    /// Draws the charts inline, from the same figures as the PNGs; never reads files back.
+    fn render(&self, ctx: &AuditCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let charts = svg_charts(ctx.audit, ctx.out_dir)?;
+        let html = render_html(ctx.audit, charts).map_err(|e| Error::Write {
             path: ctx.out_dir.join("report.html"),
             source: std::io::Error::other(e),
         })?;
@@ -46,7 +48,7 @@ struct View {
     sweeps: Vec<SweepView>,
     ranking: Option<TableView>,
     ranking_text: Option<String>,
-    plots: Vec<PlotView>,
+    charts: Vec<ChartView>,
     warnings: Vec<String>,
 }
 
@@ -123,9 +125,7 @@ fn table(t: &ReportTable) -> TableView {
 }
 
 /// The page as a string; the error is a template problem (a bug, never input).
-pub fn render_html(a: &Audit, charts: &[Output]) -> Result<String, String> {
-    let mut warnings = a.warnings.clone();
-    let plots = plot_views(charts, &mut warnings);
+pub fn render_html(a: &Audit, charts: Vec<ChartView>) -> Result<String, String> {
     let view = View {
         title: format!(
             "{} predictions vs measured",
@@ -152,13 +152,8 @@ pub fn render_html(a: &Audit, charts: &[Output]) -> Result<String, String> {
             .collect(),
         ranking: ranking_table(a).as_ref().map(table),
         ranking_text: a.ranking.as_ref().map(|r| r.text.clone()),
-        plots,
-        warnings,
+        charts,
+        warnings: a.warnings.clone(),
     };
-    let mut tera = Tera::default();
-    // Tera escapes templates whose names end in .html.
-    tera.add_raw_template("audit.html", TEMPLATE)
-        .map_err(|e| chain(&e))?;
-    let ctx = Context::from_serialize(&view).map_err(|e| chain(&e))?;
-    tera.render("audit.html", &ctx).map_err(|e| chain(&e))
+    render_page("audit.html", TEMPLATE, &view)
 }

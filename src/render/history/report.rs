@@ -1,7 +1,7 @@
 //! `history report`'s text outputs: summary.md (job summaries, PR comments) and a
 //! self-contained report.html with the trend charts embedded.
 
-use base64::Engine;
+use crate::render::plots::history::svg_charts;
 
 use super::{changes_table, check_summary, HistoryCtx};
 use crate::error::Error;
@@ -79,13 +79,13 @@ fn html_table(t: &PointTable) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1400px}\
 table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px}\
 th{background:#f3f3f3}.num{text-align:right}.muted{color:#888}.fail{color:#c00;font-weight:bold}\
-img{max-width:100%;border:1px solid #ddd;margin:1em 0}";
+figure{margin:1em 0}figure svg{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #ddd}";
 
 /// `report.html`: the verdict, the change points and every trend chart, in one file.
 pub struct HistoryHtml;
 
 impl Exporter<HistoryCtx<'_>> for HistoryHtml {
-    fn render(&self, ctx: &HistoryCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+    fn render(&self, ctx: &HistoryCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
         let mut body = String::new();
         body.push_str(&format!(
             "<h1>adreport history</h1>\n<p>{}</p>\n<ul>\n",
@@ -106,12 +106,15 @@ impl Exporter<HistoryCtx<'_>> for HistoryHtml {
             body.push_str(&html_table(&table));
         }
         body.push_str("<h2>Trends</h2>\n");
-        for o in earlier.iter().filter(|o| o.file_name.ends_with(".png")) {
-            let data = base64::engine::general_purpose::STANDARD.encode(&o.bytes);
-            body.push_str(&format!(
-                "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{data}\"><figcaption>{0}</figcaption></figure>\n",
-                esc(&o.file_name)
-            ));
+        // Inline SVG from the same figures as the PNGs beside the page.
+        for c in svg_charts(ctx)? {
+            for v in c.views.iter().filter(|v| v.default) {
+                body.push_str(&format!(
+                    "<figure>{}<figcaption>{}</figcaption></figure>\n",
+                    v.svg,
+                    esc(c.png.as_deref().unwrap_or(&c.title))
+                ));
+            }
         }
         let page = format!(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>adreport history</title><style>{STYLE}</style></head><body>\n{body}<p class=\"muted\">adreport {}</p>\n</body></html>\n",

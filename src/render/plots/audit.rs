@@ -4,6 +4,7 @@
 
 use super::axis::{concurrency_axis, value_axis};
 use super::draw::render_png;
+use super::svg::{static_charts, ChartView};
 use super::{ensure_font, finish_legend, fit_sla_lines, sla_lines, Entry, Figure, Mark, Series};
 use crate::analyze::audit::{Audit, AuditMetric, SweepAudit};
 use crate::analyze::sla::{Sla, Target};
@@ -33,6 +34,12 @@ impl Exporter<AuditCtx<'_>> for AuditPlots {
             })
             .collect()
     }
+}
+
+/// The same charts as inline SVG, for the audit's report.html.
+pub fn svg_charts(a: &Audit, out_dir: &std::path::Path) -> Result<Vec<ChartView>, Error> {
+    ensure_font(out_dir)?;
+    static_charts(figures(a), out_dir)
 }
 
 /// Every audit chart with data, with its file name.
@@ -201,6 +208,7 @@ fn mark(x: f64, y: f64, tag: Option<String>, miss: bool, hollow: bool) -> Mark {
         miss,
         hollow,
         whisker: None,
+        point: None,
     }
 }
 

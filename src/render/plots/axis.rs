@@ -214,8 +214,19 @@ pub(super) fn spread_axis(title: String, values: &[f64], extra: Vec<f64>) -> Axi
     if min <= 0.0 || max <= 30.0 * min {
         return value_axis(title, &all);
     }
+    log_axis(title, &all)
+}
+
+/// Log10 axis over the positive values, ticks at 1, 2, 5 times a power of ten; linear over
+/// 0..1 when no value is positive.
+pub(super) fn log_axis(title: String, values: &[f64]) -> Axis {
+    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
+    let Some((min, max)) = min_max(&positive) else {
+        return linear_axis(title, 0.0, 1.0);
+    };
     let (a, b) = (min.log10(), max.log10());
-    let pad = 0.05 * (b - a);
+    // A flat series still gets a decade around it.
+    let pad = (0.05 * (b - a)).max(if b > a { 0.0 } else { 0.5 });
     let (lo, hi) = (a - pad, b + pad);
     let mut ticks = Vec::new();
     for k in (lo.floor() as i32)..=(hi.ceil() as i32) {

@@ -12,18 +12,69 @@ use plotters::style::FontStyle;
 
 use super::axis::{Axis, Ticks};
 use super::{
-    Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, LEGEND_PX, NOTE_GREY, NOTE_PX, PALETTE, SLA_LIGHT,
-    SLA_RED, TICK_PX, TITLE_H, TITLE_PX, WIDTH,
+    CapMark, Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, NOTE_PX, PALETTE, SLA_LIGHT, SLA_RED,
+    TICK_PX, TITLE_H, TITLE_PX, WIDTH,
 };
 use crate::error::Error;
 
+mod legend;
+use legend::{draw_panel, panel_width};
+
 type Drawn = Result<(), Box<dyn StdError>>;
-/// A pixel area of the image (title, chart, legend panel).
-type PlotArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+/// A pixel area of the image (title, chart, legend panel), on any backend (PNG or SVG).
+type PlotArea<DB> = DrawingArea<DB, Shift>;
 /// The chart's plotting area, in plot coordinates.
-type ChartArea<'a> = DrawingArea<BitMapBackend<'a>, Cartesian2d<Ticks, Ticks>>;
+type ChartArea<DB> = DrawingArea<DB, Cartesian2d<Ticks, Ticks>>;
+
+/// Which part of a figure to draw: all of it (the PNG), or one layer of the SVG, which
+/// wraps each series, point and legend entry in its own group. Every part is drawn by the
+/// same code at the same place, so the PNG and the SVG cannot disagree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    All,
+    /// Background, title, axes, grid, SLA lines, capacity marks, notes, the other legend entries.
+    Frame,
+    /// Series `i`'s line.
+    Line(usize),
+    /// Mark `j` of series `i`: its whisker, marker, SLA ring and tag.
+    Mark(usize, usize),
+    /// Box `i` of a box plot.
+    Box(usize),
+    /// Legend entry `i` (a series' or a swatch's).
+    Legend(usize),
+}
+
+impl Part {
+    fn frame(self) -> bool {
+        matches!(self, Part::All | Part::Frame)
+    }
+
+    fn line(self, i: usize) -> bool {
+        self == Part::All || self == Part::Line(i)
+    }
+
+    fn mark(self, i: usize, j: usize) -> bool {
+        self == Part::All || self == Part::Mark(i, j)
+    }
+
+    fn boxed(self, i: usize) -> bool {
+        self == Part::All || self == Part::Box(i)
+    }
+
+    /// Legend entry `i`: series and swatches have parts of their own, the rest is frame.
+    fn legend(self, i: usize, e: &Entry) -> bool {
+        match e {
+            Entry::Series { .. } | Entry::Swatch { .. } => {
+                self == Part::All || self == Part::Legend(i)
+            }
+            _ => self.frame(),
+        }
+    }
+}
 /// Text colour of a light (other statistic) SLA line's label.
 const SLA_LIGHT_TEXT: RGBColor = RGBColor(200, 90, 90);
+/// The legend sample of a capacity mark judged on another statistic than the SLA's.
+const GRID_DARK: RGBColor = RGBColor(170, 170, 170);
 
 /// Draws `fig` as PNG bytes; `name` (the file it is meant for) names it in errors.
 pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
@@ -34,7 +85,7 @@ pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_figure(&root, fig).map_err(fail)?;
+        draw_figure(&root, fig, Part::All).map_err(fail)?;
         root.present().map_err(|e| fail(Box::new(e)))?;
     }
     // The encoder and settings plotters uses when it saves to a path, so the bytes match.
@@ -45,20 +96,79 @@ pub fn render_png(fig: &Figure, name: &str) -> Result<Vec<u8>, Error> {
     Ok(png)
 }
 
-fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
-    root.fill(&WHITE)?;
+/// One part of `fig` as the SVG text of its elements (no `<svg>` element around them).
+pub(super) fn svg_part(fig: &Figure, part: Part) -> Result<String, Box<dyn StdError>> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_figure(&root, fig, part)?;
+        root.present()?;
+    }
+    // The backend wraps what it drew in `<svg ...>\n` ... `</svg>\n`; keep the inside.
+    let body = svg.split_once(">\n").map_or("", |(_, rest)| rest);
+    Ok(compact(body.trim_end().trim_end_matches("</svg>")))
+}
+
+/// The backend's SVG with its redundant bytes taken out, nothing drawn changed:
+/// `opacity="1"` (the default), font sizes to two decimals (`22.580645161290324` -> `22.58`),
+/// and runs of polylines of one style (a dashed line is one per dash) as one `<path>`.
+fn compact(svg: &str) -> String {
+    static LONG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let long = LONG.get_or_init(|| regex::Regex::new(r"(\d\.\d\d)\d+").expect("a valid regex"));
+    let plain = svg.replace(" opacity=\"1\"", "");
+    let svg = long.replace_all(&plain, "$1");
+    let mut out = String::with_capacity(svg.len());
+    // The style of the run of polylines being merged, and its path data.
+    let mut run: Option<(&str, String)> = None;
+    let flush = |out: &mut String, run: &mut Option<(&str, String)>| {
+        if let Some((style, d)) = run.take() {
+            out.push_str(&format!("<path {style} d=\"{}\"/>\n", d.trim_end()));
+        }
+    };
+    for line in svg.lines() {
+        let parsed = line
+            .strip_prefix("<polyline ")
+            .and_then(|l| l.strip_suffix("\"/>"))
+            .and_then(|l| l.split_once(" points=\""));
+        let Some((style, points)) = parsed else {
+            flush(&mut out, &mut run);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        if run.as_ref().is_some_and(|(s, _)| *s != style) {
+            flush(&mut out, &mut run);
+        }
+        let d = &mut run.get_or_insert_with(|| (style, String::new())).1;
+        for (k, p) in points.split_whitespace().enumerate() {
+            d.push_str(if k == 0 { "M" } else { "L" });
+            d.push_str(p);
+            d.push(' ');
+        }
+    }
+    flush(&mut out, &mut run);
+    out
+}
+
+fn draw_figure<DB: DrawingBackend>(root: &PlotArea<DB>, fig: &Figure, part: Part) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let (head, body) = root.split_vertically(TITLE_H);
-    // FontDesc::style() keeps the regular glyphs in plotters 0.3.7; new() loads the bold ones.
-    let bold = FontDesc::new(FontFamily::SansSerif, TITLE_PX.into(), FontStyle::Bold);
-    let title = TextStyle::from(bold).pos(Pos::new(HPos::Center, VPos::Center));
-    head.draw_text(
-        &fig.title,
-        &title,
-        ((WIDTH / 2) as i32, (TITLE_H / 2) as i32),
-    )?;
+    if part.frame() {
+        root.fill(&WHITE)?;
+        // FontDesc::style() keeps the regular glyphs in plotters 0.3.7; new() loads the bold ones.
+        let bold = FontDesc::new(FontFamily::SansSerif, TITLE_PX.into(), FontStyle::Bold);
+        let title = TextStyle::from(bold).pos(Pos::new(HPos::Center, VPos::Center));
+        head.draw_text(
+            &fig.title,
+            &title,
+            ((WIDTH / 2) as i32, (TITLE_H / 2) as i32),
+        )?;
+    }
     let panel_w = panel_width(root, fig)?;
     let (plot, panel) = body.split_horizontally(WIDTH - panel_w);
-    let omitted = draw_chart(&plot, fig)?;
+    let omitted = draw_chart(&plot, fig, part)?;
     let extra = if omitted > 0 {
         vec![format!(
             "{omitted} number(s) left out where they would cover others."
@@ -66,11 +176,18 @@ fn draw_figure(root: &PlotArea, fig: &Figure) -> Drawn {
     } else {
         Vec::new()
     };
-    draw_panel(&panel, fig, &extra)
+    draw_panel(&panel, fig, &extra, part)
 }
 
 /// Draws axes and data; returns how many point tags were left out for lack of room.
-fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+fn draw_chart<DB: DrawingBackend>(
+    area: &PlotArea<DB>,
+    fig: &Figure,
+    part: Part,
+) -> Result<usize, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let (x, y) = (&fig.x, &fig.y);
     let (x_title, y_title) = (x.full_title(), y.full_title());
     let mut chart = ChartBuilder::on(area)
@@ -81,6 +198,11 @@ fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
         .x_label_area_size(90)
         .y_label_area_size(y_label_area(area, y)?)
         .build_cartesian_2d(Ticks::of(x), Ticks::of(y))?;
+    if !part.frame() {
+        let pa = chart.plotting_area();
+        draw_boxes(pa, fig, part)?;
+        return draw_series(pa, fig, part);
+    }
     chart
         .configure_mesh()
         .x_desc(x_title)
@@ -94,12 +216,15 @@ fn draw_chart(area: &PlotArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
         .draw()?;
     let pa = chart.plotting_area();
     draw_sla_lines(pa, fig)?;
-    draw_boxes(pa, fig)?;
-    draw_series(pa, fig)
+    draw_boxes(pa, fig, part)?;
+    draw_series(pa, fig, part)
 }
 
 /// Room for the widest y tick label plus the rotated axis title.
-fn y_label_area(area: &PlotArea, y: &Axis) -> Result<u32, Box<dyn StdError>> {
+fn y_label_area<DB: DrawingBackend<ErrorType = E>, E: StdError + Send + Sync + 'static>(
+    area: &PlotArea<DB>,
+    y: &Axis,
+) -> Result<u32, Box<dyn StdError>> {
     let style = TextStyle::from((FONT, TICK_PX));
     let mut widest = 0;
     for (_, label) in &y.ticks {
@@ -113,7 +238,10 @@ fn color(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-fn draw_sla_lines(pa: &ChartArea, fig: &Figure) -> Drawn {
+fn draw_sla_lines<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     for line in &fig.sla_lines {
         let Some(y) = fig.y.map(line.limit_ms) else {
             continue;
@@ -137,18 +265,30 @@ fn draw_sla_lines(pa: &ChartArea, fig: &Figure) -> Drawn {
 }
 
 /// Lines, then markers and SLA rings, then tags; returns how many tags were left out.
-fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>> {
+fn draw_series<DB: DrawingBackend>(
+    pa: &ChartArea<DB>,
+    fig: &Figure,
+    part: Part,
+) -> Result<usize, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let map = |x: f64, y: f64| Some((fig.x.map(x)?, fig.y.map(y)?));
-    for s in &fig.series {
+    for cap in fig.caps.iter().filter(|c| part.line(c.series)) {
+        draw_capacity(pa, fig, cap)?;
+    }
+    for (i, s) in fig.series.iter().enumerate() {
         let line: Vec<(f64, f64)> = s.line.iter().filter_map(|&(x, y)| map(x, y)).collect();
-        if line.len() > 1 {
+        if line.len() > 1 && part.line(i) {
             pa.draw(&PathElement::new(line, color(s.color).stroke_width(3)))?;
         }
     }
     // Run-to-run spread behind each mean, under the markers.
-    for s in &fig.series {
-        for m in &s.marks {
-            let Some([lo, hi]) = m.whisker else { continue };
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
+            let Some([lo, hi]) = m.whisker.filter(|_| part.mark(i, j)) else {
+                continue;
+            };
             let (Some(a), Some(b)) = (map(m.x, lo), map(m.x, hi)) else {
                 continue;
             };
@@ -165,33 +305,64 @@ fn draw_series(pa: &ChartArea, fig: &Figure) -> Result<usize, Box<dyn StdError>>
     }
     // Markers are obstacles for tags so a number never hides a point.
     let mut taken: Vec<PxRect> = Vec::new();
-    for s in &fig.series {
-        for m in &s.marks {
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
             let Some(at) = map(m.x, m.y) else { continue };
-            if m.hollow {
-                draw_hollow(pa, at, s.color)?;
-            } else {
-                draw_marker(pa, at, s.color)?;
-            }
-            if m.miss {
-                draw_miss(pa, at)?;
+            if part.mark(i, j) {
+                if m.hollow {
+                    draw_hollow(pa, at, s.color)?;
+                } else {
+                    draw_marker(pa, at, s.color)?;
+                }
+                if m.miss {
+                    draw_miss(pa, at)?;
+                }
             }
             let (px, py) = pa.map_coordinate(&at);
             taken.push(PxRect::around(px, py, 10));
         }
     }
+    // Every part places every tag (the same spots in every layer) and draws its own.
     let mut omitted = 0;
-    for s in &fig.series {
-        for m in &s.marks {
+    for (i, s) in fig.series.iter().enumerate() {
+        for (j, m) in s.marks.iter().enumerate() {
             let (Some(at), Some(tag)) = (map(m.x, m.y), &m.tag) else {
                 continue;
             };
-            if !draw_tag(pa, at, tag, s.color, &mut taken)? {
+            if !draw_tag(pa, at, tag, s.color, &mut taken, part.mark(i, j))? {
                 omitted += 1;
             }
         }
     }
     Ok(omitted)
+}
+
+/// A capacity mark: a dashed vertical line in the series' colour (lighter when judged on
+/// another statistic than the SLA's) from the bottom of the plot, tagged at the top.
+fn draw_capacity<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure, cap: &CapMark) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let Some(x) = fig.x.map(cap.conc) else {
+        return Ok(());
+    };
+    let series = fig.series.get(cap.series).map_or(0, |s| s.color);
+    let c = color(series);
+    let style = if cap.strong {
+        c.stroke_width(3)
+    } else {
+        c.mix(0.45).stroke_width(3)
+    };
+    pa.draw(&DashedPathElement::new(
+        vec![(x, fig.y.lo), (x, fig.y.hi)],
+        10,
+        8,
+        style,
+    ))?;
+    let font = (FONT, NOTE_PX).into_font().color(&c);
+    let dy = 8 + 26 * (cap.series as i32 % 3);
+    pa.draw(&(EmptyElement::at((x, fig.y.hi)) + Text::new(cap.tag.clone(), (8, dy), font)))?;
+    Ok(())
 }
 
 /// A pixel rectangle, for keeping tags apart.
@@ -221,13 +392,17 @@ impl PxRect {
 /// Writes a point's tag (its concurrency) in the first free spot around it: above-right
 /// first for even labels, below-left first for odd ones (off a falling frontier line).
 /// Returns false when every spot would cover another tag or marker.
-fn draw_tag(
-    pa: &ChartArea,
+fn draw_tag<DB: DrawingBackend>(
+    pa: &ChartArea<DB>,
     at: (f64, f64),
     tag: &str,
     series: usize,
     taken: &mut Vec<PxRect>,
-) -> Result<bool, Box<dyn StdError>> {
+    draw: bool,
+) -> Result<bool, Box<dyn StdError>>
+where
+    DB::ErrorType: 'static,
+{
     let c = color(series);
     let style = TextStyle::from((FONT, NOTE_PX)).color(&c);
     let (w, h) = pa.estimate_text_size(tag, &style)?;
@@ -251,7 +426,11 @@ fn draw_tag(
             && rect.x1 <= ox + area_w as i32
             && rect.y1 <= oy + area_h as i32;
         if inside && !taken.iter().any(|t| t.overlaps(&rect)) {
-            pa.draw(&(EmptyElement::at(at) + Text::new(tag.to_string(), (dx, dy), style.clone())))?;
+            if draw {
+                pa.draw(
+                    &(EmptyElement::at(at) + Text::new(tag.to_string(), (dx, dy), style.clone())),
+                )?;
+            }
             taken.push(rect);
             return Ok(true);
         }
@@ -260,11 +439,14 @@ fn draw_tag(
 }
 
 /// A filled marker whose shape cycles with the label, so series differ without colour too.
-fn draw_marker<CT: CoordTranslate>(
-    area: &DrawingArea<BitMapBackend, CT>,
+fn draw_marker<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
     at: CT::From,
     series: usize,
-) -> Drawn {
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let fill = color(series).filled();
     match series % 3 {
         0 => area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, fill)))?,
@@ -277,24 +459,39 @@ fn draw_marker<CT: CoordTranslate>(
 }
 
 /// A derived value: a white disc ringed in the series' colour.
-fn draw_hollow<CT: CoordTranslate>(
-    area: &DrawingArea<BitMapBackend, CT>,
+fn draw_hollow<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
     at: CT::From,
     series: usize,
-) -> Drawn {
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     let ring = Circle::new((0, 0), 9, color(series).stroke_width(3));
     area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 9, WHITE.filled()) + ring))?;
     Ok(())
 }
 
 /// The SLA-miss mark: a red ring around the marker.
-fn draw_miss<CT: CoordTranslate>(area: &DrawingArea<BitMapBackend, CT>, at: CT::From) -> Drawn {
+fn draw_miss<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 16, SLA_RED.stroke_width(3))))?;
     Ok(())
 }
 
-fn draw_boxes(pa: &ChartArea, fig: &Figure) -> Drawn {
-    for b in &fig.boxes {
+fn draw_boxes<DB: DrawingBackend>(pa: &ChartArea<DB>, fig: &Figure, part: Part) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    for (i, b) in fig.boxes.iter().enumerate() {
+        if !part.boxed(i) {
+            continue;
+        }
         let Some(q) = map_quantiles(&fig.y, &b.q) else {
             continue;
         };
@@ -333,151 +530,4 @@ fn map_quantiles(y: &Axis, q: &[f64; 5]) -> Option<[f64; 5]> {
         *o = y.map(*v)?;
     }
     Some(out)
-}
-
-// ---------------------------------------------------------------------------
-// Legend panel (right of the plot)
-// ---------------------------------------------------------------------------
-
-const SAMPLE_W: i32 = 56;
-const PANEL_PAD: i32 = 16;
-const MAX_LABEL_CHARS: usize = 40;
-
-fn legend_text(e: &Entry) -> String {
-    match e {
-        Entry::Series { label, .. } | Entry::Swatch { label, .. } => shorten(label),
-        Entry::Sla { text, .. } | Entry::Miss { text } | Entry::Hollow { text, .. } => text.clone(),
-    }
-}
-
-fn shorten(label: &str) -> String {
-    let label = if label.is_empty() {
-        "(no label)"
-    } else {
-        label
-    };
-    if label.chars().count() <= MAX_LABEL_CHARS {
-        return label.to_string();
-    }
-    let head: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
-    format!("{head}…")
-}
-
-/// Wide enough for the longest series label, within 380..=520 px; longer text wraps.
-fn panel_width(root: &PlotArea, fig: &Figure) -> Result<u32, Box<dyn StdError>> {
-    let style = TextStyle::from((FONT, LEGEND_PX));
-    let mut widest = 0;
-    for e in &fig.legend {
-        if let Entry::Series { .. } | Entry::Swatch { .. } = e {
-            widest = widest.max(root.estimate_text_size(&legend_text(e), &style)?.0);
-        }
-    }
-    Ok((widest + (SAMPLE_W + 3 * PANEL_PAD) as u32).clamp(380, 520))
-}
-
-fn draw_panel(panel: &PlotArea, fig: &Figure, extra_notes: &[String]) -> Drawn {
-    let (w, _) = panel.dim_in_pixel();
-    let text_x = SAMPLE_W + 2 * PANEL_PAD;
-    let text_w = w as i32 - text_x - PANEL_PAD;
-    let legend_style = TextStyle::from((FONT, LEGEND_PX)).pos(Pos::new(HPos::Left, VPos::Center));
-    let line_h = LEGEND_PX as i32 + 8;
-    let mut y = 20;
-    for e in &fig.legend {
-        let lines = wrap(panel, &legend_text(e), &legend_style, text_w)?;
-        draw_sample(panel, e, (PANEL_PAD, y + line_h / 2))?;
-        for line in &lines {
-            panel.draw_text(line, &legend_style, (text_x, y + line_h / 2))?;
-            y += line_h;
-        }
-        y += 12;
-    }
-    y += 16;
-    let note_style = TextStyle::from((FONT, NOTE_PX).into_font()).color(&NOTE_GREY);
-    let note_h = NOTE_PX as i32 + 7;
-    for note in fig.notes.iter().chain(extra_notes) {
-        for line in wrap(panel, note, &note_style, w as i32 - 2 * PANEL_PAD)? {
-            panel.draw_text(&line, &note_style, (PANEL_PAD, y))?;
-            y += note_h;
-        }
-        y += 10;
-    }
-    Ok(())
-}
-
-/// The little picture before a legend entry, from x to x + SAMPLE_W, centred on y.
-fn draw_sample(panel: &PlotArea, e: &Entry, (x, y): (i32, i32)) -> Drawn {
-    let centre = (x + SAMPLE_W / 2, y);
-    match e {
-        Entry::Series { color: c, line, .. } => {
-            if *line {
-                panel.draw(&PathElement::new(
-                    vec![(x, y), (x + SAMPLE_W, y)],
-                    color(*c).stroke_width(3),
-                ))?;
-            }
-            draw_marker(panel, centre, *c)?;
-        }
-        Entry::Swatch { color: c, .. } => {
-            let rect = [(x + 8, y - 11), (x + SAMPLE_W - 8, y + 11)];
-            panel.draw(&Rectangle::new(rect, color(*c).mix(0.3).filled()))?;
-            panel.draw(&Rectangle::new(rect, color(*c).stroke_width(3)))?;
-        }
-        Entry::Sla { strong, .. } => {
-            let c = if *strong { SLA_RED } else { SLA_LIGHT };
-            panel.draw(&DashedPathElement::new(
-                vec![(x, y), (x + SAMPLE_W, y)],
-                12,
-                6,
-                c.stroke_width(3),
-            ))?;
-        }
-        Entry::Miss { .. } => {
-            panel.draw(&Circle::new(centre, 9, RGBColor(150, 150, 150).filled()))?;
-            draw_miss(panel, centre)?;
-        }
-        Entry::Hollow { color: c, .. } => draw_hollow(panel, centre, *c)?,
-    }
-    Ok(())
-}
-
-/// Greedy word wrap to `max_w` pixels, keeping `\n` breaks; only plain spaces break
-/// (so "500\u{a0}ms" stays together), and an over-long word gets a line of its own.
-fn wrap(
-    area: &PlotArea,
-    text: &str,
-    style: &TextStyle,
-    max_w: i32,
-) -> Result<Vec<String>, Box<dyn StdError>> {
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        lines.extend(wrap_paragraph(area, paragraph, style, max_w)?);
-    }
-    Ok(lines)
-}
-
-fn wrap_paragraph(
-    area: &PlotArea,
-    text: &str,
-    style: &TextStyle,
-    max_w: i32,
-) -> Result<Vec<String>, Box<dyn StdError>> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let candidate = if current.is_empty() {
-            word.to_string()
-        } else {
-            format!("{current} {word}")
-        };
-        let fits = area.estimate_text_size(&candidate, style)?.0 as i32 <= max_w;
-        if fits || current.is_empty() {
-            current = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut current, word.to_string()));
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    Ok(lines)
 }

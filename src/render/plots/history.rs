@@ -5,6 +5,7 @@
 
 use super::axis::{thin_ticks, value_axis, Axis, Scale};
 use super::draw::render_png;
+use super::svg::{static_charts, ChartView};
 use super::{ensure_font, finish_legend, Entry, Figure, Mark, Series};
 use crate::analyze::trend::{Change, Kind, Load, Trend};
 use crate::error::Error;
@@ -31,6 +32,12 @@ impl Exporter<HistoryCtx<'_>> for TrendCharts {
             })
             .collect()
     }
+}
+
+/// The same charts as inline SVG, for the history's report.html.
+pub fn svg_charts(ctx: &HistoryCtx) -> Result<Vec<ChartView>, Error> {
+    ensure_font(ctx.out_dir)?;
+    static_charts(figures(ctx), ctx.out_dir)
 }
 
 /// `trend_ttft_avg_ms_isl128_osl64_conc8.png`.
@@ -127,6 +134,7 @@ fn figure(ctx: &HistoryCtx, members: &[usize]) -> Option<Figure> {
                 miss: regression,
                 hollow: env,
                 whisker: None,
+                point: None,
             });
             previous = Some(i);
         }

@@ -58,6 +58,7 @@ fn trace_figure(plan: &CapacityPlan, t: &TracePlan) -> Figure {
             miss: false,
             hollow: false,
             whisker: None,
+            point: None,
         });
     }
     let flat = |color: usize, label: String, y: f64| Series {

@@ -5,40 +5,54 @@
 //! is marked safe: only our own CSS, self-check script and base64 image data are.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use base64::Engine;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use super::format::{human, human_opt, load_text, pct};
+use super::format::{human, human_opt, load_text};
 use super::gate_text::{gate_message, gate_name};
-use super::headline::{
-    definition_lines, evidence_text, headline_lines, verdict_word, within_run_text,
-};
-use super::output::{pngs, Exporter, Output};
+use super::headline::headline_lines;
+use super::output::{Exporter, Output};
 use super::ReportCtx;
-use crate::analyze::compare::{AlignedPair, Comparison, Delta, Significance, Verdict, ALPHA};
-use crate::analyze::findings::{Findings, PointFinding, Series, KEY_METRICS};
+
+mod charts;
+mod compare;
+use super::plots::svg::{report_charts, ChartView, STATS};
+use crate::analyze::findings::{Findings, PointFinding, Series};
 use crate::error::Error;
 use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
+use charts::ChartSection;
+use compare::{comparison_view, ComparisonView};
 
-const TEMPLATE: &str = include_str!("../../report-templates/report.html.tera");
-const CSS: &str = include_str!("../../report-templates/report.css");
-/// Sets `data-images-ok="decoded/total"` on <body> after load, for the browser test.
-/// Its SHA-256 is allowed by the page's Content-Security-Policy (`SELFCHECK_SHA256`).
-const SELFCHECK: &str = include_str!("../../report-templates/selfcheck.js");
-/// `openssl dgst -sha256 -binary report-templates/selfcheck.js | base64`; the browser test
-/// fails (CSP refuses the script, the body attribute never appears) if this is stale.
-const SELFCHECK_SHA256: &str = "ptr7o8dxTffxlFb+CPsxSynyKpMPBt37lfcAxFW6UBE=";
+const TEMPLATE: &str = include_str!("../../../report-templates/report.html.tera");
+/// One chart's figure (views, caption, table), included by every page with charts.
+const CHART_TEMPLATE: &str = include_str!("../../../report-templates/chart.html.tera");
+const CSS: &str = include_str!("../../../report-templates/report.css");
+/// Sets `data-images-ok="decoded/total"` and `data-charts="N"` (inline SVG charts drawn) on
+/// <body> after load, for the browser test.
+const SELFCHECK: &str = include_str!("../../../report-templates/selfcheck.js");
+/// The charts' interactions: tooltips, legend toggles, statistic and y-scale switch, table
+/// row highlight. No framework, no network; it reads the page's `#chart-data` JSON.
+const CHARTS_JS: &str = include_str!("../../../report-templates/charts.js");
+
+/// A script's SHA-256 as the page's Content-Security-Policy allows it (`'sha256-...'`), so
+/// the policy allows exactly the scripts the page carries and nothing injected.
+fn csp_hash(script: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(script.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
 
 /// What every report page carries besides its content: style, self-check script and version.
 #[derive(Serialize)]
 pub(crate) struct Chrome {
     css: &'static str,
     selfcheck: &'static str,
-    selfcheck_sha256: &'static str,
+    selfcheck_sha256: String,
+    charts_js: &'static str,
+    charts_sha256: String,
     version: &'static str,
 }
 
@@ -47,21 +61,25 @@ impl Chrome {
         Chrome {
             css: CSS,
             selfcheck: SELFCHECK,
-            selfcheck_sha256: SELFCHECK_SHA256,
+            selfcheck_sha256: csp_hash(SELFCHECK),
+            charts_js: CHARTS_JS,
+            charts_sha256: csp_hash(CHARTS_JS),
             version,
         }
     }
 }
 
-pub const FILE: &str = "report.html";
+pub const FILE: &str = super::REPORT_HTML;
 
-/// `report.html`, with every chart before it in the exporter list embedded.
+/// `report.html`, with every chart of the report drawn inline as SVG (the PNGs are files
+/// beside it, drawn from the same figures).
 pub struct ReportHtml;
 
 impl Exporter<ReportCtx<'_>> for ReportHtml {
-    fn render(&self, ctx: &ReportCtx, earlier: &[Output]) -> Result<Vec<Output>, Error> {
+    fn render(&self, ctx: &ReportCtx, _earlier: &[Output]) -> Result<Vec<Output>, Error> {
+        let charts = report_charts(ctx.sweep, ctx.findings, ctx.out_dir)?;
         let html =
-            render_html(ctx.findings, &ctx.sweep.configs, earlier).map_err(|e| Error::Write {
+            render_html(ctx.findings, &ctx.sweep.configs, charts).map_err(|e| Error::Write {
                 path: ctx.out_dir.join(FILE),
                 source: std::io::Error::other(e),
             })?;
@@ -69,20 +87,32 @@ impl Exporter<ReportCtx<'_>> for ReportHtml {
     }
 }
 
-/// The page as a string, embedding the images among `outputs`; the error is a template
-/// problem (a bug, never input).
+/// The page as a string with the given charts; the error is a template problem (a bug,
+/// never input).
 pub fn render_html(
     findings: &Findings,
     configs: &[ConfigFile],
-    outputs: &[Output],
+    charts: Vec<ChartView>,
 ) -> Result<String, String> {
-    let view = build_view(findings, configs, outputs);
+    render_page(
+        "report.html",
+        TEMPLATE,
+        &build_view(findings, configs, charts),
+    )
+}
+
+/// Renders a page of the report family (`name` ends in .html, so Tera escapes everything not
+/// marked safe), with the shared chart figure (`chart.html`) to include.
+pub(crate) fn render_page(
+    name: &str,
+    template: &str,
+    view: &impl Serialize,
+) -> Result<String, String> {
     let mut tera = Tera::default();
-    // Tera escapes templates whose names end in .html.
-    tera.add_raw_template("report.html", TEMPLATE)
+    tera.add_raw_templates([("chart.html", CHART_TEMPLATE), (name, template)])
         .map_err(|e| chain(&e))?;
-    let ctx = Context::from_serialize(&view).map_err(|e| chain(&e))?;
-    tera.render("report.html", &ctx).map_err(|e| chain(&e))
+    let ctx = Context::from_serialize(view).map_err(|e| chain(&e))?;
+    tera.render(name, &ctx).map_err(|e| chain(&e))
 }
 
 /// Tera's top-level message is vague; the cause is in the source chain.
@@ -113,7 +143,12 @@ struct View {
     /// Some capacity point has GPU telemetry or a price: show its J/token and $/Mtok columns.
     capacity_energy: bool,
     comparisons: Vec<ComparisonView>,
-    plots: Vec<PlotView>,
+    charts: Vec<ChartSection>,
+    /// Some chart has a view per statistic: show the statistic buttons.
+    any_per_stat: bool,
+    stats: Vec<&'static str>,
+    /// The points' numbers for the charts' script (already safe inside `<script>`).
+    chart_json: String,
     configs: Option<ConfigsView>,
     metrics: Vec<MetricDef>,
     points: Vec<ProvenanceRow>,
@@ -178,74 +213,6 @@ struct CapacityRow {
 }
 
 #[derive(Serialize)]
-struct ComparisonView {
-    label: String,
-    baseline: String,
-    counts: String,
-    /// At a glance: one row per aligned point, one column per key metric.
-    glance_heads: Vec<GlanceHead>,
-    glance_rows: Vec<GlanceRow>,
-    /// Per aligned point, the key metrics.
-    key_groups: Vec<PairGroup>,
-    /// Per aligned point, every judged metric.
-    all_groups: Vec<PairGroup>,
-    all_count: usize,
-    key_count: usize,
-    only_in_baseline: Vec<String>,
-    only_in_label: Vec<String>,
-    /// Latency families the two tools define differently.
-    definitions: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct GlanceHead {
-    name: String,
-    /// Empty when the name is the unit (`req/s`).
-    unit: &'static str,
-}
-
-#[derive(Serialize)]
-struct GlanceRow {
-    workload: String,
-    concurrency: String,
-    /// `None` where a side lacks the metric.
-    cells: Vec<Option<GlanceCell>>,
-}
-
-#[derive(Serialize)]
-struct GlanceCell {
-    baseline: String,
-    value: String,
-    rel: String,
-    class: &'static str,
-}
-
-#[derive(Serialize)]
-struct PairGroup {
-    point: String,
-    rows: Vec<DeltaRow>,
-}
-
-#[derive(Serialize)]
-struct DeltaRow {
-    metric: String,
-    unit: &'static str,
-    baseline: String,
-    value: String,
-    abs: String,
-    rel: String,
-    verdict: Cell,
-    evidence: String,
-}
-
-#[derive(Serialize)]
-pub(crate) struct PlotView {
-    title: String,
-    file: String,
-    data_uri: String,
-}
-
-#[derive(Serialize)]
 struct ConfigsView {
     heads: Vec<ConfigHead>,
     diff_rows: Vec<ConfigRow>,
@@ -285,9 +252,8 @@ struct ProvenanceRow {
     path: String,
 }
 
-fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View {
-    let mut warnings = f.warnings.clone();
-    let plots = plot_views(outputs, &mut warnings);
+fn build_view(f: &Findings, configs: &[ConfigFile], charts: Vec<ChartView>) -> View {
+    let charts = charts::sections(f, charts);
     let title = match &f.baseline {
         Some(b) => {
             let others: Vec<&str> = f
@@ -327,7 +293,10 @@ fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View 
                 c.energy_per_output_token_j.is_some() || c.usd_per_million_output_tokens.is_some()
             }),
         comparisons: f.comparisons.iter().map(comparison_view).collect(),
-        plots,
+        any_per_stat: charts.iter().any(|c| c.per_stat),
+        stats: STATS.iter().map(|s| s.key()).collect(),
+        chart_json: charts::chart_json(f),
+        charts,
         configs: configs_view(configs),
         metrics: metric_defs(f),
         points: f.points.iter().map(provenance_row).collect(),
@@ -345,7 +314,7 @@ fn build_view(f: &Findings, configs: &[ConfigFile], outputs: &[Output]) -> View 
                 (tool.clone(), v)
             })
             .collect(),
-        warnings,
+        warnings: f.warnings.clone(),
     }
 }
 
@@ -509,235 +478,6 @@ fn capacity_row(s: &Series) -> Option<CapacityRow> {
             String::new()
         },
     })
-}
-
-fn comparison_view(c: &Comparison) -> ComparisonView {
-    let key_names: Vec<String> = KEY_METRICS.iter().map(|m| m.name()).collect();
-    let mut key_groups = Vec::new();
-    let mut all_groups = Vec::new();
-    let (mut better, mut worse, mut noise, mut unverified) = (0, 0, 0, 0);
-    for pair in &c.pairs {
-        // Key metrics in KEY_METRICS order; the full list in registry order.
-        let key_rows: Vec<DeltaRow> = key_names
-            .iter()
-            .filter_map(|name| pair.deltas.iter().find(|d| &d.metric == name))
-            .map(|d| delta_row(pair, d))
-            .collect();
-        key_groups.push(PairGroup {
-            point: pair.key.to_string(),
-            rows: key_rows,
-        });
-        all_groups.push(PairGroup {
-            point: pair.key.to_string(),
-            rows: pair.deltas.iter().map(|d| delta_row(pair, d)).collect(),
-        });
-        for d in &pair.deltas {
-            match d.verdict {
-                Verdict::Better => better += 1,
-                Verdict::Worse => worse += 1,
-                Verdict::WithinNoise => noise += 1,
-                Verdict::Unverified => unverified += 1,
-                Verdict::Same => {}
-            }
-        }
-    }
-    let keys = |v: &[crate::analyze::align::AlignKey]| v.iter().map(|k| k.to_string()).collect();
-    let (glance_heads, glance_rows) = glance(c);
-    ComparisonView {
-        glance_heads,
-        glance_rows,
-        label: c.label.clone(),
-        baseline: c.baseline.clone(),
-        counts: format!(
-            "{} aligned points; over all judged metrics: {better} better, {worse} worse, {noise} within noise, {unverified} untested",
-            c.pairs.len()
-        ),
-        key_count: key_groups.iter().map(|g| g.rows.len()).sum(),
-        all_count: all_groups.iter().map(|g| g.rows.len()).sum(),
-        key_groups,
-        all_groups,
-        only_in_baseline: keys(&c.only_in_baseline),
-        only_in_label: keys(&c.only_in_label),
-        definitions: definition_lines(c),
-    }
-}
-
-/// A short column head for a key metric: `TTFT avg`, `req/s`.
-fn short_head(m: Metric) -> String {
-    match m {
-        Metric::Latency(l, s) => format!("{} {}", l.title().replace(" latency", ""), s.key()),
-        Metric::RequestThroughput => "req/s".into(),
-        Metric::OutputTokenThroughput => "out tok/s".into(),
-        other => other.unit().into(),
-    }
-}
-
-fn verdict_class(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Better => "better",
-        Verdict::Worse => "worse",
-        Verdict::WithinNoise | Verdict::Unverified => "noise",
-        Verdict::Same => "same",
-    }
-}
-
-/// The key metrics of every aligned point in one matrix: baseline -> value and the change.
-fn glance(c: &Comparison) -> (Vec<GlanceHead>, Vec<GlanceRow>) {
-    let metrics: Vec<Metric> = KEY_METRICS
-        .into_iter()
-        .filter(|m| {
-            c.pairs
-                .iter()
-                .any(|p| p.deltas.iter().any(|d| d.metric == m.name()))
-        })
-        .collect();
-    let heads = metrics
-        .iter()
-        .map(|m| GlanceHead {
-            name: short_head(*m),
-            unit: if matches!(m, Metric::Latency(..)) {
-                m.unit()
-            } else {
-                ""
-            },
-        })
-        .collect();
-    let rows = c
-        .pairs
-        .iter()
-        .map(|p| GlanceRow {
-            workload: workload(p.key.isl, p.key.osl),
-            concurrency: load_text(p.key.concurrency, p.key.max_batch_size, "", "-"),
-            cells: metrics
-                .iter()
-                .map(|m| {
-                    let d = p.deltas.iter().find(|d| d.metric == m.name())?;
-                    Some(GlanceCell {
-                        baseline: human(d.baseline),
-                        value: human(d.value),
-                        rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
-                        class: verdict_class(d.verdict),
-                    })
-                })
-                .collect(),
-        })
-        .collect();
-    (heads, rows)
-}
-
-fn signed(v: f64) -> String {
-    if v > 0.0 {
-        format!("+{}", human(v))
-    } else {
-        human(v)
-    }
-}
-
-fn delta_row(pair: &AlignedPair, d: &Delta) -> DeltaRow {
-    let class = verdict_class(d.verdict);
-    DeltaRow {
-        metric: d.metric.clone(),
-        unit: d.unit,
-        baseline: human(d.baseline),
-        value: human(d.value),
-        abs: signed(d.abs),
-        rel: d.rel_pct.map(pct).unwrap_or_else(|| "-".into()),
-        verdict: cell(verdict_word(d.verdict), class),
-        evidence: [evidence_text(d), within_run(d, &pair.significance)]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" · "),
-    }
-}
-
-fn p_text(p: f64) -> String {
-    if p < 0.001 {
-        "p < 0.001".into()
-    } else {
-        format!("p = {p:.3}")
-    }
-}
-
-/// The secondary, within-run evidence of a latency delta: the per-request bootstrap CI (mean
-/// for avg, median for p50) and the Mann-Whitney p-value of the family. It sees one run's
-/// requests only, so it never decides the verdict.
-fn within_run(d: &Delta, sig: &std::collections::BTreeMap<String, Significance>) -> String {
-    let Some(Metric::Latency(lat, stat)) = d.metric_id else {
-        return String::new();
-    };
-    let Some(s) = sig.get(lat.key()) else {
-        return String::new();
-    };
-    let mut parts = Vec::new();
-    let ci = match stat {
-        Stat::Avg => s.mean_diff_ci95.map(|c| ("mean", c)),
-        Stat::P50 => s.median_diff_ci95.map(|c| ("median", c)),
-        _ => None,
-    };
-    if let Some((what, c)) = ci {
-        parts.push(format!("Δ{what} 95% CI [{}, {}]", human(c.lo), human(c.hi)));
-    }
-    if let Some(mw) = s.mann_whitney {
-        let mark = if mw.p_value < ALPHA { "" } else { " (n.s.)" };
-        parts.push(format!("{}{mark}", p_text(mw.p_value)));
-    }
-    if parts.is_empty() {
-        return String::new();
-    }
-    format!(
-        "{}: {}",
-        within_run_text(d).unwrap_or("within-run"),
-        parts.join(", ")
-    )
-}
-
-/// Each PNG among the outputs rendered before the page (the charts), as a data URI.
-pub(crate) fn plot_views(outputs: &[Output], warnings: &mut Vec<String>) -> Vec<PlotView> {
-    pngs(outputs)
-        .filter_map(|o| plot_view(Path::new(&o.file_name), &o.bytes, warnings))
-        .collect()
-}
-
-/// One image as a data URI, titled by its file name; bytes that are no image become a warning.
-fn plot_view(path: &Path, bytes: &[u8], warnings: &mut Vec<String>) -> Option<PlotView> {
-    let Some(mime) = image_mime(path, bytes) else {
-        warnings.push(format!(
-            "{}: plot left out of the report: not a PNG, JPEG or SVG image",
-            path.display()
-        ));
-        return None;
-    };
-    let engine = base64::engine::general_purpose::STANDARD;
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let title = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().replace('_', " "))
-        .unwrap_or_default();
-    Some(PlotView {
-        title,
-        file,
-        data_uri: format!("data:{mime};base64,{}", engine.encode(bytes)),
-    })
-}
-
-/// The image type from the bytes (the name only for SVG, which has no magic number).
-fn image_mime(path: &Path, bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
-    } else if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        Some("image/svg+xml")
-    } else {
-        None
-    }
 }
 
 fn configs_view(configs: &[ConfigFile]) -> Option<ConfigsView> {
