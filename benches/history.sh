@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Speed and size of `adreport history` at scale: a history of RUNS runs x 16 points x 40
 # metrics (default 10,000 runs), then `history add` of one more 16-point aiperf sweep and
-# `history check` over every series. Release build, this machine.
+# `history check` over every series of the newest 60, 200, 1,000 and all runs; then a history
+# of 1,000 runs with a +25 % step at run 700 (the issue 24 target: check names night-00700).
+# Release build, this machine.
 #   bash benches/history.sh          # RUNS=1000 bash benches/history.sh for a quick look
 # Prints one line per measurement; timings are the median of REPEAT runs (default 5).
 set -euo pipefail
@@ -44,7 +46,7 @@ for i in $(seq "$repeat"); do
 done
 echo "history add (16-point aiperf sweep, $runs runs stored): median $(printf '%s\n' "${walls[@]}" | median) ms"
 
-for last in 60 200 1000; do
+for last in 60 200 1000 "$runs"; do
   walls=()
   for _ in $(seq "$repeat"); do
     t0=$(ms)
@@ -54,3 +56,17 @@ for last in 60 200 1000; do
   done
   echo "history check --last $last (every series): median $(printf '%s\n' "${walls[@]}" | median) ms; $(grep -E '^[0-9]+ runs' "$work/check.txt")"
 done
+
+# 1,000 runs, +25 % at run 700 in one series of every 20, +-3 % noise elsewhere.
+step_db=$work/step.db
+"$target/release/examples/gen_history_db" --db "$step_db" --runs 1000 --points 16 --metrics 40 \
+  --step-at 700 --step-pct 25 >/dev/null
+walls=()
+for _ in $(seq "$repeat"); do
+  t0=$(ms)
+  "$bin" history check --db "$step_db" --last 1000 --fail-on-regression 10 >"$work/check.txt" || true
+  t1=$(ms)
+  walls+=($(( t1 - t0 )))
+done
+named=$(grep -c 'FAIL.*night-00700' "$work/check.txt" || true)
+echo "history check, 1000 runs with a +25 % step at run 700: median $(printf '%s\n' "${walls[@]}" | median) ms; $named series gate on first_bad night-00700 (32 stepped)"

@@ -3,10 +3,11 @@
 #   bash benches/perf.sh            # W1 (1M records), W2 (sample-results), W3 (200 summary points), scaling
 #   AIPERF=/path/to/venv/bin/aiperf bash benches/perf.sh   # also `aiperf plot` side by side on W2
 # Workloads are generated into a temp dir (W1 is about 3.2 GB) and removed at the end.
-# Prints one line per measurement; timings are the median of RUNS runs (default 3).
+# Prints one line per measurement; timings are the median of RUNS runs (default 5), with the
+# machine's core count in the header.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet --bin adreport --example gen_aiperf_sweep
 bin=$target/release/adreport

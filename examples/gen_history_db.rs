@@ -1,9 +1,10 @@
 //! Fills a history database for benchmarks: RUNS nightly runs of POINTS load points with
-//! METRICS canonical metrics each, seeded noise of +-3 %, and a 20 % step 20 runs before the
-//! end in one series of every 20 (so `history check` has change points to find and test).
+//! METRICS canonical metrics each, seeded noise of +-3 %, and a step of STEP_PCT % (default 20)
+//! at run STEP_AT (default 20 runs before the end) in one series of every 20 (so `history check`
+//! has change points to find and test).
 //!
 //!   cargo run --release --example gen_history_db -- --db FILE [--runs 10000] [--points 16]
-//!       [--metrics 40] [--seed 1]
+//!       [--metrics 40] [--seed 1] [--step-at RUN] [--step-pct 20]
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ struct Args {
     points: usize,
     metrics: usize,
     seed: u64,
+    step_at: Option<usize>,
+    step_pct: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -27,6 +30,8 @@ fn parse_args() -> Result<Args, String> {
         points: 16,
         metrics: 40,
         seed: 1,
+        step_at: None,
+        step_pct: 20.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -38,6 +43,10 @@ fn parse_args() -> Result<Args, String> {
             "--points" => a.points = num(value()?)?,
             "--metrics" => a.metrics = num(value()?)?,
             "--seed" => a.seed = num(value()?)? as u64,
+            "--step-at" => a.step_at = Some(num(value()?)?),
+            "--step-pct" => {
+                a.step_pct = value()?.parse().map_err(|e| format!("--step-pct: {e}"))?
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -76,6 +85,8 @@ fn main() {
         std::process::exit(1);
     });
     let mut rng = SmallRng::seed_from_u64(a.seed);
+    let step_at = a.step_at.unwrap_or(a.runs.saturating_sub(20));
+    let step = 1.0 + a.step_pct / 100.0;
     let start = 1_767_225_600i64; // 2026-01-01T00:00:00Z
     for r in 0..a.runs {
         let time_s = start + r as i64 * 86_400;
@@ -85,8 +96,8 @@ fn main() {
                     .iter()
                     .enumerate()
                     .map(|(m, name)| {
-                        let stepped = (p * a.metrics + m) % 20 == 0 && r + 20 >= a.runs;
-                        let level = 10.0 * (1 + p + m) as f64 * if stepped { 1.2 } else { 1.0 };
+                        let stepped = (p * a.metrics + m) % 20 == 0 && r >= step_at;
+                        let level = 10.0 * (1 + p + m) as f64 * if stepped { step } else { 1.0 };
                         (name.clone(), level * rng.random_range(0.97..1.03))
                     })
                     .collect();

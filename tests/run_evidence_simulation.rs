@@ -28,8 +28,11 @@ use common::{aiperf_standin, free_port, kill_tagged, mock_server, text, ADREPORT
 /// Run-to-run CV of the server's speed, and the per-request jitter.
 const RUN_CV: &str = "0.12";
 const JITTER: &str = "0.10";
-/// Sweeps and compares running at once: most of a sweep is process starts and waits.
-const PARALLEL: usize = 4;
+/// Sweeps running at once: a sweep is mostly process starts and waits for them (an eighth of
+/// its wall time is CPU on 2 cores), so more of them at once keep the cores busy.
+const PARALLEL_SWEEPS: usize = 8;
+/// Compares running at once: these are CPU (charts and PNGs), so the cores are the limit.
+const PARALLEL_COMPARES: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Config {
@@ -129,12 +132,12 @@ fn gate(base: &Path, new: &Path, out: &Path) -> i32 {
     code
 }
 
-/// Runs `job(i)` for i in 0..n on PARALLEL threads; results in order.
-fn parallel<T: Send>(n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
+/// Runs `job(i)` for i in 0..n on `threads` threads; results in order.
+fn parallel<T: Send>(threads: usize, n: usize, job: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
     thread::scope(|s| {
-        for _ in 0..PARALLEL {
+        for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= n {
@@ -158,7 +161,7 @@ fn the_gate_rarely_fires_on_a_a_pairs_and_catches_a_true_doubling() {
     let n = pairs();
     let dir = tempfile::tempdir().unwrap();
     // Per pair: two sweeps of A (the A/A pair) and one of B (A/B reuses the first A).
-    let sweeps = parallel(3 * n, |i| {
+    let sweeps = parallel(PARALLEL_SWEEPS, 3 * n, |i| {
         let (pair, which) = (i / 3, i % 3);
         let root = dir.path().join(format!("pair{pair}"));
         let (label, config) = match which {
@@ -168,7 +171,7 @@ fn the_gate_rarely_fires_on_a_a_pairs_and_catches_a_true_doubling() {
         };
         sweep(&root, label, config, 1000 * pair + which)
     });
-    let codes = parallel(2 * n, |i| {
+    let codes = parallel(PARALLEL_COMPARES, 2 * n, |i| {
         let (pair, ab) = (i / 2, i % 2 == 1);
         let base = &sweeps[3 * pair];
         let new = &sweeps[3 * pair + if ab { 2 } else { 1 }];

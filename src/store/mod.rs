@@ -9,7 +9,7 @@ pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use sha2::{Digest, Sha256};
@@ -144,6 +144,117 @@ pub struct ValueRow {
     pub value: f64,
 }
 
+/// A stored load point without its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointRow {
+    pub key: i64,
+    pub run_key: i64,
+    pub label: String,
+    pub isl: Option<i64>,
+    pub osl: Option<i64>,
+    pub concurrency: Option<i64>,
+    pub batch_size: Option<i64>,
+    pub request_rate: Option<f64>,
+}
+
+/// The values of a set of runs as columns: a history of 10,000 runs is millions of values, so
+/// each row is three numbers, not a copy of its point's label and its metric's name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ValueTable {
+    /// Ordered by run, then point.
+    pub points: Vec<PointRow>,
+    /// Metric id -> canonical name.
+    pub metrics: HashMap<i64, String>,
+    /// Per value: index into `points`, metric id, value; ordered by point, then metric id.
+    pub point: Vec<u32>,
+    pub metric: Vec<i64>,
+    pub value: Vec<f64>,
+}
+
+/// Fills a [`ValueTable`] from the rows of [`schema::value_table_sql`] as they are read.
+pub struct ValueTableBuilder {
+    table: ValueTable,
+    /// (point key, index into `points`), by key.
+    by_key: Vec<(i64, u32)>,
+    at: usize,
+}
+
+impl ValueTableBuilder {
+    pub fn new(points: Vec<PointRow>, metrics: HashMap<i64, String>) -> ValueTableBuilder {
+        let mut by_key: Vec<(i64, u32)> = (0..points.len())
+            .map(|i| (points[i].key, i as u32))
+            .collect();
+        by_key.sort_unstable();
+        ValueTableBuilder {
+            table: ValueTable {
+                points,
+                metrics,
+                ..Default::default()
+            },
+            by_key,
+            at: 0,
+        }
+    }
+
+    /// One value; they come ordered by point key.
+    pub fn push(&mut self, point_key: i64, metric: i64, value: f64) {
+        while self
+            .by_key
+            .get(self.at)
+            .is_some_and(|(k, _)| *k < point_key)
+        {
+            self.at += 1;
+        }
+        if let Some(&(k, index)) = self.by_key.get(self.at) {
+            if k == point_key {
+                self.table.point.push(index);
+                self.table.metric.push(metric);
+                self.table.value.push(value);
+            }
+        }
+    }
+
+    pub fn finish(self) -> ValueTable {
+        let mut t = self.table;
+        // Point keys grow with the run keys, so this is sorted already; stay right if not.
+        if !t.point.is_sorted() {
+            let mut order: Vec<usize> = (0..t.point.len()).collect();
+            order.sort_by_key(|&i| t.point[i]);
+            t.point = order.iter().map(|&i| t.point[i]).collect();
+            t.metric = order.iter().map(|&i| t.metric[i]).collect();
+            t.value = order.iter().map(|&i| t.value[i]).collect();
+        }
+        t
+    }
+}
+
+impl ValueTable {
+    /// The values as rows, ordered by run, point, metric id.
+    pub fn rows(&self) -> Vec<ValueRow> {
+        (0..self.value.len())
+            .map(|i| {
+                let p = &self.points[self.point[i] as usize];
+                ValueRow {
+                    run_key: p.run_key,
+                    point_key: p.key,
+                    label: p.label.clone(),
+                    isl: p.isl,
+                    osl: p.osl,
+                    concurrency: p.concurrency,
+                    batch_size: p.batch_size,
+                    request_rate: p.request_rate,
+                    metric: self
+                        .metrics
+                        .get(&self.metric[i])
+                        .cloned()
+                        .unwrap_or_default(),
+                    value: self.value[i],
+                }
+            })
+            .collect()
+    }
+}
+
 /// What `add` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Added {
@@ -196,12 +307,17 @@ impl Store {
 
     /// Every value of the runs with these keys (repeats included, in stored order).
     pub fn values(&mut self, run_keys: &[i64]) -> Result<Vec<ValueRow>, Error> {
+        Ok(self.value_table(run_keys)?.rows())
+    }
+
+    /// [`Store::values`] as columns.
+    pub fn value_table(&mut self, run_keys: &[i64]) -> Result<ValueTable, Error> {
         if run_keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok(ValueTable::default());
         }
         match self {
-            Store::Sqlite(s) => s.values(run_keys),
-            Store::Postgres(s) => s.values(run_keys),
+            Store::Sqlite(s) => s.value_table(run_keys),
+            Store::Postgres(s) => s.value_table(run_keys),
         }
     }
 }

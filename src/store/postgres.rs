@@ -7,7 +7,10 @@ use std::error::Error as _;
 use postgres::{Client, NoTls, Row};
 
 use super::schema::{self, Dialect};
-use super::{db_error, redact, Added, Fingerprint, RunInfo, RunRecord, ValueRow};
+use super::{
+    db_error, redact, Added, Fingerprint, PointRow, RunInfo, RunRecord, ValueTable,
+    ValueTableBuilder,
+};
 use crate::error::Error;
 
 /// Any number, the same for every adreport: serialises schema migrations across clients.
@@ -228,24 +231,36 @@ impl PgStore {
         Ok(rows.iter().map(run_info).collect())
     }
 
-    pub fn values(&mut self, run_keys: &[i64]) -> Result<Vec<ValueRow>, Error> {
-        let sql = schema::values_sql(run_keys);
-        let rows = self.client.query(&sql, &[]).map_err(|e| self.err(e))?;
-        Ok(rows
+    pub fn value_table(&mut self, run_keys: &[i64]) -> Result<ValueTable, Error> {
+        let [points_sql, metrics_sql, values_sql] = schema::value_table_sql(run_keys);
+        let mut query = |sql: &str| self.client.query(sql, &[]);
+        let read = (|| {
+            Ok((
+                query(&points_sql)?,
+                query(&metrics_sql)?,
+                query(&values_sql)?,
+            ))
+        })();
+        let (points, metrics, values) = read.map_err(|e: postgres::Error| self.err(e))?;
+        let points = points
             .iter()
-            .map(|r| ValueRow {
-                run_key: r.get(0),
-                point_key: r.get(9),
-                label: r.get(1),
-                isl: r.get(2),
-                osl: r.get(3),
-                concurrency: r.get(4),
-                batch_size: r.get(5),
-                request_rate: r.get(6),
-                metric: r.get(7),
-                value: r.get(8),
+            .map(|r| PointRow {
+                key: r.get(0),
+                run_key: r.get(1),
+                label: r.get(2),
+                isl: r.get(3),
+                osl: r.get(4),
+                concurrency: r.get(5),
+                batch_size: r.get(6),
+                request_rate: r.get(7),
             })
-            .collect())
+            .collect();
+        let metrics = metrics.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let mut table = ValueTableBuilder::new(points, metrics);
+        for r in &values {
+            table.push(r.get(0), r.get(1), r.get(2));
+        }
+        Ok(table.finish())
     }
 }
 

@@ -103,18 +103,24 @@ pub fn runs_sql(last: Option<usize>) -> String {
     }
 }
 
-/// [`VALUES_SELECT`] for these run keys.
-pub fn values_sql(run_keys: &[i64]) -> String {
+/// The queries of [`super::ValueTable`] for these run keys: the points, the metric names, and
+/// the values as (point, metric, value) in key order (the table's own order: no sort).
+pub fn value_table_sql(run_keys: &[i64]) -> [String; 3] {
     let keys: Vec<String> = run_keys.iter().map(i64::to_string).collect();
-    VALUES_SELECT.replace("{keys}", &keys.join(","))
+    let keys = keys.join(",");
+    [
+        format!(
+            "SELECT p.id, p.run, p.label, p.isl, p.osl, p.concurrency, p.batch_size, p.request_rate
+    FROM points p WHERE p.run IN ({keys}) ORDER BY p.run, p.id"
+        ),
+        "SELECT id, name FROM metrics".to_string(),
+        format!(
+            "SELECT v.point, v.metric, v.value FROM point_values v
+    WHERE v.point IN (SELECT p.id FROM points p WHERE p.run IN ({keys}))
+    ORDER BY v.point, v.metric"
+        ),
+    ]
 }
-
-/// Every value of a set of runs, with its point; `{keys}` is the list of run keys.
-pub const VALUES_SELECT: &str = "SELECT p.run, p.label, p.isl, p.osl, p.concurrency, p.batch_size,
-        p.request_rate, m.name, v.value, p.id
-    FROM points p JOIN point_values v ON v.point = p.id JOIN metrics m ON m.id = v.metric
-    WHERE p.run IN ({keys})
-    ORDER BY p.run, p.id, v.metric";
 
 /// Inserting a fingerprint (kept when the hash is there already).
 pub const FINGERPRINT_INSERT: &str = "INSERT INTO fingerprints (hash, model, gpu_name, gpu_count,

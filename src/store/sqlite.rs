@@ -8,7 +8,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::schema::{self, Dialect};
-use super::{db_error, Added, Fingerprint, RunInfo, RunRecord, ValueRow};
+use super::{
+    db_error, Added, Fingerprint, PointRow, RunInfo, RunRecord, ValueTable, ValueTableBuilder,
+};
 use crate::error::Error;
 
 /// How long a writer waits for another one before giving up.
@@ -251,28 +253,39 @@ impl SqliteStore {
             .map_err(|e| self.err(e))
     }
 
-    pub fn values(&mut self, run_keys: &[i64]) -> Result<Vec<ValueRow>, Error> {
-        let sql = schema::values_sql(run_keys);
-        self.conn
-            .prepare(&sql)
-            .and_then(|mut s| {
-                s.query_map([], |r| {
-                    Ok(ValueRow {
-                        run_key: r.get(0)?,
-                        point_key: r.get(9)?,
-                        label: r.get(1)?,
-                        isl: r.get(2)?,
-                        osl: r.get(3)?,
-                        concurrency: r.get(4)?,
-                        batch_size: r.get(5)?,
-                        request_rate: r.get(6)?,
-                        metric: r.get(7)?,
-                        value: r.get(8)?,
+    pub fn value_table(&mut self, run_keys: &[i64]) -> Result<ValueTable, Error> {
+        let [points_sql, metrics_sql, values_sql] = schema::value_table_sql(run_keys);
+        let read = || -> rusqlite::Result<ValueTable> {
+            let points = self
+                .conn
+                .prepare(&points_sql)?
+                .query_map([], |r| {
+                    Ok(PointRow {
+                        key: r.get(0)?,
+                        run_key: r.get(1)?,
+                        label: r.get(2)?,
+                        isl: r.get(3)?,
+                        osl: r.get(4)?,
+                        concurrency: r.get(5)?,
+                        batch_size: r.get(6)?,
+                        request_rate: r.get(7)?,
                     })
                 })?
-                .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|e| self.err(e))
+                .collect::<Result<Vec<_>, _>>()?;
+            let metrics = self
+                .conn
+                .prepare(&metrics_sql)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<HashMap<_, _>, _>>()?;
+            let mut table = ValueTableBuilder::new(points, metrics);
+            let mut stmt = self.conn.prepare(&values_sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                table.push(r.get(0)?, r.get(1)?, r.get(2)?);
+            }
+            Ok(table.finish())
+        };
+        read().map_err(|e| self.err(e))
     }
 }
 

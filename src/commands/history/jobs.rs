@@ -4,7 +4,7 @@
 //! the other commands read the runs back as series (label x load point x metric, one value
 //! per run) and look for the runs where a series changed level.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::analyze::changepoint::Settings;
@@ -15,7 +15,7 @@ use crate::ingest::{self, IngestOptions, Input};
 use crate::model::{Metric, Warning};
 use crate::render::history::{history_exporters, HistoryCtx};
 use crate::render::output::write_outputs;
-use crate::store::{redact, Added, Fingerprint, RunInfo, Store, ValueRow};
+use crate::store::{redact, Added, Fingerprint, PointRow, RunInfo, Store};
 
 use super::fingerprint;
 use super::label::{self, LabelFrom};
@@ -117,10 +117,13 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, row: &ValueRow, metric: Metric) -> bool {
-        self.label.as_ref().is_none_or(|l| *l == row.label)
-            && (self.metrics.is_empty() || self.metrics.contains(&metric))
-            && self.concurrency.is_none_or(|c| row.concurrency == Some(c))
+    fn keeps_point(&self, p: &PointRow) -> bool {
+        self.label.as_ref().is_none_or(|l| *l == p.label)
+            && self.concurrency.is_none_or(|c| p.concurrency == Some(c))
+    }
+
+    fn keeps_metric(&self, metric: Metric) -> bool {
+        self.metrics.is_empty() || self.metrics.contains(&metric)
     }
 }
 
@@ -141,8 +144,8 @@ pub fn parse_metrics(names: &[String]) -> Result<Vec<Metric>, Error> {
         .collect()
 }
 
-fn load_of(row: &ValueRow) -> Load {
-    match (row.concurrency, row.batch_size, row.request_rate) {
+fn load_of(p: &PointRow) -> Load {
+    match (p.concurrency, p.batch_size, p.request_rate) {
         (Some(c), _, _) => Load::Concurrency(c),
         (None, Some(b), _) => Load::BatchSize(b),
         (None, None, Some(r)) => Load::Rate(r),
@@ -158,61 +161,93 @@ pub fn environment(f: &Fingerprint) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The runs (the newest `last`, oldest first) and their series.
+/// The runs (the newest `last`, oldest first) and their series, one column of values per
+/// series, built in one pass over the value columns of the store.
 pub fn load_trend(store: &mut Store, last: Option<usize>, filter: &Filter) -> Result<Trend, Error> {
     let infos = store.runs(last)?;
     let keys: Vec<i64> = infos.iter().map(|r| r.key).collect();
     let index: HashMap<i64, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let rows = store.values(&keys)?;
-    // (label, isl, osl, load order, load, metric) -> per run (sum, count) of the repeats.
-    type Key = (String, Option<i64>, Option<i64>, u8, i64, Metric);
-    let mut acc: BTreeMap<Key, (SeriesKey, Vec<(f64, u32)>)> = BTreeMap::new();
-    let mut metric_of: HashMap<String, Option<Metric>> = HashMap::new();
-    for row in &rows {
-        let metric = *metric_of
-            .entry(row.metric.clone())
-            .or_insert_with(|| Metric::from_name(&row.metric));
-        // A metric this adreport does not know (written by a newer one) is left out.
-        let Some(metric) = metric else { continue };
-        if !filter.keeps(row, metric) {
-            continue;
-        }
-        let load = load_of(row);
-        let (order, load_val) = match load {
-            Load::Concurrency(c) => (0, c),
-            Load::BatchSize(b) => (1, b),
-            Load::Rate(r) => (2, r.to_bits() as i64),
-            Load::Unset => (3, 0),
-        };
-        let key = (row.label.clone(), row.isl, row.osl, order, load_val, metric);
-        let entry = acc.entry(key).or_insert_with(|| {
-            (
-                SeriesKey {
-                    label: row.label.clone(),
-                    isl: row.isl,
-                    osl: row.osl,
-                    load,
-                    metric,
-                },
-                vec![(0.0, 0); infos.len()],
-            )
-        });
-        let slot = &mut entry.1[index[&row.run_key]];
-        slot.0 += row.value;
-        slot.1 += 1;
-    }
-    let series = acc
-        .into_values()
-        .map(|(key, sums)| Series {
-            key,
-            values: sums
-                .into_iter()
-                .map(|(s, n)| (n > 0).then(|| s / n as f64))
-                .collect(),
+    let table = store.value_table(&keys)?;
+    // Metric ids as dense slots; a metric this adreport does not know (written by a newer
+    // one), or one the filter leaves out, has none.
+    let mut metric_ids: Vec<(i64, Metric)> = table
+        .metrics
+        .iter()
+        .filter_map(|(id, name)| Metric::from_name(name).map(|m| (*id, m)))
+        .filter(|(_, m)| filter.keeps_metric(*m))
+        .collect();
+    metric_ids.sort_unstable_by_key(|(id, _)| *id);
+    let metric_slot = |id: i64| metric_ids.binary_search_by_key(&id, |(i, _)| *i).ok();
+    // (label, isl, osl, load order, load) of each point -> its group of series.
+    type Group = (String, Option<i64>, Option<i64>, u8, i64);
+    let mut groups: HashMap<Group, usize> = HashMap::new();
+    let mut group_load: Vec<(Group, Load)> = Vec::new();
+    let group_of: Vec<Option<usize>> = table
+        .points
+        .iter()
+        .map(|p| {
+            if !filter.keeps_point(p) {
+                return None;
+            }
+            let load = load_of(p);
+            let (order, load_val) = match load {
+                Load::Concurrency(c) => (0, c),
+                Load::BatchSize(b) => (1, b),
+                Load::Rate(r) => (2, r.to_bits() as i64),
+                Load::Unset => (3, 0),
+            };
+            let key = (p.label.clone(), p.isl, p.osl, order, load_val);
+            Some(*groups.entry(key.clone()).or_insert_with(|| {
+                group_load.push((key, load));
+                group_load.len() - 1
+            }))
         })
         .collect();
+    let run_of: Vec<usize> = table.points.iter().map(|p| index[&p.run_key]).collect();
+    // Per (group, metric slot): per run (sum, count) of the repeats.
+    let width = metric_ids.len();
+    let mut sums: Vec<Option<Vec<(f64, u32)>>> = vec![None; group_load.len() * width];
+    let mut last_id = (i64::MIN, None);
+    for ((&point, &id), &value) in table.point.iter().zip(&table.metric).zip(&table.value) {
+        let Some(g) = group_of[point as usize] else {
+            continue;
+        };
+        if last_id.0 != id {
+            last_id = (id, metric_slot(id));
+        }
+        let Some(m) = last_id.1 else { continue };
+        let column = sums[g * width + m].get_or_insert_with(|| vec![(0.0, 0); infos.len()]);
+        let slot = &mut column[run_of[point as usize]];
+        slot.0 += value;
+        slot.1 += 1;
+    }
+    // In key order: label, lengths, load, metric.
+    let mut series: Vec<((&Group, Metric), Series)> = sums
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, column)| {
+            let (group, load) = &group_load[i / width];
+            let metric = metric_ids[i % width].1;
+            let values = column?
+                .into_iter()
+                .map(|(s, n)| (n > 0).then(|| s / n as f64))
+                .collect();
+            let key = SeriesKey {
+                label: group.0.clone(),
+                isl: group.1,
+                osl: group.2,
+                load: *load,
+                metric,
+            };
+            Some(((group, metric), Series { key, values }))
+        })
+        .collect();
+    series.sort_by_key(|(key, _)| *key);
     let runs = infos.iter().map(trend_run).collect();
-    Ok(Trend { runs, series })
+    Ok(Trend {
+        runs,
+        series: series.into_iter().map(|(_, s)| s).collect(),
+    })
 }
 
 /// `history check`.
