@@ -11,8 +11,8 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use adreport::model::stats;
 use adreport::model::PercentileMethod;
-use adreport::stats;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

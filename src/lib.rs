@@ -6,11 +6,8 @@
 pub mod analyze;
 pub mod cli;
 pub mod commands;
-pub mod error;
 pub mod ingest;
 pub mod model;
-pub mod parallel;
 pub mod render;
-pub mod stats;
 pub mod store;
-pub mod write;
+pub mod util;

@@ -6,8 +6,8 @@ use clap::{CommandFactory, Parser};
 
 use adreport::cli::{resolve, Cli, Command, DatasetCommand, ExportCommand};
 use adreport::commands::{self, Outcome};
-use adreport::error::Error;
 use adreport::ingest::printable;
+use adreport::util::error::Error;
 
 fn main() -> ExitCode {
     // clap exits 2 on a usage error, which here means "a gate tripped": map it to 1.

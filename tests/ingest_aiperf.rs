@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use adreport::ingest::{aiperf, load, IngestOptions, Input, ReadCtx};
+use adreport::model::stats;
 use adreport::model::{Latency, Metric, PercentileMethod, Point, Source, Stat};
-use adreport::stats;
 use serde_json::Value;
 
 mod common;

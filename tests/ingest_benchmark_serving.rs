@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use adreport::ingest::{benchmark_serving, load, read_head, IngestOptions, Input, ReadCtx};
+use adreport::model::stats;
 use adreport::model::{Latency, Metric, Point, Source, Stat};
-use adreport::stats;
 
 mod common;
 use common::{lat, repo, sample};

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use adreport::analyze::findings::{analyze, Findings, Settings};
 use adreport::analyze::sla::Sla;
-use adreport::error::Error;
 use adreport::ingest::configs::find_configs;
 use adreport::model::ConfigFile;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
@@ -19,6 +18,7 @@ use adreport::render::headline::headline_lines;
 use adreport::render::html::ReportHtml;
 use adreport::render::output::{write_outputs, Exporter};
 use adreport::render::ReportCtx;
+use adreport::util::error::Error;
 
 mod common;
 

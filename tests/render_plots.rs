@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use adreport::analyze::findings::{analyze, Settings};
 use adreport::analyze::sla::Sla;
-use adreport::error::Error;
 use adreport::model::{Latency, Metric, Point, RequestRow, Requests, Source, Stat, Sweep};
 use adreport::render::output::{write_outputs, Exporter};
 use adreport::render::plots::svg::report_charts;
 use adreport::render::plots::{Charts, HEIGHT, PALETTE, SLA_RGB, WIDTH};
 use adreport::render::ReportCtx;
+use adreport::util::error::Error;
 
 const LABELS: [&str; 2] = ["vllm-tp1", "sglang-tp1"];
 const CONCS: [u64; 4] = [1, 4, 16, 64];
@@ -57,7 +57,7 @@ fn synthetic_point(label: &str, label_idx: usize, conc: u64, gpus: Option<u64>) 
     let tpot = req.ok_values(Latency::Tpot);
     let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let method = p.source.percentile_method();
-    let pct = |v: &[f64], s: Stat| adreport::stats::stat(v, s, method);
+    let pct = |v: &[f64], s: Stat| adreport::model::stats::stat(v, s, method);
     p.set(Metric::Latency(Latency::Ttft, Stat::Avg), avg(&ttft));
     p.set_opt(
         Metric::Latency(Latency::Ttft, Stat::P99),

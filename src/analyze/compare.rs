@@ -203,7 +203,7 @@ pub fn compare(
         .iter()
         .filter_map(|(key, bi)| Some((*key, baseline[bi[0]], other[ok.get(key)?[0]])))
         .collect();
-    let pairs = crate::parallel::map(&work, |(key, a, b)| pair(*key, a, b, noise));
+    let pairs = crate::util::parallel::map(&work, |(key, a, b)| pair(*key, a, b, noise));
     Comparison {
         baseline: baseline_label.to_string(),
         label: label.to_string(),

@@ -20,7 +20,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::stats;
+use crate::model::stats;
 
 /// The significance level of every run-level verdict.
 pub const ALPHA: f64 = 0.05;

@@ -108,14 +108,14 @@ pub fn replica_capacity(
         .collect();
     let mean = |m: Metric| -> Option<f64> {
         let v: Vec<f64> = at.iter().filter_map(|p| p.get(m)).collect();
-        crate::stats::mean(&v)
+        crate::model::stats::mean(&v)
     };
     // One value per run: a point's repeats (rep_N/, run_NNNN/) and duplicate points alike.
     let rates: Vec<f64> = at
         .iter()
         .flat_map(|p| p.run_values(Metric::RequestThroughput))
         .collect();
-    let Some(rate) = crate::stats::mean(&rates) else {
+    let Some(rate) = crate::model::stats::mean(&rates) else {
         return Err(format!(
             "the points at concurrency {conc} have no request throughput"
         ));

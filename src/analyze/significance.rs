@@ -8,8 +8,8 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use crate::model::stats;
 use crate::model::PercentileMethod;
-use crate::stats;
 
 /// Bootstrap resamples per interval.
 pub const BOOTSTRAP_ITERATIONS: usize = 1000;

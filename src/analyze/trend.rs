@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::changepoint::{e_divisive, step, Settings, Step};
 use crate::model::Metric;
-use crate::parallel;
+use crate::util::parallel;
 
 /// The load of a point: concurrency (online), max batch size (offline) or request rate.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]

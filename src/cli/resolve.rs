@@ -20,9 +20,9 @@ use crate::commands::plan::{Demand, PlanJob, PlanOptions};
 use crate::commands::report::ReportOptions;
 use crate::commands::run::RunJob;
 use crate::commands::show::ShowOptions;
-use crate::error::{Error, ReadError};
 use crate::ingest::IngestOptions;
 use crate::model::{Latency, Metric, Stat};
+use crate::util::error::{Error, ReadError};
 
 use super::{
     AnalysisArgs, AuditArgs, CompareArgs, ExportLlmdArgs, HistoryCheckOpts, HistoryCommand,

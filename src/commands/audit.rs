@@ -8,7 +8,6 @@ use walkdir::WalkDir;
 
 use crate::analyze::audit::error::{ExperimentConfigs, ExperimentName};
 use crate::analyze::audit::{audit, Audit, AuditError, AuditSettings, MeasuredSweep, Pick};
-use crate::error::Error;
 use crate::ingest::aiconfigurator::{self, load_run};
 use crate::ingest::{self, default_label, IngestOptions, Input};
 use crate::model::{Point, Source};
@@ -16,6 +15,7 @@ use crate::render::audit::words::{describe, whole};
 use crate::render::audit::{audit_exporters, AuditCtx};
 use crate::render::github::audit_annotations;
 use crate::render::output::write_outputs;
+use crate::util::error::Error;
 
 use super::ci::{markdown_file, GithubStep};
 use super::{print, print_wrote, Outcome};

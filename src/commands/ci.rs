@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::render::github;
 use crate::render::output::append_to;
+use crate::util::error::Error;
 
 /// Where GitHub Actions wants to hear from a job; `None` outside GitHub Actions
 /// (`GITHUB_ACTIONS` unset or empty).
@@ -70,6 +70,7 @@ impl GithubStep {
 
 /// A written markdown file's text and its path in words, for [`GithubStep::report`].
 pub fn markdown_file(path: &Path) -> Result<(String, String), Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::error::ReadError::io(path, &e))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| crate::util::error::ReadError::io(path, &e))?;
     Ok((text, path.display().to_string()))
 }

@@ -4,8 +4,8 @@
 use super::history::baseline::with_history_baseline;
 use super::report::{finish, run, run_sweep, ReportOptions};
 use super::Outcome;
-use crate::error::Error;
 use crate::ingest::{self, Input};
+use crate::util::error::Error;
 
 pub struct CompareOptions {
     /// Inputs, settings (with the gate and the noise sources) and the output directory.

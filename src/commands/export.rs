@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use super::{print_warnings, Outcome};
-use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::llmd::{LlmdReports, VERSION};
 use crate::render::output::{write_outputs, Exporter};
+use crate::util::error::Error;
 
 pub struct ExportOptions {
     pub runs: Vec<String>,

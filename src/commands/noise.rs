@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use super::{print, print_warnings, Outcome};
 use crate::analyze::noise::NoiseTable;
-use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::noise_json::{noise_summary, NoiseJson};
 use crate::render::output::{write_outputs, Exporter};
+use crate::util::error::Error;
 
 pub struct NoiseOptions {
     pub runs: Vec<String>,

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use crate::analyze::plan::{replica_capacity, size, size_trace, CapacityPlan, PlanSettings};
 use crate::analyze::sla::Sla;
-use crate::error::Error;
 use crate::ingest::energy::telemetry_gpus;
 use crate::ingest::rate_trace::read_rate_trace;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::{Latency, Point, SearchedCapacity, Sweep};
 use crate::render::output::write_outputs;
 use crate::render::plan::{self as render_plan, series_name, PlanFormat};
+use crate::util::error::Error;
 
 use super::{print, print_warnings, Outcome};
 

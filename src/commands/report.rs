@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use super::ci::{markdown_file, GithubStep};
 use super::{print, print_warnings, print_wrote, Outcome};
 use crate::analyze::findings::{analyze, Findings, Settings};
-use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::Sweep;
 use crate::render::gate_text::nothing_gated;
 use crate::render::output::write_outputs;
 use crate::render::{github, junit, markdown, report_exporters, terminal, ReportCtx};
+use crate::util::error::Error;
 
 /// `report` (and `compare`, which adds a baseline and noise sources to the settings).
 pub struct ReportOptions {

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::{print_bytes, Outcome};
-use crate::error::Error;
 use crate::render::output::{write_outputs, Exporter, Output, Rendered};
+use crate::util::error::Error;
 
 /// `completions`: the script for `shell` to stdout.
 pub fn completions(mut cmd: clap::Command, shell: clap_complete::Shell) -> Result<Outcome, Error> {

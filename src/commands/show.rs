@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::{print, print_warnings, Outcome};
-use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::render::output::{write_file, Output};
 use crate::render::parquet::{self, points_parquet};
 use crate::render::point_table::{point_table, Columns, DEFAULT_METRICS};
 use crate::render::show::{self, ShowFormat};
+use crate::util::error::Error;
 
 pub struct ShowOptions {
     pub paths: Vec<String>,

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::fields::{parse_json, Fields};
 use super::read_text;
-use crate::error::ReadError;
 use crate::model::{Latency, SearchedCapacity, Stat};
+use crate::util::error::ReadError;
 
 const FILE: &str = "capacity.json";
 const FORMAT: &str = "adreport-capacity";

@@ -3,8 +3,8 @@
 //! energy and cost figures.
 
 use super::{energy, ReadCtx};
+use crate::model::stats;
 use crate::model::{Latency, Metric, Point, Stat};
-use crate::stats;
 
 /// Derived metrics every source gets the same way.
 pub(super) fn finalize(p: &mut Point, ctx: &mut ReadCtx) {

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::telemetry::{read_point_dir, GpuTelemetry};
 use super::ReadCtx;
-use crate::error::ReadError;
 use crate::model::{Metric, Point};
+use crate::util::error::ReadError;
 
 /// Sets the point's GPU metrics from `t`. `tool_output_tokens`: the tool's own count of output
 /// tokens in the profiling window (aiperf `total_output_tokens`), else output tokens/s x duration.

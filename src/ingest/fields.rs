@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::error::ReadError;
+use crate::util::error::ReadError;
 
 /// A JSON object read from `path`, for field lookups that report where they failed.
 #[derive(Clone, Copy)]

@@ -14,8 +14,8 @@ use super::aiperf::{
 };
 use super::fields::{parse_json, Fields};
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{Metric, Point, Source};
+use crate::util::error::ReadError;
 
 fn file_name(path: &Path) -> String {
     path.file_name()

@@ -15,8 +15,8 @@ use std::path::Path;
 use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::{ms_per_unit, set_latency, set_throughputs};
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{latency_names, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 /// Statistics of a report's `Statistics` object.
 const KEYS: [(Stat, &str); 8] = [

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::mlperf_detail::{self, SummaryFacts};
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 const NS_TO_MS: f64 = 1e-6;
 

@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{Latency, Metric, Point, Stat, START_TIME};
+use crate::util::error::ReadError;
 
 /// The detail log's name beside the summary.
 pub const FILE: &str = "mlperf_log_detail.txt";

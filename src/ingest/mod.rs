@@ -32,8 +32,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::error::{Error, ReadError};
 use crate::model::{Point, Sweep, Warning};
+use crate::util::error::{Error, ReadError};
 use unread::Unread;
 
 /// How much of a file readers see when sniffing its format.
@@ -193,7 +193,7 @@ fn load_input(input: &Input, ctx: &mut ReadCtx, sweep: &mut Sweep) {
         }
     }
     let options = ctx.options.clone();
-    let results = crate::parallel::map(&tasks, |(task, path)| {
+    let results = crate::util::parallel::map(&tasks, |(task, path)| {
         let mut local = ReadCtx {
             options: options.clone(),
             warnings: Vec::new(),

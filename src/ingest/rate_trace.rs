@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::read_text;
-use crate::error::ReadError;
+use crate::util::error::ReadError;
 
 /// `(seconds since the first row, req/s)` rows in time order.
 pub fn read_rate_trace(path: &Path) -> Result<Vec<(f64, f64)>, ReadError> {

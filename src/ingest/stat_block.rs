@@ -2,8 +2,8 @@
 //! reader names its keys and its time unit, and the values land on the point in milliseconds.
 
 use super::fields::Fields;
-use crate::error::ReadError;
 use crate::model::{Latency, Metric, Point, Stat};
+use crate::util::error::ReadError;
 
 /// Milliseconds per unit of a time (or time per token) unit as the tools spell it.
 pub fn ms_per_unit(unit: &str) -> Option<f64> {

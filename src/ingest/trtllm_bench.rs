@@ -20,8 +20,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::{read_head, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{Metric, Point};
+use crate::util::error::ReadError;
 use printed::read_printed;
 use report_json::read_json;
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::fields::parse_json;
 use super::read_text;
-use crate::error::ReadError;
+use crate::util::error::ReadError;
 
 /// Unknown JSON files larger than this are not opened just to say what they are.
 const MAX_DIAGNOSED_BYTES: u64 = 64 << 20;

@@ -14,6 +14,7 @@ pub mod config;
 pub mod metric;
 pub mod point;
 pub mod prediction;
+pub mod stats;
 pub mod sweep;
 
 pub use capacity::*;

@@ -10,7 +10,7 @@ use crate::analyze::compare::Verdict;
 use crate::analyze::search::SearchResult;
 use crate::analyze::searched::SearchedFinding;
 use crate::analyze::sla::Sla;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "capacity.json";
 pub const FORMAT: &str = "adreport-capacity";

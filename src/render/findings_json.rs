@@ -15,7 +15,7 @@ use crate::analyze::findings::{Findings, PointFinding, RegressionGate, Series};
 use crate::analyze::gate::Power;
 use crate::analyze::searched::SearchedFinding;
 use crate::analyze::sla::Sla;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "findings.json";
 

@@ -9,7 +9,7 @@ use super::format::human;
 use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::findings::{Findings, Series};
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "isl_osl_output_throughput.md";
 

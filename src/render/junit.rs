@@ -9,7 +9,7 @@ use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::compare::Verdict;
 use crate::analyze::findings::{sla_gated, Findings, Gate, GateHit};
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "junit.xml";
 

@@ -13,8 +13,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::output::{Exporter, Output};
-use crate::error::Error;
 use crate::model::{Latency, Metric, Point, Stat, Sweep, END_TIME, START_TIME};
+use crate::util::error::Error;
 
 /// The schema version written.
 pub const VERSION: &str = "0.2";

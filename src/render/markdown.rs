@@ -7,7 +7,7 @@ use super::tables::{comparison_matrix, draw_markdown, md_escape, points_table};
 use super::verdict_table::{shifts_of, verdict_table};
 use super::ReportCtx;
 use crate::analyze::findings::Findings;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "summary.md";
 

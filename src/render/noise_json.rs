@@ -4,7 +4,7 @@
 use super::format::human;
 use super::output::{Exporter, Output};
 use crate::analyze::noise::NoiseTable;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "noise.json";
 

@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
-use crate::write::write_atomic;
+use crate::util::error::Error;
+use crate::util::write::write_atomic;
 
 /// One file an exporter produced, not yet on disk.
 #[derive(Clone, Debug)]

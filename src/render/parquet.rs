@@ -6,8 +6,8 @@ use polars::prelude::*;
 
 use super::output::{Exporter, Output};
 use super::ReportCtx;
-use crate::error::Error;
 use crate::model::Sweep;
+use crate::util::error::Error;
 
 pub const POINTS_FILE: &str = "points.parquet";
 pub const REQUESTS_FILE: &str = "requests.parquet";

@@ -6,7 +6,7 @@ use super::format::human_opt;
 use super::output::{Exporter, Output};
 use super::tables::{draw, draw_markdown, ReportTable, Tone, ToneCell};
 use crate::analyze::plan::CapacityPlan;
-use crate::error::Error;
+use crate::util::error::Error;
 
 /// Output format of `plan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -15,8 +15,8 @@ use super::output::{Exporter, Output};
 use super::ReportCtx;
 use crate::analyze::findings::{Findings, PointFinding};
 use crate::analyze::sla::Sla;
-use crate::error::Error;
 use crate::model::{Latency, Point, Stat, Sweep};
+use crate::util::error::Error;
 
 pub mod audit;
 mod axis;

@@ -3,8 +3,8 @@
 
 use polars::prelude::*;
 
-use crate::error::Error;
 use crate::model::{Metric, Sweep};
+use crate::util::error::Error;
 
 /// Columns every point output starts with (`repeats`: runs behind the point's means;
 /// `repeat`: the run's number, only in the per-repeat view).

@@ -4,7 +4,7 @@ use super::output::{Exporter, Output};
 use super::point_table::{point_table, Columns};
 use super::show::csv_text;
 use super::ReportCtx;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "points.csv";
 

@@ -7,7 +7,7 @@ use super::output::{png_names, Exporter, Output};
 use super::tables::{comparison_table, draw, points_table};
 use super::verdict_table::{shifts_of, verdict_table};
 use super::ReportCtx;
-use crate::error::Error;
+use crate::util::error::Error;
 
 pub const FILE: &str = "SUMMARY.txt";
 

@@ -14,7 +14,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::Error;
+use crate::util::error::Error;
 
 /// What ran: the things that, when they change, explain a step that is not the code's doing.
 /// Unknown fields are `None`; `hash` covers every field.

@@ -11,7 +11,7 @@ use super::{
     db_error, redact, Added, Fingerprint, PointRow, RunInfo, RunRecord, ValueTable,
     ValueTableBuilder,
 };
-use crate::error::Error;
+use crate::util::error::Error;
 
 /// Any number, the same for every adreport: serialises schema migrations across clients.
 const MIGRATION_LOCK: i64 = 0x0ad7_e907;

@@ -11,7 +11,7 @@ use super::schema::{self, Dialect};
 use super::{
     db_error, Added, Fingerprint, PointRow, RunInfo, RunRecord, ValueTable, ValueTableBuilder,
 };
-use crate::error::Error;
+use crate::util::error::Error;
 
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);

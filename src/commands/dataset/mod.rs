@@ -5,7 +5,7 @@ pub mod token_norm_dist;
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use crate::error::Error;
+use crate::util::error::Error;
 use token_norm_dist::{
     tokenizer_info, write_file, write_token_norm_dist, DatasetSummary, NormDist, TokenNormDist,
 };

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::error::{Error, ReadError};
 use crate::ingest::fields::parse_json;
+use crate::util::error::{Error, ReadError};
 
 /// `--random-seed` default of prepare_dataset.py.
 pub const DEFAULT_SEED: u64 = 420;

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::error::Error;
 use crate::model::{Metric, Point, Source, Sweep};
 use crate::store::{Fingerprint, RunInfo, Store};
+use crate::util::error::Error;
 
 /// The baseline and the runs it was built from, oldest first.
 pub struct HistoryBaseline {

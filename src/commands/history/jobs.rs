@@ -10,12 +10,12 @@ use std::path::PathBuf;
 use crate::analyze::changepoint::Settings;
 use crate::analyze::findings::KEY_METRICS;
 use crate::analyze::trend::{self, Load, Series, SeriesKey, Trend, TrendCheck, TrendRun};
-use crate::error::Error;
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::{Metric, Warning};
 use crate::render::history::{history_exporters, HistoryCtx};
 use crate::render::output::write_outputs;
 use crate::store::{redact, Added, Fingerprint, PointRow, RunInfo, Store};
+use crate::util::error::Error;
 
 use super::fingerprint;
 use super::label::{self, LabelFrom};

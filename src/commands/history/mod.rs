@@ -10,7 +10,6 @@ pub mod record;
 use super::ci::GithubStep;
 use super::{print, print_warnings, Outcome};
 use crate::analyze::trend::{nothing_checked, Trend, TrendCheck};
-use crate::error::Error;
 use crate::render::github::history_annotations;
 use crate::render::history::{
     changes_table, check_summary, nothing_checked_text, runs_table, trend_table,
@@ -18,6 +17,7 @@ use crate::render::history::{
 use crate::render::show::{self, ShowFormat};
 use crate::render::tables::md_escape;
 use crate::store::{redact, Added};
+use crate::util::error::Error;
 use jobs::{AddJob, CheckJob, ReportJob};
 use label::LabelFrom;
 

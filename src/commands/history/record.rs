@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::Error;
 use crate::model::{Metric, Point, SearchedCapacity, Sweep};
 use crate::store::{short_hash, Fingerprint, RunRecord, StoredPoint};
+use crate::util::error::Error;
 
 /// What the user said about the run (`history add` flags).
 #[derive(Clone, Debug, Default)]

@@ -13,8 +13,8 @@ use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Error, ReadError};
 use crate::model::Warning;
+use crate::util::error::{Error, ReadError};
 
 pub const COMPILE_BACKENDS: &[&str] = &[
     "torch-simple",

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{manifest, RunError};
 use crate::ingest::{self, IngestOptions, Input};
 use crate::model::{Latency, Metric, Stat};
-use crate::write::write_atomic;
+use crate::util::write::write_atomic;
 
 /// The marker file whose presence means "this point is done and its results parse".
 pub const COMPLETE: &str = ".complete";

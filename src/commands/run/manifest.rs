@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::process;
 use super::RunError;
-use crate::write::write_atomic;
+use crate::util::write::write_atomic;
 
 /// The manifest's file name inside each point directory.
 pub const FILE: &str = "run.json";

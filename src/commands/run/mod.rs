@@ -55,7 +55,7 @@ pub enum RunJob {
 }
 
 /// The runners report their own outcome as they go; their exit code says how the sweep ended.
-pub fn command(job: RunJob) -> Result<super::Outcome, crate::error::Error> {
+pub fn command(job: RunJob) -> Result<super::Outcome, crate::util::error::Error> {
     let code = match job {
         RunJob::Online(flags) => online::run(*flags)?,
         RunJob::Offline(flags) => offline::run(*flags)?,
@@ -69,9 +69,9 @@ pub fn command(job: RunJob) -> Result<super::Outcome, crate::error::Error> {
     Ok(super::Outcome::Code(code))
 }
 
-impl From<RunError> for crate::error::Error {
+impl From<RunError> for crate::util::error::Error {
     fn from(e: RunError) -> Self {
-        crate::error::Error::Run(e.to_string())
+        crate::util::error::Error::Run(e.to_string())
     }
 }
 

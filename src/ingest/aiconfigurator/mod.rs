@@ -20,8 +20,8 @@ use serde_yaml::Value as Yaml;
 
 use super::configs::sorted_entries;
 use super::ReadCtx;
-use crate::error::ReadError;
 use crate::model::{AicExperiment, AicRow, AicRun, Latency, Metric, Point, Source, Stat, Warning};
+use crate::util::error::ReadError;
 use rows::read_rows;
 use settings::{
     find_aic_version, settings_from_configs, settings_from_dir_name, settings_from_rows,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::ReadError;
 use crate::model::AicRow;
+use crate::util::error::ReadError;
 
 /// Columns every version's CSVs have and the reader needs.
 const REQUIRED: [&str; 7] = [

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::table::{apply_table, round_tokens, MetricTable, TagStats, USED_TAGS};
-use crate::error::ReadError;
 use crate::ingest::fields::{parse_json, Fields};
 use crate::ingest::read_text;
 use crate::model::{Metric, Point, RunsSummary, Source, Stat};
+use crate::util::error::ReadError;
 
 /// An aiperf summary over several runs of one load point (not the sweep ranking).
 pub fn sniff(path: &Path, head: &str) -> bool {

@@ -10,10 +10,10 @@ use super::table::{
     warn_schema,
 };
 use super::{check_status, warn_error_summary};
-use crate::error::ReadError;
 use crate::ingest::fields::{kind, parse_json, Fields};
 use crate::ingest::{energy, read_text, telemetry, ReadCtx};
 use crate::model::{Metric, Point, Source, END_TIME, START_TIME};
+use crate::util::error::ReadError;
 
 pub(super) fn read_json_export(
     dir: &Path,

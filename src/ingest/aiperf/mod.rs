@@ -25,8 +25,8 @@ use regex::Regex;
 
 use super::fields::{kind, parse_json, Fields};
 use super::{read_head, read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::Point;
+use crate::util::error::ReadError;
 use export::{read_csv_export, read_json_export};
 
 pub(crate) use export::first_string;

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use super::table::ms_per_unit;
 use super::{dir_files, file_name, has_ext, skipped_name};
-use crate::error::ReadError;
 use crate::ingest::fields::kind;
 use crate::ingest::ReadCtx;
 use crate::model::{Metric, Point, RequestRow, Requests};
+use crate::util::error::ReadError;
 
 /// The per-request JSONL of an export: `<prefix>.jsonl` beside `<prefix>_aiperf.json`, or
 /// (one export in the dir) any JSONL whose first record has `metadata.benchmark_phase` and `metrics`.

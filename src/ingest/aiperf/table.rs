@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::ReadError;
 use crate::ingest::fields::Fields;
 use crate::ingest::ReadCtx;
 use crate::model::{latency_for, Metric, Point, Stat};
+use crate::util::error::ReadError;
 
 /// Statistics of one metric tag as the tool wrote them.
 #[derive(Clone, Debug, Default)]

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::ReadError;
 use crate::ingest::fields::parse_json;
+use crate::util::error::ReadError;
 
 /// The JSON values of the file, each with its line number when the file is JSON Lines.
 /// JSON Lines = more than one non-blank line and the first one is a complete object on its own;

@@ -33,8 +33,8 @@ use regex::Regex;
 
 use super::fields::Fields;
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::Point;
+use crate::util::error::ReadError;
 
 use documents::{documents, strict_json};
 use result::read_result;

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::error::ReadError;
 use crate::ingest::fields::{kind, Fields};
 use crate::model::{RequestRow, Requests};
+use crate::util::error::ReadError;
 
 /// Per-request arrays, one entry per request with failed ones included (vLLM `--save-detailed`,
 /// SGLang `--output-details`, TensorRT-LLM `--save-detailed`). Seconds are converted to ms.

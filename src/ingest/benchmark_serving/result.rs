@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::per_request::requests;
 use super::Warn;
-use crate::error::ReadError;
 use crate::ingest::energy::{apply_telemetry, left_out_text};
 use crate::ingest::fields::Fields;
 use crate::ingest::telemetry::{from_energy_block, TelemetrySource};
 use crate::model::{latency_for, Latency, Metric, Point, Requests, Source, Stat};
+use crate::util::error::ReadError;
 
 /// One result object -> one point.
 pub(super) fn read_result(f: Fields<'_>, w: &mut Warn<'_>) -> Result<Point, ReadError> {

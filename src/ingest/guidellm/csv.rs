@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{drop_uncounted_prompt_tokens, no_prompt_tokens, set_load};
-use crate::error::ReadError;
 use crate::ingest::{read_text, ReadCtx};
 use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 /// Positions of the statistics kept from the `Percentiles` list.
 const LIST: [(usize, Stat); 5] = [

@@ -18,8 +18,8 @@ use serde_json::Value;
 use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::set_latency;
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{latency_names, Metric, Point, RequestRow, Requests, Source, Stat};
+use crate::util::error::ReadError;
 
 /// The report schema this reader knows (`metadata.version`).
 const REPORT_VERSION: u64 = 2;

@@ -22,8 +22,8 @@ pub mod requests;
 use super::fields::{parse_json, parse_yaml, within, Fields};
 use super::stat_block::{set_latency, set_throughputs};
 use super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{latency_names, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 /// Statistics of an inference-perf distribution (all in seconds for latencies).
 const KEYS: [(Stat, &str); 7] = [

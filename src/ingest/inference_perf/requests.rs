@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::super::fields::{parse_json, within, Fields};
 use super::super::{read_text, ReadCtx};
-use crate::error::ReadError;
 use crate::model::{Latency, Metric, Point, RequestRow, Requests, Stat};
+use crate::util::error::ReadError;
 
 pub const FILE: &str = "per_request_lifecycle_metrics.json";
 

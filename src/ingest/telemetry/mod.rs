@@ -19,7 +19,7 @@ pub use serving::from_energy_block;
 pub use summary::from_aiperf_export;
 pub use window::{profiling_window, utc_ns, Window};
 
-use crate::error::ReadError;
+use crate::util::error::ReadError;
 
 /// The runner's `nvidia-smi` trace inside a point directory.
 pub const GPU_TRACE_FILE: &str = "gpu_trace.csv";

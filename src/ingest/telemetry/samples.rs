@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::summary::{energy_scale, memory_scale};
 use super::window::{ns, utc_ns, Window};
 use super::{GpuTelemetry, TelemetrySource};
-use crate::error::ReadError;
 use crate::ingest::fields::{parse_json, Fields};
 use crate::ingest::read_text;
+use crate::util::error::ReadError;
 
 /// One reading of one GPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

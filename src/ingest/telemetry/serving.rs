@@ -6,8 +6,8 @@
 //! `average_gpu_power`; both spellings are read.
 
 use super::{GpuTelemetry, TelemetrySource};
-use crate::error::ReadError;
 use crate::ingest::fields::Fields;
+use crate::util::error::ReadError;
 
 /// The block's figures, or `None` when the result has no `energy` block.
 pub fn from_energy_block(

@@ -8,8 +8,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::{GpuTelemetry, TelemetrySource};
-use crate::error::ReadError;
 use crate::ingest::fields::{kind, Fields};
+use crate::util::error::ReadError;
 
 /// The telemetry summary of an aiperf aggregate export, or `None` when aiperf recorded none
 /// (no `--gpu-telemetry`, or no GPU answered: `telemetry_data.endpoints` empty).

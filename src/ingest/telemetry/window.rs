@@ -7,7 +7,7 @@ use super::super::{
     fields::{parse_json, Fields},
     read_text,
 };
-use crate::error::ReadError;
+use crate::util::error::ReadError;
 
 /// aiperf's phase list (0.10+), with each phase's start and end in ns since the epoch.
 pub const PHASE_MANIFEST: &str = "phase_manifest.json";

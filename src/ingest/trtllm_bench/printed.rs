@@ -11,9 +11,9 @@ use super::{
     block_heading, drop_runs_with_sibling_json, is_banner, is_cpp_log_line, section_title,
     strip_log_prefix, PERF_TITLE, PRE_PERF_SECTIONS,
 };
-use crate::error::ReadError;
 use crate::ingest::{read_text, ReadCtx};
 use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 // ---------------------------------------------------------------------------------------------
 // Printed report: split into blocks of `label: value` lines

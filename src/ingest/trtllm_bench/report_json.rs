@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use super::printed::{is_none, world_size};
-use crate::error::ReadError;
 use crate::ingest::energy::{apply_telemetry, left_out_text};
 use crate::ingest::fields::{parse_json, Fields};
 use crate::ingest::telemetry::{from_energy_block, TelemetrySource};
 use crate::ingest::{read_text, ReadCtx};
 use crate::model::{Latency, Metric, Point, Source, Stat};
+use crate::util::error::ReadError;
 
 // ---------------------------------------------------------------------------------------------
 // --report_json

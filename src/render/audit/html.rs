@@ -12,12 +12,12 @@ use super::tables::{
 };
 use super::AuditCtx;
 use crate::analyze::audit::Audit;
-use crate::error::Error;
 use crate::render::html::{render_page, Chrome};
 use crate::render::output::{Exporter, Output};
 use crate::render::plots::audit::svg_charts;
 use crate::render::plots::svg::ChartView;
 use crate::render::tables::{ReportTable, Tone};
+use crate::util::error::Error;
 
 const TEMPLATE: &str = include_str!("../../../report-templates/audit.html.tera");
 

@@ -2,8 +2,8 @@
 
 use super::AuditCtx;
 use crate::analyze::audit::Audit;
-use crate::error::Error;
 use crate::render::output::{Exporter, Output};
+use crate::util::error::Error;
 
 pub struct AuditJson;
 

@@ -6,9 +6,9 @@ use super::tables::{
 };
 use super::AuditCtx;
 use crate::analyze::audit::Audit;
-use crate::error::Error;
 use crate::render::output::{Exporter, Output};
 use crate::render::tables::{draw_markdown, md_escape};
+use crate::util::error::Error;
 
 pub struct AuditMd;
 

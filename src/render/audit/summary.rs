@@ -5,9 +5,9 @@ use super::tables::{
     sweep_facts,
 };
 use super::AuditCtx;
-use crate::error::Error;
 use crate::render::output::{png_names, Exporter, Output};
 use crate::render::tables::draw;
+use crate::util::error::Error;
 
 pub struct AuditSummaryTxt;
 

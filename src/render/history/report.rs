@@ -4,11 +4,11 @@
 use crate::render::plots::history::svg_charts;
 
 use super::{changes_table, check_summary, HistoryCtx};
-use crate::error::Error;
 use crate::render::output::{png_names, Exporter, Output};
 use crate::render::point_table::{Cell, PointTable};
 use crate::render::show::{self, ShowFormat};
 use crate::render::tables::md_escape;
+use crate::util::error::Error;
 
 /// `summary.md`: the verdict, the change points and the charts' file names.
 pub struct HistorySummaryMd;

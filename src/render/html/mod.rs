@@ -20,9 +20,9 @@ mod charts;
 mod compare;
 use super::plots::svg::{report_charts, ChartView, STATS};
 use crate::analyze::findings::{Findings, PointFinding, Series};
-use crate::error::Error;
 use crate::model::{config_diff, ConfigFile};
 use crate::model::{Direction, Latency, Metric, Stat};
+use crate::util::error::Error;
 use charts::ChartSection;
 use compare::{comparison_view, ComparisonView};
 

@@ -8,10 +8,10 @@ use super::svg::{static_charts, ChartView};
 use super::{ensure_font, finish_legend, fit_sla_lines, sla_lines, Entry, Figure, Mark, Series};
 use crate::analyze::audit::{Audit, AuditMetric, SweepAudit};
 use crate::analyze::sla::{Sla, Target};
-use crate::error::Error;
 use crate::model::{Latency, Stat};
 use crate::render::audit::AuditCtx;
 use crate::render::output::{Exporter, Output};
+use crate::util::error::Error;
 
 pub const PARETO_FILE: &str = "audit_pareto_tok_s_gpu_vs_user.png";
 

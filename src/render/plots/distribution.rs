@@ -4,8 +4,8 @@ use super::axis::{category_axis, spread_axis};
 use super::{
     finish_legend, fit_sla_lines, misses, sla_limits, sla_lines, BoxMark, Data, Entry, Figure,
 };
+use crate::model::stats;
 use crate::model::{Latency, Point};
-use crate::stats;
 
 /// Box-plot percentiles, low to high: whisker, box, median, box, whisker.
 pub(super) const BOX_QUANTILES: [f64; 5] = [0.05, 0.25, 0.50, 0.75, 0.95];

@@ -15,7 +15,7 @@ use super::{
     CapMark, Entry, Figure, AXIS_PX, FONT, GRID, HEIGHT, NOTE_PX, PALETTE, SLA_LIGHT, SLA_RED,
     TICK_PX, TITLE_H, TITLE_PX, WIDTH,
 };
-use crate::error::Error;
+use crate::util::error::Error;
 
 mod legend;
 use legend::{draw_panel, panel_width};

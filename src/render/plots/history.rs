@@ -8,10 +8,10 @@ use super::draw::render_png;
 use super::svg::{static_charts, ChartView};
 use super::{ensure_font, finish_legend, Entry, Figure, Mark, Series};
 use crate::analyze::trend::{Change, Kind, Load, Trend};
-use crate::error::Error;
 use crate::model::Metric;
 use crate::render::history::HistoryCtx;
 use crate::render::output::{Exporter, Output};
+use crate::util::error::Error;
 
 /// Colour of the level lines (black in the palette).
 const LEVEL_COLOR: usize = 5;

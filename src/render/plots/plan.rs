@@ -7,9 +7,9 @@ use super::axis::{fmt_num, linear_axis, value_axis};
 use super::draw::render_png;
 use super::{ensure_font, finish_legend, Figure, Mark, Series};
 use crate::analyze::plan::{CapacityPlan, TracePlan};
-use crate::error::Error;
 use crate::render::format::human;
 use crate::render::output::{Exporter, Output};
+use crate::util::error::Error;
 
 pub const TRACE_FILE: &str = "plan_gpus_over_time.png";
 

@@ -20,9 +20,9 @@ use super::draw::{svg_part, Part};
 use super::efficiency::efficiency_figure;
 use super::{energy, ensure_font, Data, Entry, Figure, LoadAxis, HEIGHT, WIDTH};
 use crate::analyze::findings::Findings;
-use crate::error::Error;
 use crate::model::{Latency, Metric, Stat, Sweep};
 use crate::render::format::{human, xml_escape as esc};
+use crate::util::error::Error;
 
 /// The statistics a latency chart can be switched between, in the order of the buttons.
 pub const STATS: [Stat; 4] = [Stat::Avg, Stat::P50, Stat::P90, Stat::P99];

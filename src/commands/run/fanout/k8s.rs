@@ -134,7 +134,7 @@ pub fn emit(m: &Matrix, opts: &K8sOptions, force: bool) -> Result<Vec<PathBuf>, 
         }
         let text = serde_yaml::to_string(&job).map_err(|e| RunError::Other(e.to_string()))?;
         let path = opts.dir.join(format!("{name}.yaml"));
-        crate::write::write_atomic(&path, text.as_bytes())
+        crate::util::write::write_atomic(&path, text.as_bytes())
             .map_err(|e| RunError::Other(e.to_string()))?;
         files.push(path);
     }

@@ -237,7 +237,7 @@ impl Matrix {
                     "# The settings of config `{}` alone, as its jobs run it.\n{}",
                     c.label, c.settings_yaml
                 );
-                crate::write::write_atomic(&path, text.as_bytes())
+                crate::util::write::write_atomic(&path, text.as_bytes())
                     .map_err(|e| RunError::Other(e.to_string()))?;
                 Ok(path)
             })

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::commands::dataset::token_norm_dist::{self, TokenNormDist};
 use crate::commands::run::RunError;
-use crate::write::write_atomic;
+use crate::util::write::write_atomic;
 
 /// What a dataset was made from, kept beside it: a dataset is reused only for the same spec.
 fn spec_text(spec: &TokenNormDist) -> String {

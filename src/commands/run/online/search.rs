@@ -200,7 +200,7 @@ fn throughput(measured: &[Measured], capacity: Option<u64>) -> Throughput {
     };
     let mean = |metric: Metric| {
         let v: Vec<f64> = m.points.iter().filter_map(|p| p.get(metric)).collect();
-        crate::stats::mean(&v)
+        crate::model::stats::mean(&v)
     };
     Throughput {
         requests_per_s: mean(Metric::RequestThroughput),

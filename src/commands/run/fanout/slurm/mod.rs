@@ -106,7 +106,7 @@ pub fn run(m: &Matrix, sub: &Submission) -> Result<SlurmEnd, RunError> {
         let settings = &settings[m.index(u)];
         let text = script::render(u, &sub.opts, &sub.exe, m.runner, settings, &sub.workdir)?;
         let path = script::script_path(u);
-        crate::write::write_atomic(&path, text.as_bytes())
+        crate::util::write::write_atomic(&path, text.as_bytes())
             .map_err(|e| RunError::Other(e.to_string()))?;
     }
     if sub.opts.dry_run {

@@ -67,7 +67,8 @@ pub fn add(m: &Matrix, unit: &Unit, id: &str, attempt: u32) -> Result<(), RunErr
     let text = serde_json::to_string_pretty(&file)
         .map_err(|e| RunError::Other(format!("cannot encode {FILE}: {e}")))?;
     let path = dir.join(SLURM_DIR).join(FILE);
-    crate::write::write_atomic(&path, text.as_bytes()).map_err(|e| RunError::Other(e.to_string()))
+    crate::util::write::write_atomic(&path, text.as_bytes())
+        .map_err(|e| RunError::Other(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Descriptive statistics with the tools' own percentile definitions.
 
-use crate::model::{PercentileMethod, Stat};
+use super::{PercentileMethod, Stat};
 
 /// Mean of the values; `None` when empty.
 pub fn mean(values: &[f64]) -> Option<f64> {

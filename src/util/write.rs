@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::error::Error;
+use crate::util::error::Error;
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a file.
 /// A failed write (disk full) removes its partial temporary file.
