@@ -65,6 +65,15 @@ fn compare_of_two_searches_compares_their_capacities() {
         "{summary}"
     );
     assert!(text(&o.stdout).contains("baseline: searched capacity 32 (bracket 32-34, TTFT binds)"));
+    // The TTFT chart marks each search's capacity with its bracket (a lighter line at the first
+    // failing probe), beside the probes and the SLA line.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    for tag in [
+        "capacity 32 (avg); search bracket 32-34",
+        "capacity 64 (avg); search bracket 64-68",
+    ] {
+        assert!(html.contains(tag), "{tag}");
+    }
 }
 
 #[test]

@@ -277,7 +277,7 @@ pub fn analyze(sweep: &Sweep, settings: &Settings) -> Findings {
     let baseline = (labels.len() > 1).then(|| labels[0].clone());
     Findings {
         adreport_version: env!("CARGO_PKG_VERSION"),
-        searched: searched(sweep, baseline.as_deref()),
+        searched: searched(sweep, baseline.as_deref(), settings.sla.as_ref()),
         sla_text: settings.sla.as_ref().map(|s| s.to_string()),
         sla: settings.sla.clone(),
         baseline,

@@ -6,7 +6,8 @@
 use serde::Serialize;
 
 use super::compare::Verdict;
-use crate::model::{SearchedCapacity, Sweep};
+use super::sla::Sla;
+use crate::model::{Latency, SearchedCapacity, Sweep};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchedFinding {
@@ -20,6 +21,9 @@ pub struct SearchedFinding {
     pub requests_per_s: Option<f64>,
     pub done: bool,
     pub path: String,
+    /// Searched against the report's own SLA (`--sla`, `--sla-stat`): its bracket can be drawn
+    /// on the report's charts.
+    pub report_sla: bool,
     /// Against the baseline's search of the same workload and SLA, when there is one.
     pub vs_baseline: Option<CapacityChange>,
 }
@@ -38,7 +42,13 @@ pub struct CapacityChange {
 
 /// Every searched capacity of the sweep, the baseline label's first, each compared with the
 /// baseline's of the same workload and SLA.
-pub fn searched(sweep: &Sweep, baseline: Option<&str>) -> Vec<SearchedFinding> {
+pub fn searched(sweep: &Sweep, baseline: Option<&str>, sla: Option<&Sla>) -> Vec<SearchedFinding> {
+    let targets: Option<Vec<(Latency, f64)>> =
+        sla.map(|s| s.targets.iter().map(|t| (t.latency, t.limit_ms)).collect());
+    let report_sla = |c: &SearchedCapacity| {
+        sla.zip(targets.as_ref())
+            .is_some_and(|(s, t)| c.same_sla(t, s.stat))
+    };
     let base_of = |c: &SearchedCapacity| {
         sweep.capacities.iter().find(|b| {
             Some(b.label.as_str()) == baseline
@@ -62,6 +72,7 @@ pub fn searched(sweep: &Sweep, baseline: Option<&str>) -> Vec<SearchedFinding> {
             requests_per_s: c.requests_per_s,
             done: c.done,
             path: c.path.display().to_string(),
+            report_sla: report_sla(c),
             vs_baseline: base_of(c).map(|b| change(b, c)),
         })
         .collect();
@@ -140,7 +151,7 @@ mod tests {
             capacities: vec![base, new],
             ..Default::default()
         };
-        let f = searched(&sweep, Some("base"));
+        let f = searched(&sweep, Some("base"), None);
         let c = f[1].vs_baseline.clone().expect("compared");
         (c.verdict, c.basis)
     }
@@ -186,7 +197,7 @@ mod tests {
             capacities: vec![cap("base", 32, [32, 34], None), other],
             ..Default::default()
         };
-        let f = searched(&sweep, Some("base"));
+        let f = searched(&sweep, Some("base"), None);
         assert_eq!(f.len(), 2);
         assert!(f.iter().all(|s| s.vs_baseline.is_none()));
     }

@@ -70,7 +70,25 @@ pub(super) fn conc_figure(
     for (i, l) in labels.iter().enumerate() {
         for (s, points) in conc_series(d, i, l, chart.metric, load) {
             if let (Metric::Latency(_, stat), Some(sla)) = (chart.metric, d.sla()) {
-                caps.extend(capacity_mark(sla, stat, series.len(), &points));
+                let mark = capacity_mark(sla, stat, series.len(), &points);
+                // A capacity search of this series against this SLA: its bracket too.
+                let first_fail = mark
+                    .as_ref()
+                    .filter(|m| m.strong)
+                    .and_then(|m| search_bracket_end(d, l, &points, m.conc));
+                caps.extend(mark.map(|mut m| {
+                    if let Some(end) = first_fail {
+                        m.tag = format!("{}; search bracket {}-{end}", m.tag, m.conc);
+                    }
+                    m
+                }));
+                caps.extend(first_fail.map(|end| CapMark {
+                    series: series.len(),
+                    conc: end as f64,
+                    strong: false,
+                    // The capacity's own tag names the bracket; one tag keeps them readable.
+                    tag: String::new(),
+                }));
             }
             series.push(s);
         }
@@ -152,6 +170,23 @@ fn stat_of(metric: Metric) -> &'static str {
         Metric::Latency(_, s) => s.key(),
         _ => Stat::Avg.key(),
     }
+}
+
+/// The first failing concurrency of a capacity search (capacity.json) of `label`'s workload
+/// against the report's SLA whose capacity is `conc`: the bracket's upper end.
+fn search_bracket_end(d: Data, label: &str, points: &[&Point], conc: f64) -> Option<u64> {
+    let (isl, osl) = points.first().map(|p| (p.isl, p.osl))?;
+    d.findings
+        .searched
+        .iter()
+        .find(|s| {
+            s.report_sla
+                && s.label == label
+                && s.isl == isl
+                && s.osl == osl
+                && s.capacity.map(|c| c as f64) == Some(conc)
+        })
+        .and_then(|s| s.bracket[1])
 }
 
 /// Series `series`' capacity with the SLA's targets judged on `stat`: the same analysis as the
