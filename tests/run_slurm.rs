@@ -600,6 +600,21 @@ fn capacity_searches_run_as_one_slurm_job_per_config_and_are_compared() {
         summary.contains("tuned: searched capacity 64 (bracket 64-68, TTFT binds), +100.0% against base's 32 (32-34): higher"),
         "{summary}"
     );
+    // `run status` says how far each search got.
+    let status = case.run(&[
+        "run".into(),
+        "status".into(),
+        case.out().display().to_string(),
+    ]);
+    let lines = text(&status.stdout);
+    assert!(
+        lines.contains("base: 11 probe runs complete, search done; job "),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("tuned: 12 probe runs complete, search done; job "),
+        "{lines}"
+    );
     // Done searches are not submitted again.
     let again = case.run(&case.args(&path, &["--no-report"]));
     let stderr = text(&again.stderr);

@@ -281,7 +281,7 @@ impl Matrix {
 }
 
 /// Complete probe runs of a search under `dir` (`OUT/LABEL/<point>/`, `OUT/LABEL/rep_K/<point>/`).
-fn search_runs(dir: &Path) -> usize {
+pub fn search_runs(dir: &Path) -> usize {
     let complete_below = |d: &Path| -> usize {
         fs::read_dir(d).map_or(0, |rd| {
             rd.filter_map(Result::ok)
@@ -299,7 +299,7 @@ fn search_runs(dir: &Path) -> usize {
 }
 
 /// Whether the search under `dir` finished: its capacity.json says `"done": true`.
-fn search_done(dir: &Path) -> bool {
+pub fn search_done(dir: &Path) -> bool {
     let path = dir.join(crate::render::capacity_json::FILE);
     fs::read_to_string(path)
         .ok()

@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::rep_dir;
 use super::slurm::{queue, record};
+use super::{rep_dir, search_done, search_runs};
 use crate::commands::run::{is_complete, manifest, RunError};
 
 /// One line per config (per repeat with repeats).
@@ -43,7 +43,9 @@ pub fn lines(out: &Path) -> Result<Vec<String>, RunError> {
 
 /// A config submitted to Slurm: points per pass, and the state of its last job.
 fn job_lines(dir: &Path, f: &record::JobsFile) -> Vec<String> {
-    let reps: Vec<Option<u32>> = if f.repeats > 1 {
+    // A capacity search has no points known in advance, and one job for all its repeats.
+    let search = f.points.is_empty();
+    let reps: Vec<Option<u32>> = if f.repeats > 1 && !search {
         (1..=f.repeats).map(Some).collect()
     } else {
         vec![None]
@@ -88,6 +90,13 @@ fn job_lines(dir: &Path, f: &record::JobsFile) -> Vec<String> {
                     format!("job {} {state}, submitted {}", j.id, j.submitted_at)
                 }
             };
+            if search {
+                let state = if search_done(dir) { "done" } else { "not done" };
+                return format!(
+                    "{name}: {} probe runs complete, search {state}; {job}",
+                    search_runs(dir)
+                );
+            }
             format!("{name}: {done}/{} points complete; {job}", f.points.len())
         })
         .collect()
