@@ -134,9 +134,29 @@ pub fn aiperf_standin() -> String {
 }
 
 /// A TCP port free on 127.0.0.1 right now (for a mock server).
+///
+/// Taken below the kernel's ephemeral range (`ip_local_port_range`, 32768-60999 by default):
+/// a port the kernel hands out for `bind(0)` can be taken again at once by a client's outgoing
+/// connection, and a mock server started a moment later then finds its port in use. Each port
+/// is handed out once per test process; test processes start at different places (by pid).
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20000;
+    const SPAN: u32 = 12000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id() * 97 % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = (LOW + n % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A point directory the runner finished (its `.complete` marker is there).
