@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::compare::Verdict;
 use super::sla::Sla;
-use crate::model::{Latency, SearchedCapacity, Sweep};
+use crate::model::{SearchedCapacity, Sweep};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SearchedFinding {
@@ -43,12 +43,7 @@ pub struct CapacityChange {
 /// Every searched capacity of the sweep, the baseline label's first, each compared with the
 /// baseline's of the same workload and SLA.
 pub fn searched(sweep: &Sweep, baseline: Option<&str>, sla: Option<&Sla>) -> Vec<SearchedFinding> {
-    let targets: Option<Vec<(Latency, f64)>> =
-        sla.map(|s| s.targets.iter().map(|t| (t.latency, t.limit_ms)).collect());
-    let report_sla = |c: &SearchedCapacity| {
-        sla.zip(targets.as_ref())
-            .is_some_and(|(s, t)| c.same_sla(t, s.stat))
-    };
+    let report_sla = |c: &SearchedCapacity| sla.is_some_and(|s| c.same_sla(&s.limits(), s.stat));
     let base_of = |c: &SearchedCapacity| {
         sweep.capacities.iter().find(|b| {
             Some(b.label.as_str()) == baseline
@@ -89,12 +84,7 @@ fn change(base: &SearchedCapacity, new: &SearchedCapacity) -> CapacityChange {
     let ranges = if basis == "ci" {
         base.capacity_ci.zip(new.capacity_ci)
     } else {
-        let bracket = |c: &SearchedCapacity| {
-            let mut c = c.clone();
-            c.capacity_ci = None;
-            c.range()
-        };
-        bracket(base).zip(bracket(new))
+        base.bracket_range().zip(new.bracket_range())
     };
     let verdict = match ranges {
         Some((b, n)) if n[0] >= b[1] => Verdict::Better,

@@ -34,6 +34,14 @@ pub struct Sla {
 }
 
 impl Sla {
+    /// The targets as (latency, limit in ms), the form a searched capacity keeps its SLA in.
+    pub fn limits(&self) -> Vec<(Latency, f64)> {
+        self.targets
+            .iter()
+            .map(|t| (t.latency, t.limit_ms))
+            .collect()
+    }
+
     /// Parses `ttft=500,tpot=7[,e2el=2000][,itl=10]` (milliseconds).
     pub fn parse(spec: &str, stat: Stat) -> Result<Sla, String> {
         let mut targets: Vec<Target> = Vec::new();

@@ -4,7 +4,7 @@
 use super::history::baseline::with_history_baseline;
 use super::report::{finish, run, run_sweep, ReportOptions};
 use super::Outcome;
-use crate::ingest::{self, Input};
+use crate::ingest::{self};
 use crate::util::error::Error;
 
 pub struct CompareOptions {
@@ -19,8 +19,7 @@ pub fn command(o: &CompareOptions) -> Result<Outcome, Error> {
     let done = match &o.history {
         None => run(&r.runs, &r.ingest, &r.settings, &r.out)?,
         Some((db, last)) => {
-            let inputs: Vec<Input> = r.runs.iter().map(|a| Input::parse(a)).collect();
-            let sweep = ingest::load(&inputs, &r.ingest)?;
+            let sweep = ingest::load_args(&r.runs, &r.ingest)?;
             let sweep = with_history_baseline(sweep, db, *last)?;
             run_sweep(sweep, &r.runs, &r.settings, &r.out)?
         }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{print_warnings, Outcome};
-use crate::ingest::{self, IngestOptions, Input};
+use crate::ingest::{self, IngestOptions};
 use crate::model::Sweep;
 use crate::render::llmd::{LlmdReports, VERSION};
 use crate::render::output::{write_outputs, Exporter};
@@ -16,8 +16,7 @@ pub struct ExportOptions {
 }
 
 pub fn llm_d(o: &ExportOptions) -> Result<Outcome, Error> {
-    let inputs: Vec<Input> = o.runs.iter().map(|a| Input::parse(a)).collect();
-    let sweep = ingest::load(&inputs, &o.ingest)?;
+    let sweep = ingest::load_args(&o.runs, &o.ingest)?;
     let exporters: Vec<Box<dyn Exporter<Sweep>>> = vec![Box::new(LlmdReports)];
     let files = write_outputs(&exporters, &sweep, &o.out)?;
     print_warnings(&sweep.warnings);

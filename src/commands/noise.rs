@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{print, print_warnings, Outcome};
 use crate::analyze::noise::NoiseTable;
-use crate::ingest::{self, IngestOptions, Input};
+use crate::ingest::{self, IngestOptions};
 use crate::model::Sweep;
 use crate::render::noise_json::{noise_summary, NoiseJson};
 use crate::render::output::{write_outputs, Exporter};
@@ -40,8 +40,7 @@ pub fn command(o: &NoiseOptions) -> Result<Outcome, Error> {
 
 /// Loads repeats of one config and writes their run-to-run noise into `out_dir`.
 pub fn run(args: &[String], options: &IngestOptions, out_dir: &Path) -> Result<NoiseRun, Error> {
-    let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
-    let sweep = ingest::load(&inputs, options)?;
+    let sweep = ingest::load_args(args, options)?;
     let table = NoiseTable::from_points(&sweep.points);
     if table.points.is_empty() {
         return Err(Error::Usage(format!(

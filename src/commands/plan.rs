@@ -7,8 +7,8 @@ use crate::analyze::plan::{replica_capacity, size, size_trace, CapacityPlan, Pla
 use crate::analyze::sla::Sla;
 use crate::ingest::energy::telemetry_gpus;
 use crate::ingest::rate_trace::read_rate_trace;
-use crate::ingest::{self, IngestOptions, Input};
-use crate::model::{Latency, Point, SearchedCapacity, Sweep};
+use crate::ingest::{self, IngestOptions};
+use crate::model::{Point, SearchedCapacity, Sweep};
 use crate::render::output::write_outputs;
 use crate::render::plan::{self as render_plan, series_name, PlanFormat};
 use crate::util::error::Error;
@@ -62,8 +62,7 @@ pub struct PlanRun {
 }
 
 pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
-    let inputs: Vec<Input> = job.runs.iter().map(|a| Input::parse(a)).collect();
-    let sweep = ingest::load(&inputs, &job.options)?;
+    let sweep = ingest::load_args(&job.runs, &job.options)?;
     let (label, isl, osl) = pick_series(&sweep, job)?;
     let points: Vec<&Point> = sweep
         .points
@@ -76,12 +75,6 @@ pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
             "{name}: the results do not say how many GPUs one replica used; give --gpus N"
         ))
     })?;
-    let targets: Vec<(Latency, f64)> = job
-        .sla
-        .targets
-        .iter()
-        .map(|t| (t.latency, t.limit_ms))
-        .collect();
     let series_searches: Vec<&SearchedCapacity> = sweep
         .capacities
         .iter()
@@ -90,7 +83,7 @@ pub fn run(job: &PlanJob) -> Result<PlanRun, Error> {
     let searched = series_searches
         .iter()
         .copied()
-        .find(|c| c.same_sla(&targets, job.sla.stat));
+        .find(|c| c.same_sla(&job.sla.limits(), job.sla.stat));
     if searched.is_none() {
         for c in &series_searches {
             eprintln!(

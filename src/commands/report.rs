@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::ci::{markdown_file, GithubStep};
 use super::{print, print_warnings, print_wrote, Outcome};
 use crate::analyze::findings::{analyze, Findings, Settings};
-use crate::ingest::{self, IngestOptions, Input};
+use crate::ingest::{self, IngestOptions};
 use crate::model::Sweep;
 use crate::render::gate_text::nothing_gated;
 use crate::render::output::write_outputs;
@@ -81,8 +81,7 @@ pub fn run_leading(
     out_dir: &Path,
     lead: &[String],
 ) -> Result<ReportRun, Error> {
-    let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
-    let sweep = ingest::load(&inputs, options)?;
+    let sweep = ingest::load_args(args, options)?;
     write(sweep, args, settings, out_dir, lead)
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{print, print_warnings, Outcome};
-use crate::ingest::{self, IngestOptions, Input};
+use crate::ingest::{self, IngestOptions};
 use crate::render::output::{write_file, Output};
 use crate::render::parquet::{self, points_parquet};
 use crate::render::point_table::{point_table, Columns, DEFAULT_METRICS};
@@ -23,8 +23,7 @@ pub struct ShowOptions {
 }
 
 pub fn run(o: &ShowOptions) -> Result<Outcome, Error> {
-    let inputs: Vec<Input> = o.paths.iter().map(|p| Input::parse(p)).collect();
-    let sweep = ingest::load(&inputs, &o.ingest)?;
+    let sweep = ingest::load_args(&o.paths, &o.ingest)?;
     print_warnings(&sweep.warnings);
     let sweep = if o.repeats {
         sweep.repeats_view()

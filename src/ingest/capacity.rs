@@ -8,12 +8,11 @@ use serde_json::Value;
 
 use super::fields::{parse_json, Fields};
 use super::read_text;
-use crate::model::{Latency, SearchedCapacity, Stat};
+use crate::model::{
+    Latency, SearchedCapacity, Stat, CAPACITY_FILE as FILE, CAPACITY_FORMAT as FORMAT,
+    CAPACITY_VERSION as VERSION,
+};
 use crate::util::error::ReadError;
-
-const FILE: &str = "capacity.json";
-const FORMAT: &str = "adreport-capacity";
-const VERSION: u64 = 1;
 
 /// Whether `path` is named like a capacity search's answer (its content decides the rest).
 pub fn is_capacity_file(path: &Path) -> bool {

@@ -89,6 +89,12 @@ impl ReadCtx {
     }
 }
 
+/// [`load`] of the inputs as given on the command line (`path` or `label=path` each).
+pub fn load_args(args: &[String], options: &IngestOptions) -> Result<Sweep, Error> {
+    let inputs: Vec<Input> = args.iter().map(|a| Input::parse(a)).collect();
+    load(&inputs, options)
+}
+
 /// Loads every input into one Sweep. Fails only when nothing usable remains.
 pub fn load(inputs: &[Input], options: &IngestOptions) -> Result<Sweep, Error> {
     let mut ctx = ReadCtx {

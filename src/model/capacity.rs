@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 use super::{Latency, Stat};
 
+/// The file `run online --find-capacity` writes into `OUT/LABEL`, its format name and version
+/// (written by render/capacity_json.rs, read by ingest/capacity.rs).
+pub const CAPACITY_FILE: &str = "capacity.json";
+pub const CAPACITY_FORMAT: &str = "adreport-capacity";
+pub const CAPACITY_VERSION: u64 = 1;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SearchedCapacity {
     pub label: String,
@@ -42,9 +48,11 @@ impl SearchedCapacity {
     /// The range the true capacity lies in: its CI when repeats gave one, else the bracket
     /// [last pass, first fail) (as far as the search found it).
     pub fn range(&self) -> Option<[f64; 2]> {
-        if let Some(ci) = self.capacity_ci {
-            return Some(ci);
-        }
+        self.capacity_ci.or_else(|| self.bracket_range())
+    }
+
+    /// The search bracket [last pass, first fail) as a range, open where it was not found.
+    pub fn bracket_range(&self) -> Option<[f64; 2]> {
         match self.bracket {
             [Some(lo), Some(hi)] => Some([lo as f64, hi as f64]),
             [Some(lo), None] => Some([lo as f64, f64::INFINITY]),

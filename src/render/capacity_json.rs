@@ -12,9 +12,8 @@ use crate::analyze::searched::SearchedFinding;
 use crate::analyze::sla::Sla;
 use crate::util::error::Error;
 
-pub const FILE: &str = "capacity.json";
-pub const FORMAT: &str = "adreport-capacity";
-pub const VERSION: u32 = 1;
+pub use crate::model::CAPACITY_FILE as FILE;
+use crate::model::{CAPACITY_FORMAT as FORMAT, CAPACITY_VERSION as VERSION};
 
 /// Throughput at the capacity probe (mean over its runs).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -51,9 +51,13 @@ fn now_s() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A count as the store's integer.
+fn int(v: Option<u64>) -> Option<i64> {
+    v.and_then(|v| i64::try_from(v).ok())
+}
+
 /// The stored form of a point; `repeat` numbers measurements of the same point in one run.
 fn stored_point(p: &Point, repeat: i64) -> StoredPoint {
-    let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
     StoredPoint {
         label: p.label.clone(),
         source: p.source.name().to_string(),
@@ -70,7 +74,6 @@ fn stored_point(p: &Point, repeat: i64) -> StoredPoint {
 /// A searched capacity as a stored point of its label and workload with no load of its own:
 /// `history check` follows it as a series like any metric (a drop is a regression).
 fn stored_capacity(c: &SearchedCapacity) -> Option<StoredPoint> {
-    let int = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
     Some(StoredPoint {
         label: c.label.clone(),
         source: CAPACITY_SOURCE.into(),

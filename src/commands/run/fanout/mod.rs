@@ -300,11 +300,10 @@ pub fn search_runs(dir: &Path) -> usize {
 
 /// Whether the search under `dir` finished: its capacity.json says `"done": true`.
 pub fn search_done(dir: &Path) -> bool {
-    let path = dir.join(crate::render::capacity_json::FILE);
-    fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v["done"] == serde_json::Value::Bool(true))
+    let path = dir.join(crate::model::CAPACITY_FILE);
+    crate::ingest::capacity::read(&path, "")
+        .and_then(Result::ok)
+        .is_some_and(|c| c.done)
 }
 
 /// The series a point belongs to in the end report: the config's label, followed by the
